@@ -1,0 +1,51 @@
+import { loadConfig } from '../../store/config.js';
+import { score } from '../../ops/score.js';
+import { predict } from '../../ops/predict.js';
+import type { Register } from '../command.js';
+import { fmtNum, fmtSeconds, table } from '../output.js';
+
+export const register: Register = (program, bind) => {
+  program
+    .command('score')
+    .description('score a model on the test data; write latestscore.txt and append to the score history')
+    .option('--model <which>', '"trained" (output_model_path), "production", or a model file path', 'trained')
+    .option('--data <dir>', 'score on this folder instead of test_data_path')
+    .action(
+      bind<{ model: string; data?: string }>(async (o, { flags, c }) => {
+        const config = await loadConfig(flags.config, { createOutputs: true });
+        const r = await score({ config, model: o.model, dataFolder: o.data });
+        const m = r.metrics;
+        const human = [
+          ...table(
+            ['metric', 'value'],
+            [
+              ['F1', fmtNum(m.f1)],
+              ['precision', fmtNum(m.precision)],
+              ['recall', fmtNum(m.recall)],
+              ['accuracy', fmtNum(m.accuracy)],
+              ['ROC AUC', fmtNum(m.roc_auc)],
+              ['log loss', fmtNum(m.log_loss)],
+            ],
+          ),
+          '',
+          `${c.bold('scored')} the ${o.model} model on ${r.rows} rows in ${fmtSeconds(r.seconds)}` +
+            (r.latestScore ? ` -> ${r.latestScore}` : ''),
+        ];
+        return { json: r, human };
+      }),
+    );
+
+  program
+    .command('predict')
+    .description('predictions and probabilities for a CSV file (CSV on stdout, or JSON with --json)')
+    .requiredOption('--input <file>', 'CSV file with the model feature columns')
+    .option('--model <which>', '"production" (default), "trained", or a model file path', 'production')
+    .action(
+      bind<{ input: string; model: string }>(async (o, { flags }) => {
+        const config = await loadConfig(flags.config);
+        const r = await predict({ config, input: o.input, model: o.model });
+        const human = ['row,prediction,probability', ...r.predictions.map((p, i) => `${i + 1},${p},${r.probabilities[i]}`)];
+        return { json: r, human };
+      }),
+    );
+};

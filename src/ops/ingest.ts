@@ -1,0 +1,79 @@
+/** mlops ingest: merge every CSV of the input folder, drop exact duplicates, record what was read. */
+import { rm, stat } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { DataError } from '../errors.js';
+import { listCsvFiles } from '../data/csvfiles.js';
+import { sqlIdent, sqlString, withDb } from '../data/duck.js';
+import { loadCsvTable } from '../data/table.js';
+import { summariseColumns } from '../data/summary.js';
+import { appendJsonLine, commitTempFile, sha256File, tempPathFor, writeFileAtomic } from '../store/atomic.js';
+import type { Config } from '../store/config.js';
+import { paths, type IngestionRecord } from '../store/records.js';
+
+export interface IngestOptions {
+  config: Config;
+  /** Read this folder instead of config.input_folder_path. */
+  inputFolder?: string;
+}
+
+export interface IngestResult extends IngestionRecord {
+  output: string;
+  ignored: string[];
+}
+
+export async function ingest(opts: IngestOptions): Promise<IngestResult> {
+  const t0 = performance.now();
+  const cfg = opts.config;
+  const folder = opts.inputFolder ?? cfg.input_folder_path;
+  const { csv, ignored } = await listCsvFiles(folder);
+  if (csv.length === 0) {
+    throw new DataError(`${folder}: no .csv files to ingest`, 'put the data files in input_folder_path (see config.json)');
+  }
+  const hashes = Promise.all(csv.map((f) => sha256File(f.path)));
+  const out = paths(cfg);
+  const tmp = tempPathFor(out.finalData);
+  const numeric = [cfg.target, ...(cfg.features ?? [])];
+
+  const result = await withDb(async (db) => {
+    const table = await loadCsvTable(db, csv, { name: 'ingest', numeric });
+    const cols = table.columns.map((c) => sqlIdent(c.name)).join(', ');
+    // Keep the first occurrence of each distinct row: group on every column, order by the
+    // smallest global row number. NULLs compare equal here, as in pandas' drop_duplicates.
+    await db.exec(
+      `CREATE TEMP TABLE final AS SELECT ${cols} FROM ` +
+        `(SELECT ${cols}, min(_r) AS _o FROM ${table.view} GROUP BY ALL) ORDER BY _o`,
+    );
+    try {
+      await db.exec(`COPY final TO ${sqlString(tmp)} (FORMAT csv, HEADER true, DELIMITER ',')`);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    const [{ n }] = (await db.rows<{ n: bigint }>('SELECT count(*) AS n FROM final')) as [{ n: bigint }];
+    const columns = await summariseColumns(db, 'final', table.columns);
+    return { table, written: Number(n), columns };
+  });
+
+  const fileHashes = await hashes;
+  const files = result.table.files.map((f, i) => ({ name: f.name, size: f.size, sha256: fileHashes[i]!, rows: f.rows }));
+  const outputHash = await sha256File(tmp);
+  // Commit: finaldata.csv first, then the list of files it holds, then the log record.
+  await commitTempFile(tmp, out.finalData);
+  await writeFileAtomic(out.ingestedFiles, files.map((f) => f.name).join('\n') + '\n');
+  const record: IngestionRecord = {
+    timestamp: new Date().toISOString(),
+    input_folder: folder,
+    files,
+    rows_read: result.table.rows,
+    duplicates_dropped: result.table.rows - result.written,
+    rows_written: result.written,
+    columns: result.columns,
+    output_sha256: outputHash,
+    seconds: round((performance.now() - t0) / 1000),
+  };
+  await appendJsonLine(out.ingestionLog, record);
+  await stat(out.finalData);
+  return { ...record, output: out.finalData, ignored };
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4;

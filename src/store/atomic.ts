@@ -1,0 +1,124 @@
+/**
+ * Files are always written to a temporary name in the destination folder and renamed into
+ * place, so a reader or a crash sees either the old file or the new one, never half of one.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { appendFile, copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** A temp path beside `target`, hidden and unique, so the final rename stays on one file system. */
+export function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** fsync a file (and ignore platforms where fsync of a directory is not allowed). */
+export async function syncPath(path: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    await fh.sync();
+  } catch {
+    // Directories cannot be opened for sync on every platform; durability is best effort there.
+  } finally {
+    await fh?.close();
+  }
+}
+
+/** Write `data` to `target` atomically (temp file + fsync + rename). */
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = tempPathFor(target);
+  try {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await syncPath(dirname(target));
+}
+
+/** Copy `source` to `target` atomically. */
+export async function copyFileAtomic(source: string, target: string): Promise<void> {
+  const tmp = tempPathFor(target);
+  try {
+    await copyFile(source, tmp);
+    await syncPath(tmp);
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Move an already written temp file into place. Used when another writer (DuckDB's COPY)
+ * produced the file.
+ */
+export async function commitTempFile(tmp: string, target: string): Promise<void> {
+  await syncPath(tmp);
+  await rename(tmp, target);
+  await syncPath(dirname(target));
+}
+
+/** Append one JSON record as a line. A single small append is one write(2) call. */
+export async function appendJsonLine(path: string, record: unknown): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await appendFile(path, JSON.stringify(record) + '\n');
+}
+
+/**
+ * Read a JSON-lines file; a missing file is an empty list. A torn last line (a crash in the
+ * middle of an append) is skipped rather than failing every later reader.
+ */
+export async function readJsonLines<T>(path: string): Promise<T[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const out: T[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      // torn line: ignore
+    }
+  }
+  return out;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export function sha256Text(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export async function fileExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** fsync every file of a folder and the folder itself, before the folder is published by rename. */
+export async function syncTree(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) await syncPath(join(dir, name));
+  await syncPath(dir);
+}
