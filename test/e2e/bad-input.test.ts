@@ -1,0 +1,228 @@
+/**
+ * Bad input: every case exits non-zero with one line naming the file (and line/column), and
+ * leaves the earlier finaldata.csv and ingestedfiles.txt byte for byte as they were.
+ */
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cli, project, read } from '../helpers.js';
+
+const HEADER = 'corporation,lastmonth_activity,lastyear_activity,number_of_employees,exited';
+
+describe('ingest rejects bad files and keeps earlier outputs', () => {
+  let dir: string;
+  let before: { final: string; files: string };
+  beforeAll(() => {
+    dir = project();
+    expect(cli(dir, 'ingest').code).toBe(0);
+    before = {
+      final: read(join(dir, 'ingesteddata/finaldata.csv')),
+      files: read(join(dir, 'ingesteddata/ingestedfiles.txt')),
+    };
+  });
+
+  const cases: { name: string; file: string; content: string | Buffer; expect: RegExp }[] = [
+    { name: 'empty file', file: 'zz.csv', content: '', expect: /zz\.csv: file is empty/ },
+    { name: 'header-only file', file: 'zz.csv', content: HEADER + '\n', expect: /zz\.csv: has a header but no data rows/ },
+    {
+      name: 'a header lacking a column',
+      file: 'zz.csv',
+      content: 'corporation,lastmonth_activity,lastyear_activity,exited\nabcd,1,2,0\n',
+      expect: /zz\.csv: line 1: header lacks column "number_of_employees"/,
+    },
+    {
+      name: 'a header with an extra column',
+      file: 'zz.csv',
+      content: HEADER + ',region\nabcd,1,2,3,0,north\n',
+      expect: /zz\.csv: line 1: header has extra column "region"/,
+    },
+    {
+      name: 'a row with too many fields',
+      file: 'zz.csv',
+      content: `${HEADER}\nabcd,1,2,3,0\nefgh,1,2,3,0,9\n`,
+      expect: /zz\.csv: line 3: cannot parse CSV: expected 5 fields, found 6/,
+    },
+    {
+      name: 'an unterminated quote',
+      file: 'zz.csv',
+      content: `${HEADER}\n"abcd,1,2,3,0\n`,
+      expect: /zz\.csv: .*cannot parse CSV/,
+    },
+    {
+      name: 'a non-numeric value in a numeric column',
+      file: 'zz.csv',
+      content: `${HEADER}\nabcd,1,2,3,0\nefgh,1,lots,3,0\n`,
+      expect: /zz\.csv: line 3: column "lastyear_activity" holds "lots", not a finite number/,
+    },
+    {
+      name: 'an infinite value',
+      file: 'zz.csv',
+      content: `${HEADER}\nabcd,1,2,inf,0\n`,
+      expect: /zz\.csv: line 2: column "number_of_employees" holds "inf"/,
+    },
+    {
+      name: 'a binary file',
+      file: 'zz.csv',
+      content: Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x08, 0x00]),
+      expect: /zz\.csv: not a text CSV file/,
+    },
+    {
+      name: 'a semicolon-separated file',
+      file: 'zz.csv',
+      content: 'corporation;lastmonth_activity\nabcd;1\n',
+      expect: /zz\.csv: line 1: the header has a single column/,
+    },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name}: exit 3, one line naming the file, outputs intact`, () => {
+      const path = join(dir, 'practicedata', c.file);
+      writeFileSync(path, c.content);
+      try {
+        const r = cli(dir, 'ingest');
+        expect(r.code).toBe(3);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(c.expect);
+        expect(r.stderr).toContain(join(dir, 'practicedata'));
+        expect(read(join(dir, 'ingesteddata/finaldata.csv'))).toBe(before.final);
+        expect(read(join(dir, 'ingesteddata/ingestedfiles.txt'))).toBe(before.files);
+        // no temp files left behind
+        expect(readdirSync(join(dir, 'ingesteddata')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+      } finally {
+        rmSync(path);
+      }
+    });
+  }
+
+  it('an empty input folder: exit 3 naming the folder', () => {
+    const empty = project({ classic: false });
+    const r = cli(empty, 'ingest');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/practicedata: no \.csv files to ingest/);
+  });
+
+  it('files that are not .csv are ignored, and named only with --verbose', () => {
+    writeFileSync(join(dir, 'practicedata', '.DS_Store'), Buffer.from([0, 1, 2, 3]));
+    writeFileSync(join(dir, 'practicedata', 'Icon\r'), '');
+    writeFileSync(join(dir, 'practicedata', 'notes.txt'), 'hello');
+    const quiet = cli(dir, 'ingest');
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).not.toContain('notes.txt');
+    const verbose = cli(dir, '--verbose', 'ingest');
+    expect(verbose.stdout).toContain('ignored (not .csv)');
+    expect(verbose.stdout).toContain('notes.txt');
+    expect(verbose.stdout).toContain('"Icon\\r"');
+    expect(read(join(dir, 'ingesteddata/ingestedfiles.txt'))).toBe(before.files);
+  });
+
+  it('missing values are allowed, counted, and imputed with training means', () => {
+    const d = project();
+    writeFileSync(join(d, 'practicedata', 'dataset3.csv'), `${HEADER}\nmiss,,100,NA,1\nmis2,50,,7,0\nmis3,5,6,7,\n`);
+    const r = cli(d, '--json', 'ingest');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const missing = Object.fromEntries(j.columns.map((c: { name: string; missing: number }) => [c.name, c.missing]));
+    expect(missing).toMatchObject({ lastmonth_activity: 1, lastyear_activity: 1, number_of_employees: 1, exited: 1 });
+    const t = cli(d, '--json', 'train');
+    expect(t.code).toBe(0);
+    const model = JSON.parse(t.stdout).model;
+    expect(model.training_rows).toBe(28); // 26 + 3 new rows - 1 without a label
+    expect(model.feature_means.every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('train and score reject what they cannot use', () => {
+  const withData = (rows: string) => {
+    const d = project({ classic: false });
+    writeFileSync(join(d, 'practicedata', 'a.csv'), `${HEADER}\n${rows}`);
+    expect(cli(d, 'ingest').code).toBe(0);
+    return d;
+  };
+
+  it('a target that is not 0/1', () => {
+    const r = cli(withData('a,1,2,3,0\nb,2,3,4,2\n'), 'train');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/finaldata\.csv: target column "exited" holds 2; labels must be 0 or 1/);
+  });
+
+  it('a single-class target', () => {
+    const r = cli(withData('a,1,2,3,1\nb,2,3,4,1\n'), 'train');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/single class/);
+  });
+
+  it('zero usable rows', () => {
+    const r = cli(withData('a,1,2,3,\nb,2,3,4,\n'), 'train');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/no rows with a label/);
+  });
+
+  it('train before ingest says which command to run', () => {
+    const r = cli(project(), 'train');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('mlops ingest');
+  });
+
+  it('a corrupt model file, an unknown format version, features missing from the data', () => {
+    const d = project();
+    expect(cli(d, 'ingest').code).toBe(0);
+    expect(cli(d, 'train').code).toBe(0);
+    const modelPath = join(d, 'practicemodels/trainedmodel.json');
+    const good = read(modelPath);
+
+    writeFileSync(modelPath, good.slice(0, 40));
+    let r = cli(d, 'score');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/trainedmodel\.json: model file is corrupt/);
+
+    writeFileSync(modelPath, good.replace('mlops-model/1', 'mlops-model/9'));
+    r = cli(d, 'score');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/unknown model format "mlops-model\/9"/);
+
+    writeFileSync(modelPath, good);
+    mkdirSync(join(d, 'other'));
+    writeFileSync(join(d, 'other', 't.csv'), 'corporation,lastmonth_activity,exited\na,1,0\n');
+    r = cli(d, 'score', '--data', 'other');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/t\.csv: missing feature columns "lastyear_activity", "number_of_employees"/);
+  });
+});
+
+describe('config errors name the key and the file (exit 2)', () => {
+  const cfgCase = (name: string, mutate: (c: Record<string, unknown>) => void, expected: RegExp) =>
+    it(name, () => {
+      const d = project();
+      const cfg = JSON.parse(read(join(d, 'config.json')));
+      mutate(cfg);
+      writeFileSync(join(d, 'config.json'), JSON.stringify(cfg));
+      const r = cli(d, 'ingest');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(expected);
+      expect(r.stderr).toContain(join(d, 'config.json'));
+    });
+  cfgCase('unknown key', (c) => (c.output_folder = 'x'), /unknown key "output_folder"/);
+  cfgCase('missing key', (c) => delete c.test_data_path, /missing required key "test_data_path"/);
+  cfgCase('wrong type', (c) => (c.input_folder_path = 3), /"input_folder_path" must be a non-empty string/);
+  cfgCase('missing input folder', (c) => (c.input_folder_path = 'nowhere'), /input_folder_path folder ".*nowhere" does not exist/);
+  cfgCase('bad model setting', (c) => (c.model = { C: -1 }), /"model\.C" has an invalid value -1/);
+
+  it('no config file at all', () => {
+    const r = cli('/tmp', '--config', '/tmp/definitely-not-here.json', 'ingest');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/definitely-not-here\.json: cannot read config file/);
+  });
+
+  it('invalid JSON', () => {
+    const d = project();
+    writeFileSync(join(d, 'config.json'), '{"input_folder_path": ');
+    const r = cli(d, 'ingest');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/config\.json: not valid JSON/);
+  });
+
+  it('unknown command and unknown flag are usage errors', () => {
+    expect(cli('/tmp', 'frobnicate').code).toBe(2);
+    expect(cli('/tmp', 'ingest', '--nope').code).toBe(2);
+  });
+});

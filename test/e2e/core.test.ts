@@ -1,0 +1,146 @@
+/** The classic workflow end to end through the real CLI, on the classic data nobody here wrote. */
+import { existsSync, lstatSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, cliJson, project, read } from '../helpers.js';
+
+describe('classic workflow: ingest, train, score, deploy', () => {
+  const dir = project();
+
+  it('ingest merges both files, drops the 10 duplicate rows and records what it read', () => {
+    const r = cliJson<{ rows_read: number; duplicates_dropped: number; rows_written: number; files: { name: string; rows: number; sha256: string }[] }>(
+      dir,
+      'ingest',
+    );
+    expect(r.rows_read).toBe(36);
+    expect(r.rows_written).toBe(26);
+    expect(r.duplicates_dropped).toBe(10);
+    expect(r.files.map((f) => [f.name, f.rows])).toEqual([
+      ['dataset1.csv', 17],
+      ['dataset2.csv', 19],
+    ]);
+    expect(r.files[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(read(join(dir, 'ingesteddata/ingestedfiles.txt'))).toBe('dataset1.csv\ndataset2.csv\n');
+    const lines = read(join(dir, 'ingesteddata/finaldata.csv')).trim().split('\n');
+    expect(lines[0]).toBe('corporation,lastmonth_activity,lastyear_activity,number_of_employees,exited');
+    expect(lines).toHaveLength(27);
+    // first occurrence kept, in file order then row order
+    expect(lines[1]).toBe(read(join(dir, 'practicedata/dataset1.csv')).split('\n')[1]);
+    expect(new Set(lines).size).toBe(lines.length);
+    const log = read(join(dir, 'ingesteddata/ingestion_log.jsonl')).trim().split('\n');
+    expect(log).toHaveLength(1);
+    expect(JSON.parse(log[0]!)).toMatchObject({ rows_read: 36, duplicates_dropped: 10, rows_written: 26 });
+  });
+
+  it('train writes the documented model contract at the exact optimum', () => {
+    cli(dir, 'train');
+    const m = JSON.parse(read(join(dir, 'practicemodels/trainedmodel.json')));
+    expect(m.format).toBe('mlops-model/1');
+    expect(m.type).toBe('logistic_regression');
+    expect(m.target).toBe('exited');
+    expect(m.features).toEqual(['lastmonth_activity', 'lastyear_activity', 'number_of_employees']);
+    expect(m.training_rows).toBe(26);
+    // Reference: scipy.optimize.minimize(method='trust-exact', gtol=1e-12) on the same
+    // objective 0.5*||w||^2 + sum(log-loss), intercept unpenalised (scipy 1.17.1, numpy 2.4.6).
+    expect(m.intercept).toBeCloseTo(0.727037461, 7);
+    expect(m.coefficients[0]).toBeCloseTo(-1.0478208e-2, 9);
+    expect(m.coefficients[1]).toBeCloseTo(7.34777815e-5, 12);
+    expect(m.coefficients[2]).toBeCloseTo(2.51362302e-2, 9);
+    expect(m.iterations).toBeGreaterThan(0);
+    expect(m.data_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.keys(m)).toEqual(
+      expect.arrayContaining(['coefficients', 'intercept', 'feature_means', 'C', 'trained_at', 'training_rows', 'data_sha256', 'iterations']),
+    );
+  });
+
+  it('deploy refuses a model whose score was not recomputed', () => {
+    const r = cli(dir, 'deploy');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('mlops score');
+    expect(existsSync(join(dir, 'production_deployment/current'))).toBe(false);
+  });
+
+  it('score writes the F1 of the classic exercise and appends a history record', () => {
+    const r = cliJson<{ metrics: Record<string, number>; rows: number }>(dir, 'score');
+    expect(r.rows).toBe(5);
+    // 5 test rows: the known F1 of this exercise's model on testdata.csv
+    expect(read(join(dir, 'practicemodels/latestscore.txt'))).toBe('0.5714285714285714\n');
+    expect(r.metrics.f1).toBeCloseTo(4 / 7, 12);
+    expect(r.metrics.accuracy).toBeCloseTo(0.4, 12);
+    const hist = read(join(dir, 'practicemodels/score_history.jsonl')).trim().split('\n');
+    expect(hist).toHaveLength(1);
+    expect(JSON.parse(hist[0]!).model_sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('deploy publishes one release with a manifest; top-level names follow it', () => {
+    const r = cliJson<{ version: number }>(dir, 'deploy');
+    expect(r.version).toBe(1);
+    const prod = join(dir, 'production_deployment');
+    expect(readlinkSync(join(prod, 'current'))).toBe('releases/v0001');
+    for (const f of ['trainedmodel.json', 'latestscore.txt', 'ingestedfiles.txt']) {
+      expect(lstatSync(join(prod, f)).isSymbolicLink()).toBe(true);
+    }
+    expect(read(join(prod, 'latestscore.txt'))).toBe('0.5714285714285714\n');
+    expect(read(join(prod, 'trainedmodel.json'))).toBe(read(join(dir, 'practicemodels/trainedmodel.json')));
+    const manifest = JSON.parse(read(join(prod, 'releases/v0001/manifest.json')));
+    expect(manifest.version).toBe(1);
+    expect(manifest.score).toBeCloseTo(4 / 7, 12);
+    expect(manifest.ingestion.files.map((f: { name: string }) => f.name)).toEqual(['dataset1.csv', 'dataset2.csv']);
+  });
+
+  it('a second deploy keeps the first; rollback restores it; a third rollback has nowhere to go', () => {
+    // new data -> new model -> new score -> deploy v2
+    writeFileSync(join(dir, 'config.json'), read(join(dir, 'config.json')).replace('"practicedata"', '"sourcedata"'));
+    expect(cli(dir, 'ingest').code).toBe(0);
+    expect(cli(dir, 'train').code).toBe(0);
+    expect(cli(dir, 'score').code).toBe(0);
+    expect(cliJson<{ version: number; previous: number }>(dir, 'deploy')).toMatchObject({ version: 2, previous: 1 });
+    const prod = join(dir, 'production_deployment');
+    expect(readdirSync(join(prod, 'releases')).sort()).toEqual(['v0001', 'v0002']);
+    expect(read(join(prod, 'ingestedfiles.txt'))).toBe('dataset3.csv\ndataset4.csv\n');
+    expect(cliJson(dir, 'deploy', '--rollback')).toEqual({ from: 2, to: 1 });
+    expect(read(join(prod, 'ingestedfiles.txt'))).toBe('dataset1.csv\ndataset2.csv\n');
+    const again = cli(dir, 'deploy', '--rollback');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('first release');
+  });
+
+  it('predict prints a prediction and probability per row', () => {
+    const r = cli(dir, 'predict', '--input', 'testdata/testdata.csv');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('row,prediction,probability');
+    expect(lines).toHaveLength(6);
+    const j = cliJson<{ predictions: number[]; probabilities: number[] }>(dir, 'predict', '--input', 'testdata/testdata.csv');
+    expect(j.predictions).toHaveLength(5);
+    j.probabilities.forEach((p, i) => expect(j.predictions[i]).toBe(p > 0.5 ? 1 : 0));
+  });
+});
+
+describe('mlops run on a fresh project', () => {
+  it('chains the four verbs and prints one summary table', () => {
+    const dir = project();
+    const r = cli(dir, 'run');
+    expect(r.code).toBe(0);
+    for (const step of ['ingest', 'train', 'score', 'deploy']) expect(r.stdout).toMatch(new RegExp(`^${step}\\s+ok`, 'm'));
+    expect(read(join(dir, 'production_deployment/latestscore.txt'))).toBe('0.5714285714285714\n');
+  });
+
+  it('--json prints exactly one JSON object; --quiet prints nothing', () => {
+    const dir = project();
+    const j = cli(dir, '--json', 'ingest');
+    expect(j.code).toBe(0);
+    expect(j.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(j.stdout).rows_written).toBe(26);
+    const q = cli(dir, '--quiet', 'train');
+    expect(q.code).toBe(0);
+    expect(q.stdout).toBe('');
+  });
+
+  it('--config resolves folders relative to the config file, from any working directory', () => {
+    const dir = project();
+    const r = cli('/', '--config', join(dir, 'config.json'), 'ingest');
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, 'ingesteddata/finaldata.csv'))).toBe(true);
+  });
+});

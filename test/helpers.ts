@@ -1,0 +1,71 @@
+/** Test helpers: temp projects with real files, and the real CLI run as a child process. */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const BIN = join(ROOT, 'bin', 'mlops.js');
+export const GEN = join(ROOT, 'bin', 'gen-data.js');
+/** The classic data set of the exercise, read-only, shared by the team. */
+export const CLASSIC = resolve(ROOT, '..', 'shared', 'data', 'classic');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function cli(cwd: string, ...args: string[]): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function cliJson<T = Record<string, unknown>>(cwd: string, ...args: string[]): T {
+  const r = cli(cwd, '--json', ...args);
+  if (r.code !== 0) throw new Error(`mlops ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+export function genData(...args: string[]): void {
+  const r = spawnSync(process.execPath, [GEN, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`gen-data failed: ${r.stderr}`);
+}
+
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+export const DEFAULT_CONFIG = {
+  input_folder_path: 'practicedata',
+  output_folder_path: 'ingesteddata',
+  test_data_path: 'testdata',
+  output_model_path: 'practicemodels',
+  prod_deployment_path: 'production_deployment',
+};
+
+/**
+ * A temp project folder with config.json and the classic data copied in (writable), or
+ * empty input folders when `classic` is false.
+ */
+export function project(opts: { classic?: boolean; config?: Record<string, unknown> } = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-test-'));
+  made.push(dir);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...DEFAULT_CONFIG, ...opts.config }, null, 2));
+  for (const sub of ['practicedata', 'sourcedata', 'testdata']) {
+    if (opts.classic !== false) cpSync(join(CLASSIC, sub), join(dir, sub), { recursive: true, mode: 0 });
+    else mkdirSync(join(dir, sub), { recursive: true });
+  }
+  // the shared copy is read-only; make ours writable so tests can change files
+  spawnSync('chmod', ['-R', 'u+w', dir]);
+  return dir;
+}
+
+export const read = (path: string) => readFileSync(path, 'utf8');
