@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
+import { phase } from '../debugtime.js';
 import { EXIT_CODES, MlopsError, exitCodeOf } from '../errors.js';
 import type { Action, CommandContext, Outcome, Register } from './command.js';
 import { colours, type GlobalFlags } from './output.js';
@@ -18,6 +19,7 @@ const COMMANDS: Register[] = [ingest, train, score, deploy, run];
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 export async function main(argv: string[]): Promise<number> {
+  phase('cli: modules loaded');
   let exitCode: number = EXIT_CODES.ok;
   let flags: GlobalFlags = { config: 'config.json', json: false, quiet: false, verbose: false };
   const program = new Command('mlops')

@@ -70,9 +70,21 @@ export function splitCsvLine(line: string): string[] {
  * Names are trimmed of surrounding spaces (a common artefact of hand-edited files).
  */
 export async function readCsvHeader(path: string): Promise<string[]> {
+  return (await readCsvHead(path)).header;
+}
+
+export interface CsvHead {
+  header: string[];
+  /** Complete data lines from the first 64 KiB, split into fields (a sample for type decisions). */
+  sample: string[][];
+}
+
+/** The header line and a sample of the first rows of a CSV file. */
+export async function readCsvHead(path: string): Promise<CsvHead> {
   const name = basename(path);
   const fh = await open(path, 'r');
   let text: string;
+  let truncated = false;
   try {
     const buf = Buffer.alloc(65536);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
@@ -80,6 +92,7 @@ export async function readCsvHeader(path: string): Promise<string[]> {
     if (bytes.includes(0)) {
       throw new DataError(`${path}: not a text CSV file (it contains binary data)`, `remove ${name} from the folder`);
     }
+    truncated = bytesRead === buf.length;
     text = bytes.toString('utf8');
   } finally {
     await fh.close();
@@ -89,7 +102,7 @@ export async function readCsvHeader(path: string): Promise<string[]> {
     throw new DataError(`${path}: file is empty`, `add a header line and rows, or remove ${name}`);
   }
   const nl = text.indexOf('\n');
-  if (nl < 0 && text.length >= 65536) {
+  if (nl < 0 && truncated) {
     throw new DataError(`${path}: line 1 (the header) is longer than 64 KiB`, 'is this a CSV file?');
   }
   const line = (nl < 0 ? text : text.slice(0, nl)).replace(/\r$/, '');
@@ -111,5 +124,9 @@ export async function readCsvHeader(path: string): Promise<string[]> {
       'files must be comma-separated with a header line (is it separated by ";" or tabs?)',
     );
   }
-  return names;
+  const body = nl < 0 ? '' : text.slice(nl + 1);
+  const lines = body.split('\n');
+  if (truncated) lines.pop(); // the last line may be cut
+  const sample = lines.filter((l) => l.trim() !== '').map((l) => splitCsvLine(l.replace(/\r$/, '')));
+  return { header: names, sample };
 }

@@ -53,7 +53,7 @@ export async function readDataset(db: Db, files: readonly CsvFile[], spec: Datas
     }
   }
   const cols = spec.target ? [...features, spec.target] : features;
-  const data = await readFloatColumns(db, `${table.view} ORDER BY _r`, cols);
+  const data = await readFloatColumns(db, `${table.view} ORDER BY rowid`, cols);
   let X = data.slice(0, features.length);
   let y: Float64Array | null = null;
   let unlabelled = 0;

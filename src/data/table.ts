@@ -1,17 +1,21 @@
 /**
  * Loading CSV files into one DuckDB table with checked, typed columns.
  *
- * Each file is read with its own header as an explicit, all-VARCHAR schema (no sniffing: the
- * sniffer guesses and can silently misread a bad row as the header), in strict mode so a row
- * with a wrong field count or a broken quote fails with its line number. Files are inserted
- * one after another, so the table's rowid is the global order: file order, then row order.
- * Column types are then decided over all files together and every value is checked.
+ * Column types are decided from a sample (the first 64 KiB of every file): a column is numeric
+ * when it must be (target, configured features) or when most sampled values are numbers. The
+ * files are then read in one typed pass: explicit schema, no sniffing (the sniffer guesses and
+ * can silently misread a bad row as the header), strict mode, so a row with a wrong field count,
+ * a broken quote or a non-numeric value in a numeric column fails with its file, line and
+ * column. Numbers are read as DOUBLE (a BIGINT read would silently round 4.5 to 5); columns whose
+ * values are all integral are written back as integers. With insertion order preserved, the
+ * table's rowid is the global order: file order, then row order.
  */
 import { basename } from 'node:path';
 import { DataError } from '../errors.js';
+import { phase } from '../debugtime.js';
 import type { Db } from './duck.js';
 import { sqlIdent, sqlString } from './duck.js';
-import { readCsvHeader, type CsvFile } from './csvfiles.js';
+import { readCsvHead, type CsvFile, type CsvHead } from './csvfiles.js';
 
 export type ColumnKind = 'integer' | 'float' | 'string';
 
@@ -24,12 +28,12 @@ export interface ColumnInfo {
 
 export interface LoadedFile extends CsvFile {
   rows: number;
-  /** rowid of the file's first row in the raw table. */
+  /** rowid of the file's first row in the table. */
   firstRow: number;
 }
 
 export interface LoadedTable {
-  /** Name of the typed view: the columns in `columns` order, plus _r (global row order) and _f (file index). */
+  /** Table name: the columns in `columns` order (numeric ones as DOUBLE), plus _f (file index). */
   view: string;
   columns: ColumnInfo[];
   files: LoadedFile[];
@@ -38,64 +42,66 @@ export interface LoadedTable {
 
 /** Cell texts read as missing values, as pandas does by default. */
 export const MISSING_TOKENS = ['', 'NA', 'N/A', 'n/a', 'NaN', 'nan', '-NaN', 'null', 'NULL', 'None', '#N/A'];
+const MISSING = new Set(MISSING_TOKENS);
 
 export interface LoadOptions {
-  /** Table name prefix in the database. */
+  /** Table name in the database. */
   name: string;
   /** Columns that must be numeric whatever their values look like (target, configured features). */
   numeric?: readonly string[];
-  /** What the data is, for messages ("input", "test data"). */
-  what?: string;
 }
-
-const dbl = (col: string) => `TRY_CAST(${sqlIdent(col)} AS DOUBLE)`;
 
 export async function loadCsvTable(db: Db, files: readonly CsvFile[], opts: LoadOptions): Promise<LoadedTable> {
   if (files.length === 0) throw new Error('loadCsvTable needs at least one file');
-  const headers: string[][] = [];
-  for (const f of files) headers.push(await readCsvHeader(f.path));
-  const columns = headers[0]!;
-  checkSameColumns(files, headers);
+  const heads: CsvHead[] = [];
+  for (const f of files) heads.push(await readCsvHead(f.path));
+  const columns = heads[0]!.header;
+  checkSameColumns(files, heads.map((h) => h.header));
+  const numeric = sampleKinds(columns, heads, new Set(opts.numeric ?? []));
 
-  const raw = `${opts.name}_raw`;
+  const table = opts.name;
+  const sqlType = (c: string) => (numeric.has(c) ? 'DOUBLE' : 'VARCHAR');
   await db.exec(
-    `CREATE OR REPLACE TEMP TABLE ${raw} (${columns.map((c) => `${sqlIdent(c)} VARCHAR`).join(', ')}, _f INTEGER)`,
+    `CREATE OR REPLACE TEMP TABLE ${table} (${columns.map((c) => `${sqlIdent(c)} ${sqlType(c)}`).join(', ')}, _f INTEGER)`,
   );
-  const loaded: LoadedFile[] = [];
-  let total = 0;
-  for (const [i, f] of files.entries()) {
-    const header = headers[i]!;
-    const schema = `{${header.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ')}}`;
+  // Files with the same header order are read in one call (DuckDB reads them in parallel and
+  // in order); a file with another order starts a new run.
+  for (let start = 0; start < files.length; ) {
+    let end = start + 1;
+    const order = heads[start]!.header.join('\u0000');
+    while (end < files.length && heads[end]!.header.join('\u0000') === order) end++;
+    const header = heads[start]!.header;
+    const run = files.slice(start, end);
+    const schema = `{${header.map((c) => `${sqlString(c)}: '${sqlType(c)}'`).join(', ')}}`;
+    const paths = `[${run.map((f) => sqlString(f.path)).join(', ')}]`;
     const sql =
-      `INSERT INTO ${raw} (${header.map(sqlIdent).join(', ')}, _f) SELECT *, ${i} FROM read_csv(${sqlString(f.path)}, ` +
+      `INSERT INTO ${table} (${header.map(sqlIdent).join(', ')}, _f) ` +
+      `SELECT ${header.map(sqlIdent).join(', ')}, list_position(${paths}, filename) + ${start - 1} FROM read_csv(${paths}, ` +
       `header = true, auto_detect = false, columns = ${schema}, delim = ',', quote = '"', escape = '"', ` +
-      `strict_mode = true, nullstr = [${MISSING_TOKENS.map(sqlString).join(', ')}])`;
+      `strict_mode = true, filename = true, nullstr = [${MISSING_TOKENS.map(sqlString).join(', ')}])`;
     try {
       await db.exec(sql);
     } catch (err) {
-      throw csvReadError(f.path, err);
+      throw csvReadError(run, err);
     }
-    const [{ n }] = (await db.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${raw} WHERE _f = ${i}`)) as [{ n: bigint }];
-    const rows = Number(n);
-    if (rows === 0) {
-      throw new DataError(`${f.path}: has a header but no data rows`, `add rows or remove ${f.name} from the folder`);
-    }
-    loaded.push({ ...f, rows, firstRow: total });
-    total += rows;
+    start = end;
   }
 
-  const infos = await decideColumnKinds(db, raw, columns, new Set(opts.numeric ?? []));
-  await checkNumericValues(db, raw, infos, loaded);
-
-  const view = `${opts.name}`;
-  const select = infos.map((c) => {
-    const id = sqlIdent(c.name);
-    if (c.kind === 'string') return id;
-    if (c.kind === 'integer') return `CAST(${dbl(c.name)} AS BIGINT) AS ${id}`;
-    return `${dbl(c.name)} AS ${id}`;
+  phase('load: read csv');
+  const counts = await db.rows<{ f: number; n: bigint }>(`SELECT _f AS f, count(*) AS n FROM ${table} GROUP BY _f`);
+  const byFile = new Map(counts.map((r) => [r.f, Number(r.n)]));
+  const loaded: LoadedFile[] = [];
+  let total = 0;
+  files.forEach((f, i) => {
+    const rows = byFile.get(i) ?? 0;
+    if (rows === 0) throw new DataError(`${f.path}: has a header but no data rows`, `add rows or remove ${f.name} from the folder`);
+    loaded.push({ ...f, rows, firstRow: total });
+    total += rows;
   });
-  await db.exec(`CREATE OR REPLACE TEMP VIEW ${view} AS SELECT ${select.join(', ')}, rowid AS _r, _f FROM ${raw}`);
-  return { view, columns: infos, files: loaded, rows: total };
+
+  phase('load: counts');
+  const infos = await checkColumns(db, table, columns, numeric, loaded);
+  return { view: table, columns: infos, files: loaded, rows: total };
 }
 
 function checkSameColumns(files: readonly CsvFile[], headers: string[][]): void {
@@ -116,67 +122,113 @@ function checkSameColumns(files: readonly CsvFile[], headers: string[][]): void 
   }
 }
 
-/** Turn a DuckDB CSV error into one line naming the file and line. */
-function csvReadError(path: string, err: unknown): DataError {
+const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
+/**
+ * Numeric columns: those that must be, and those where at least half of the sampled non-missing
+ * values are numbers (the rest are then reported as bad values, not turned into text). A column
+ * with no sampled values is numeric: empty cells are how numeric data usually goes missing.
+ */
+function sampleKinds(columns: string[], heads: CsvHead[], forced: Set<string>): Set<string> {
+  const out = new Set<string>();
+  columns.forEach((name) => {
+    if (forced.has(name)) {
+      out.add(name);
+      return;
+    }
+    let present = 0;
+    let numbers = 0;
+    for (const h of heads) {
+      const j = h.header.indexOf(name);
+      for (const row of h.sample) {
+        const v = row[j];
+        if (v === undefined || MISSING.has(v)) continue;
+        present++;
+        if (NUMBER.test(v)) numbers++;
+      }
+    }
+    if (present === 0 || numbers * 2 >= present) out.add(name);
+  });
+  return out;
+}
+
+/** Turn a DuckDB CSV error into one line naming the file, line and column. */
+function csvReadError(run: readonly CsvFile[], err: unknown): DataError {
   const msg = err instanceof Error ? err.message : String(err);
   const lines = msg.split('\n').map((l) => l.trim());
+  const fileName = lines.find((l) => l.startsWith('file = '))?.slice('file = '.length);
+  const file = run.find((f) => f.path === fileName) ?? (run.length === 1 ? run[0] : undefined);
+  const path = file?.path ?? fileName ?? run.map((f) => f.path).join(', ');
   const lineNo = /CSV Error on Line: (\d+)/.exec(msg)?.[1];
+  const where = lineNo ? `line ${lineNo}: ` : '';
+  const hint = `fix or remove that row of ${basename(path)}`;
+  const conv = /Error when converting column "(.*)"\. Could not convert string "(.*)" to/.exec(msg);
+  if (conv) {
+    return new DataError(
+      `${path}: ${where}column "${conv[1]}" holds ${JSON.stringify(conv[2])}, not a number`,
+      'fix the value or leave the cell empty to mark it missing',
+    );
+  }
   const original = lines.find((l) => l.startsWith('Original Line:'))?.slice('Original Line:'.length).trim();
   const expected = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(msg);
   let detail: string;
   if (expected) detail = `expected ${expected[1]} fields, found ${expected[2]}`;
   else if (/unicode/i.test(msg)) detail = 'the file is not UTF-8 text';
   else if (/quote/i.test(msg)) detail = 'unterminated or misplaced quote';
-  else detail = lines.find((l) => l && !l.startsWith('Invalid Input Error') && !l.startsWith('Original Line')) ?? lines[0] ?? msg;
-  const where = lineNo ? `line ${lineNo}: ` : '';
-  const shown = original && original.length <= 80 && !/[\0-\x08]/.test(original) ? ` (${JSON.stringify(original)})` : '';
-  return new DataError(`${path}: ${where}cannot parse CSV: ${detail}${shown}`, `fix or remove that row of ${basename(path)}`);
+  else detail = lines.find((l) => l && !/Error:/.test(l) && !l.startsWith('Original Line')) ?? lines[0] ?? msg;
+  const shown = original && original.length <= 80 && !hasControlChars(original) ? ` (${JSON.stringify(original)})` : '';
+  return new DataError(`${path}: ${where}cannot parse CSV: ${detail}${shown}`, hint);
 }
 
-async function decideColumnKinds(db: Db, raw: string, columns: string[], forced: Set<string>): Promise<ColumnInfo[]> {
-  const aggs = columns.flatMap((c, i) => [
-    `count(${sqlIdent(c)}) AS p${i}`,
-    `count(${dbl(c)}) AS n${i}`,
-    `count_if(${dbl(c)} <> round(${dbl(c)}) OR abs(${dbl(c)}) > 9007199254740992) AS f${i}`,
-  ]);
-  const [row] = (await db.rows<Record<string, bigint>>(`SELECT count(*) AS total, ${aggs.join(', ')} FROM ${raw}`)) as [
-    Record<string, bigint>,
+const hasControlChars = (s: string) => [...s].some((ch) => ch.charCodeAt(0) < 9);
+
+/**
+ * One aggregate over the table: missing counts, whether numeric columns are all integral, and
+ * whether any value is infinite (which DOUBLE parsing accepts but no model can use).
+ */
+async function checkColumns(
+  db: Db,
+  table: string,
+  columns: string[],
+  numeric: Set<string>,
+  files: LoadedFile[],
+): Promise<ColumnInfo[]> {
+  const aggs = columns.flatMap((c, i) => {
+    const id = sqlIdent(c);
+    const base = [`count(${id}) AS p${i}`];
+    if (!numeric.has(c)) return base;
+    return [...base, `coalesce(bool_and(${id} = round(${id}) AND abs(${id}) <= 9007199254740992), true) AS i${i}`, `count_if(NOT isfinite(${id})) AS x${i}`];
+  });
+  const [row] = (await db.rows<Record<string, bigint | boolean>>(`SELECT count(*) AS total, ${aggs.join(', ')} FROM ${table}`)) as [
+    Record<string, bigint | boolean>,
   ];
   const total = Number(row.total);
-  return columns.map((name, i) => {
+  const infos = columns.map((name, i): ColumnInfo => {
     const present = Number(row[`p${i}`]);
-    const numeric = Number(row[`n${i}`]);
-    const fractional = Number(row[`f${i}`]);
-    // A column is numeric when it is required to be, or when most of its values are numbers;
-    // the values that are not are then reported as bad data rather than silently turning the
-    // column into text.
-    const isNumeric = forced.has(name) || present === 0 || numeric * 2 >= present;
-    const kind: ColumnKind = !isNumeric ? 'string' : fractional > 0 || present === 0 ? 'float' : 'integer';
+    const kind: ColumnKind = !numeric.has(name) ? 'string' : present > 0 && row[`i${i}`] === true ? 'integer' : 'float';
     return { name, kind, missing: total - present };
   });
+  const bad = columns.findIndex((c, i) => numeric.has(c) && Number(row[`x${i}`]) > 0);
+  if (bad >= 0) {
+    const col = columns[bad]!;
+    const [hit] = (await db.rows<{ r: bigint; f: number; v: number }>(
+      `SELECT rowid AS r, _f AS f, ${sqlIdent(col)} AS v FROM ${table} WHERE NOT isfinite(${sqlIdent(col)}) ORDER BY rowid LIMIT 1`,
+    )) as [{ r: bigint; f: number; v: number }];
+    const file = files[hit.f]!;
+    const line = Number(hit.r) - file.firstRow + 2; // +1 for the header, +1 for 1-based lines
+    throw new DataError(
+      `${file.path}: line ${line}: column "${col}" holds ${hit.v}, not a finite number`,
+      'fix the value or leave the cell empty to mark it missing',
+    );
+  }
+  return infos;
 }
 
-async function checkNumericValues(db: Db, raw: string, infos: ColumnInfo[], files: LoadedFile[]): Promise<void> {
-  const numeric = infos.filter((c) => c.kind !== 'string');
-  if (numeric.length === 0) return;
-  const bad = (c: string) => `(${sqlIdent(c)} IS NOT NULL AND (${dbl(c)} IS NULL OR NOT isfinite(${dbl(c)})))`;
-  const where = numeric.map((c) => bad(c.name)).join(' OR ');
-  const cases = numeric.map((c, i) => `CASE WHEN ${bad(c.name)} THEN ${i} END`).join(', ');
-  const hits = await db.rows<{ r: bigint; f: number; k: number }>(
-    `SELECT rowid AS r, _f AS f, coalesce(${cases}) AS k FROM ${raw} WHERE ${where} ORDER BY rowid LIMIT 1`,
-  );
-  const hit = hits[0];
-  if (!hit) return;
-  const col = numeric[hit.k]!;
-  const file = files[hit.f]!;
-  const [{ v }] = (await db.rows<{ v: string }>(
-    `SELECT ${sqlIdent(col.name)} AS v FROM ${raw} WHERE rowid = ${hit.r}`,
-  )) as [{ v: string }];
-  const line = Number(hit.r) - file.firstRow + 2; // +1 for the header, +1 for 1-based lines
-  throw new DataError(
-    `${file.path}: line ${line}: column "${col.name}" holds ${JSON.stringify(v)}, not a finite number`,
-    `fix the value or leave the cell empty to mark it missing`,
-  );
+/** SQL select list that writes a loaded table back with integral columns as integers. */
+export function outputColumns(columns: readonly ColumnInfo[]): string {
+  return columns
+    .map((c) => (c.kind === 'integer' ? `CAST(${sqlIdent(c.name)} AS BIGINT) AS ${sqlIdent(c.name)}` : sqlIdent(c.name)))
+    .join(', ');
 }
 
 /**

@@ -1,10 +1,11 @@
 /** mlops ingest: merge every CSV of the input folder, drop exact duplicates, record what was read. */
-import { rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { DataError } from '../errors.js';
+import { phase } from '../debugtime.js';
 import { listCsvFiles } from '../data/csvfiles.js';
 import { sqlIdent, sqlString, withDb } from '../data/duck.js';
-import { loadCsvTable } from '../data/table.js';
+import { loadCsvTable, outputColumns } from '../data/table.js';
 import { summariseColumns } from '../data/summary.js';
 import { appendJsonLine, commitTempFile, sha256File, tempPathFor, writeFileAtomic } from '../store/atomic.js';
 import type { Config } from '../store/config.js';
@@ -35,25 +36,32 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   const numeric = [cfg.target, ...(cfg.features ?? [])];
 
   const result = await withDb(async (db) => {
+    phase('ingest: db open');
     const table = await loadCsvTable(db, csv, { name: 'ingest', numeric });
+    phase('ingest: load');
     const cols = table.columns.map((c) => sqlIdent(c.name)).join(', ');
-    // Keep the first occurrence of each distinct row: group on every column, order by the
-    // smallest global row number. NULLs compare equal here, as in pandas' drop_duplicates.
+    // Keep the first occurrence of each distinct row, in file order then row order: the row
+    // numbered 1 within its group of equal rows, then sorted back into rowid order. (A semi-join
+    // on min(rowid) is faster but does not keep the order under parallel execution.) NULLs
+    // compare equal here, as in pandas' drop_duplicates.
     await db.exec(
-      `CREATE TEMP TABLE final AS SELECT ${cols} FROM ` +
-        `(SELECT ${cols}, min(_r) AS _o FROM ${table.view} GROUP BY ALL) ORDER BY _o`,
+      `CREATE TEMP TABLE final AS SELECT ${outputColumns(table.columns)} FROM ${table.view} ` +
+        `QUALIFY row_number() OVER (PARTITION BY ${cols} ORDER BY rowid) = 1 ORDER BY rowid`,
     );
+    phase('ingest: dedup');
     try {
       await db.exec(`COPY final TO ${sqlString(tmp)} (FORMAT csv, HEADER true, DELIMITER ',')`);
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
     }
+    phase('ingest: copy');
     const [{ n }] = (await db.rows<{ n: bigint }>('SELECT count(*) AS n FROM final')) as [{ n: bigint }];
     const columns = await summariseColumns(db, 'final', table.columns);
     return { table, written: Number(n), columns };
   });
 
+  phase('ingest: summary');
   const fileHashes = await hashes;
   const files = result.table.files.map((f, i) => ({ name: f.name, size: f.size, sha256: fileHashes[i]!, rows: f.rows }));
   const outputHash = await sha256File(tmp);
@@ -72,7 +80,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     seconds: round((performance.now() - t0) / 1000),
   };
   await appendJsonLine(out.ingestionLog, record);
-  await stat(out.finalData);
+  phase('ingest: commit');
   return { ...record, output: out.finalData, ignored };
 }
 

@@ -2,7 +2,7 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson, project, read } from '../helpers.js';
+import { cli, cliJson, genData, project, read } from '../helpers.js';
 
 describe('classic workflow: ingest, train, score, deploy', () => {
   const dir = project();
@@ -142,5 +142,31 @@ describe('mlops run on a fresh project', () => {
     const r = cli('/', '--config', join(dir, 'config.json'), 'ingest');
     expect(r.code).toBe(0);
     expect(existsSync(join(dir, 'ingesteddata/finaldata.csv'))).toBe(true);
+  });
+});
+
+describe('ingest at a size where DuckDB runs in parallel', () => {
+  it('keeps exactly the first occurrence of every row, in file order then row order', () => {
+    const dir = project({ classic: false });
+    genData('--rows', '300000', '--files', '3', '--dup', '0.2', '--out', join(dir, 'practicedata'), '--seed', '5');
+    expect(cli(dir, 'ingest').code).toBe(0);
+    // Independent reference: a set of the lines seen so far (the generator writes integers, so
+    // text equality is value equality).
+    const seen = new Set<string>();
+    let header = '';
+    const expected: string[] = [];
+    for (const f of ['dataset1.csv', 'dataset2.csv', 'dataset3.csv']) {
+      const lines = read(join(dir, 'practicedata', f)).split('\n').filter(Boolean);
+      header = lines[0]!;
+      for (const line of lines.slice(1)) {
+        if (!seen.has(line)) {
+          seen.add(line);
+          expected.push(line);
+        }
+      }
+    }
+    const got = read(join(dir, 'ingesteddata/finaldata.csv'));
+    expect(expected.length).toBeLessThan(300000 * 0.85);
+    expect(got === [header, ...expected].join('\n') + '\n').toBe(true);
   });
 });

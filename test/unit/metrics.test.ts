@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { classificationMetrics, confusion, f1Score, higherIsBetter, logLoss, rocAucScore } from '../../src/model/metrics.js';
+
+// Reference values: numpy 2.4.6 and scipy 1.17.1 (scipy.stats.mannwhitneyu(...).statistic /
+// (n1*n0) for the AUC; -mean(y log p + (1-y) log(1-p)) with p clipped to machine epsilon).
+const y = [0, 0, 1, 1, 1, 0, 1, 0, 1, 1];
+const p = [0.1, 0.4, 0.35, 0.8, 0.8, 0.8, 0.6, 0.2, 0.5, 0.9];
+
+describe('classification metrics', () => {
+  it('agree with independent reference values', () => {
+    const m = classificationMetrics(y, p);
+    expect(m.confusion).toEqual({ tp: 4, fp: 1, fn: 2, tn: 3 });
+    expect(m.precision).toBeCloseTo(4 / 5, 15);
+    expect(m.recall).toBeCloseTo(4 / 6, 15);
+    expect(m.f1).toBeCloseTo(8 / 11, 15);
+    expect(m.accuracy).toBeCloseTo(0.7, 15);
+    expect(m.roc_auc).toBeCloseTo(0.7916666666666666, 15);
+    expect(m.log_loss).toBeCloseTo(0.5254210150282986, 14);
+  });
+
+  it('follow the zero-division conventions', () => {
+    const c = confusion([0, 0], [0, 0]);
+    expect(f1Score(c)).toBe(0);
+    expect(rocAucScore([1, 1, 1], [0.2, 0.5, 0.9])).toBeNull();
+    expect(logLoss([1, 0], [1, 0])).toBeLessThan(1e-14);
+    expect(logLoss([1], [0])).toBeCloseTo(-Math.log(Number.EPSILON), 10);
+  });
+
+  it('AUC gives ties half credit', () => {
+    expect(rocAucScore([0, 1], [0.5, 0.5])).toBe(0.5);
+  });
+
+  it('know which direction is better', () => {
+    expect(higherIsBetter('f1')).toBe(true);
+    expect(higherIsBetter('roc_auc')).toBe(true);
+    expect(higherIsBetter('log_loss')).toBe(false);
+    expect(higherIsBetter('mse')).toBe(false);
+  });
+});
