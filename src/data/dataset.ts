@@ -1,5 +1,6 @@
 /** Feature matrix and labels from CSV files, checked against what the model needs. */
 import { DataError } from '../errors.js';
+import { phase } from '../debugtime.js';
 import type { CsvFile } from './csvfiles.js';
 import type { Db } from './duck.js';
 import { loadCsvTable, readFloatColumns, type LoadedTable } from './table.js';
@@ -53,30 +54,37 @@ export async function readDataset(db: Db, files: readonly CsvFile[], spec: Datas
     }
   }
   const cols = spec.target ? [...features, spec.target] : features;
-  const data = await readFloatColumns(db, `${table.view} ORDER BY rowid`, cols);
+  phase('dataset: table loaded');
+  const data = await readFloatColumns(db, table.view, cols);
+  phase('dataset: columns read');
   let X = data.slice(0, features.length);
   let y: Float64Array | null = null;
   let unlabelled = 0;
   if (spec.target) {
     const yAll = data[features.length]!;
-    const keep: number[] = [];
+    let unlabelledSeen = 0;
     for (let i = 0; i < yAll.length; i++) {
       const v = yAll[i]!;
-      if (Number.isNaN(v)) continue;
-      if (v !== 0 && v !== 1) {
-        throw new DataError(
-          `${where}: target column "${spec.target}" holds ${v}; labels must be 0 or 1`,
-          'recode the label column to 0/1 (binary classification)',
-        );
+      if (v === 0 || v === 1) continue;
+      if (Number.isNaN(v)) {
+        unlabelledSeen++;
+        continue;
       }
-      keep.push(i);
+      throw new DataError(
+        `${where}: target column "${spec.target}" holds ${v}; labels must be 0 or 1`,
+        'recode the label column to 0/1 (binary classification)',
+      );
     }
-    unlabelled = yAll.length - keep.length;
+    unlabelled = unlabelledSeen;
+    y = yAll;
     if (unlabelled > 0) {
+      const keep = new Int32Array(yAll.length - unlabelled);
+      let k = 0;
+      for (let i = 0; i < yAll.length; i++) if (!Number.isNaN(yAll[i]!)) keep[k++] = i;
       const pick = (col: Float64Array) => Float64Array.from(keep, (i) => col[i]!);
       X = X.map(pick);
       y = pick(yAll);
-    } else y = yAll;
+    }
   }
   return { table, features, X, y, rows: y ? y.length : (X[0]?.length ?? 0), unlabelled };
 }

@@ -16,24 +16,23 @@ import { phase } from '../debugtime.js';
 import type { Db } from './duck.js';
 import { sqlIdent, sqlString } from './duck.js';
 import { readCsvHead, type CsvFile, type CsvHead } from './csvfiles.js';
+import { scanFile } from '../store/atomic.js';
+import type { ColumnSummary } from '../store/records.js';
 
-export type ColumnKind = 'integer' | 'float' | 'string';
+export type ColumnKind = ColumnSummary['kind'];
 
-export interface ColumnInfo {
-  name: string;
-  kind: ColumnKind;
-  /** Number of missing (empty, NA, NaN, null, ...) cells. */
-  missing: number;
-}
+/** A column's kind, missing count and (numeric) summary over the rows read. */
+export type ColumnInfo = ColumnSummary;
 
 export interface LoadedFile extends CsvFile {
   rows: number;
+  sha256: string;
   /** rowid of the file's first row in the table. */
   firstRow: number;
 }
 
 export interface LoadedTable {
-  /** Table name: the columns in `columns` order (numeric ones as DOUBLE), plus _f (file index). */
+  /** Table name: the columns in `columns` order, numeric ones as DOUBLE; rowid is the row order. */
   view: string;
   columns: ColumnInfo[];
   files: LoadedFile[];
@@ -59,26 +58,20 @@ export async function loadCsvTable(db: Db, files: readonly CsvFile[], opts: Load
   checkSameColumns(files, heads.map((h) => h.header));
   const numeric = sampleKinds(columns, heads, new Set(opts.numeric ?? []));
 
+  // Hash and count lines of every file while DuckDB parses them (the main thread is idle then).
+  const scans = Promise.all(files.map((f) => scanFile(f.path)));
+  scans.catch(() => undefined);
   const table = opts.name;
   const sqlType = (c: string) => (numeric.has(c) ? 'DOUBLE' : 'VARCHAR');
-  await db.exec(
-    `CREATE OR REPLACE TEMP TABLE ${table} (${columns.map((c) => `${sqlIdent(c)} ${sqlType(c)}`).join(', ')}, _f INTEGER)`,
-  );
+  await db.exec(`CREATE OR REPLACE TEMP TABLE ${table} (${columns.map((c) => `${sqlIdent(c)} ${sqlType(c)}`).join(', ')})`);
   // Files with the same header order are read in one call (DuckDB reads them in parallel and
   // in order); a file with another order starts a new run.
   for (let start = 0; start < files.length; ) {
     let end = start + 1;
     const order = heads[start]!.header.join('\u0000');
     while (end < files.length && heads[end]!.header.join('\u0000') === order) end++;
-    const header = heads[start]!.header;
     const run = files.slice(start, end);
-    const schema = `{${header.map((c) => `${sqlString(c)}: '${sqlType(c)}'`).join(', ')}}`;
-    const paths = `[${run.map((f) => sqlString(f.path)).join(', ')}]`;
-    const sql =
-      `INSERT INTO ${table} (${header.map(sqlIdent).join(', ')}, _f) ` +
-      `SELECT ${header.map(sqlIdent).join(', ')}, list_position(${paths}, filename) + ${start - 1} FROM read_csv(${paths}, ` +
-      `header = true, auto_detect = false, columns = ${schema}, delim = ',', quote = '"', escape = '"', ` +
-      `strict_mode = true, filename = true, nullstr = [${MISSING_TOKENS.map(sqlString).join(', ')}])`;
+    const sql = `INSERT INTO ${table} (${heads[start]!.header.map(sqlIdent).join(', ')}) SELECT * FROM ${readCsvSql(run, heads[start]!.header, sqlType)}`;
     try {
       await db.exec(sql);
     } catch (err) {
@@ -86,22 +79,44 @@ export async function loadCsvTable(db: Db, files: readonly CsvFile[], opts: Load
     }
     start = end;
   }
-
   phase('load: read csv');
-  const counts = await db.rows<{ f: number; n: bigint }>(`SELECT _f AS f, count(*) AS n FROM ${table} GROUP BY _f`);
-  const byFile = new Map(counts.map((r) => [r.f, Number(r.n)]));
-  const loaded: LoadedFile[] = [];
-  let total = 0;
-  files.forEach((f, i) => {
-    const rows = byFile.get(i) ?? 0;
-    if (rows === 0) throw new DataError(`${f.path}: has a header but no data rows`, `add rows or remove ${f.name} from the folder`);
-    loaded.push({ ...f, rows, firstRow: total });
-    total += rows;
-  });
 
+  const [{ n }] = (await db.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${table}`)) as [{ n: bigint }];
+  const total = Number(n);
+  const scanned = await scans;
+  // Rows per file from the line counts (header excluded). Quoted newlines or blank lines make
+  // those disagree with DuckDB's total; then count each file with DuckDB instead.
+  let rows = scanned.map((s) => Math.max(0, s.lines - 1));
+  if (rows.reduce((a, b) => a + b, 0) !== total) {
+    rows = [];
+    for (const [i, f] of files.entries()) {
+      const [{ c }] = (await db.rows<{ c: bigint }>(
+        `SELECT count(*) AS c FROM ${readCsvSql([f], heads[i]!.header, sqlType)}`,
+      )) as [{ c: bigint }];
+      rows.push(Number(c));
+    }
+  }
+  const loaded: LoadedFile[] = [];
+  let first = 0;
+  files.forEach((f, i) => {
+    if (rows[i] === 0) throw new DataError(`${f.path}: has a header but no data rows`, `add rows or remove ${f.name} from the folder`);
+    loaded.push({ ...f, rows: rows[i]!, sha256: scanned[i]!.sha256, firstRow: first });
+    first += rows[i]!;
+  });
   phase('load: counts');
+
   const infos = await checkColumns(db, table, columns, numeric, loaded);
   return { view: table, columns: infos, files: loaded, rows: total };
+}
+
+/** read_csv(...) of files that share one header order, with an explicit typed schema. */
+function readCsvSql(files: readonly CsvFile[], header: readonly string[], sqlType: (c: string) => string): string {
+  const schema = `{${header.map((c) => `${sqlString(c)}: '${sqlType(c)}'`).join(', ')}}`;
+  return (
+    `read_csv([${files.map((f) => sqlString(f.path)).join(', ')}], header = true, auto_detect = false, ` +
+    `columns = ${schema}, delim = ',', quote = '"', escape = '"', strict_mode = true, ` +
+    `nullstr = [${MISSING_TOKENS.map(sqlString).join(', ')}])`
+  );
 }
 
 function checkSameColumns(files: readonly CsvFile[], headers: string[][]): void {
@@ -197,25 +212,45 @@ async function checkColumns(
     const id = sqlIdent(c);
     const base = [`count(${id}) AS p${i}`];
     if (!numeric.has(c)) return base;
-    return [...base, `coalesce(bool_and(${id} = round(${id}) AND abs(${id}) <= 9007199254740992), true) AS i${i}`, `count_if(NOT isfinite(${id})) AS x${i}`];
+    return [
+      ...base,
+      `coalesce(bool_and(${id} = round(${id}) AND abs(${id}) <= 9007199254740992), true) AS i${i}`,
+      `count_if(NOT isfinite(${id})) AS x${i}`,
+      `avg(${id}) FILTER (WHERE isfinite(${id})) AS a${i}`,
+      `stddev_samp(${id}) FILTER (WHERE isfinite(${id})) AS s${i}`,
+      `min(${id}) FILTER (WHERE isfinite(${id})) AS lo${i}`,
+      `max(${id}) FILTER (WHERE isfinite(${id})) AS hi${i}`,
+    ];
   });
-  const [row] = (await db.rows<Record<string, bigint | boolean>>(`SELECT count(*) AS total, ${aggs.join(', ')} FROM ${table}`)) as [
-    Record<string, bigint | boolean>,
+  type Cell = bigint | boolean | number | null;
+  const [row] = (await db.rows<Record<string, Cell>>(`SELECT count(*) AS total, ${aggs.join(', ')} FROM ${table}`)) as [
+    Record<string, Cell>,
   ];
   const total = Number(row.total);
+  const num = (v: Cell | undefined) => (v === null || v === undefined || !Number.isFinite(Number(v)) ? null : Number(v));
   const infos = columns.map((name, i): ColumnInfo => {
     const present = Number(row[`p${i}`]);
-    const kind: ColumnKind = !numeric.has(name) ? 'string' : present > 0 && row[`i${i}`] === true ? 'integer' : 'float';
-    return { name, kind, missing: total - present };
+    if (!numeric.has(name)) return { name, kind: 'string', missing: total - present };
+    const kind: ColumnKind = present > 0 && row[`i${i}`] === true ? 'integer' : 'float';
+    return {
+      name,
+      kind,
+      missing: total - present,
+      mean: num(row[`a${i}`]),
+      std: num(row[`s${i}`]),
+      min: num(row[`lo${i}`]),
+      max: num(row[`hi${i}`]),
+    };
   });
   const bad = columns.findIndex((c, i) => numeric.has(c) && Number(row[`x${i}`]) > 0);
   if (bad >= 0) {
     const col = columns[bad]!;
-    const [hit] = (await db.rows<{ r: bigint; f: number; v: number }>(
-      `SELECT rowid AS r, _f AS f, ${sqlIdent(col)} AS v FROM ${table} WHERE NOT isfinite(${sqlIdent(col)}) ORDER BY rowid LIMIT 1`,
-    )) as [{ r: bigint; f: number; v: number }];
-    const file = files[hit.f]!;
-    const line = Number(hit.r) - file.firstRow + 2; // +1 for the header, +1 for 1-based lines
+    const [hit] = (await db.rows<{ r: bigint; v: number }>(
+      `SELECT rowid AS r, ${sqlIdent(col)} AS v FROM ${table} WHERE NOT isfinite(${sqlIdent(col)}) ORDER BY rowid LIMIT 1`,
+    )) as [{ r: bigint; v: number }];
+    const r = Number(hit.r);
+    const file = files.findLast((f) => f.firstRow <= r)!;
+    const line = r - file.firstRow + 2; // +1 for the header, +1 for 1-based lines
     throw new DataError(
       `${file.path}: line ${line}: column "${col}" holds ${hit.v}, not a finite number`,
       'fix the value or leave the cell empty to mark it missing',

@@ -6,7 +6,6 @@ import { phase } from '../debugtime.js';
 import { listCsvFiles } from '../data/csvfiles.js';
 import { sqlIdent, sqlString, withDb } from '../data/duck.js';
 import { loadCsvTable, outputColumns } from '../data/table.js';
-import { summariseColumns } from '../data/summary.js';
 import { appendJsonLine, commitTempFile, sha256File, tempPathFor, writeFileAtomic } from '../store/atomic.js';
 import type { Config } from '../store/config.js';
 import { paths, type IngestionRecord } from '../store/records.js';
@@ -30,7 +29,6 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   if (csv.length === 0) {
     throw new DataError(`${folder}: no .csv files to ingest`, 'put the data files in input_folder_path (see config.json)');
   }
-  const hashes = Promise.all(csv.map((f) => sha256File(f.path)));
   const out = paths(cfg);
   const tmp = tempPathFor(out.finalData);
   const numeric = [cfg.target, ...(cfg.features ?? [])];
@@ -57,13 +55,10 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     }
     phase('ingest: copy');
     const [{ n }] = (await db.rows<{ n: bigint }>('SELECT count(*) AS n FROM final')) as [{ n: bigint }];
-    const columns = await summariseColumns(db, 'final', table.columns);
-    return { table, written: Number(n), columns };
+    return { table, written: Number(n) };
   });
 
-  phase('ingest: summary');
-  const fileHashes = await hashes;
-  const files = result.table.files.map((f, i) => ({ name: f.name, size: f.size, sha256: fileHashes[i]!, rows: f.rows }));
+  const files = result.table.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, rows: f.rows }));
   const outputHash = await sha256File(tmp);
   // Commit: finaldata.csv first, then the list of files it holds, then the log record.
   await commitTempFile(tmp, out.finalData);
@@ -75,7 +70,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     rows_read: result.table.rows,
     duplicates_dropped: result.table.rows - result.written,
     rows_written: result.written,
-    columns: result.columns,
+    columns: result.table.columns,
     output_sha256: outputHash,
     seconds: round((performance.now() - t0) / 1000),
   };

@@ -6,7 +6,7 @@ import { readDataset } from '../data/dataset.js';
 import { withDb } from '../data/duck.js';
 import { classificationMetrics, type Confusion } from '../model/metrics.js';
 import { modelProba } from '../model/modelfile.js';
-import { appendJsonLine, sha256File, sha256Text, writeFileAtomic } from '../store/atomic.js';
+import { appendJsonLine, sha256Text, writeFileAtomic } from '../store/atomic.js';
 import type { Config } from '../store/config.js';
 import { paths, type ScoreRecord } from '../store/records.js';
 import { loadModelFrom, type ModelChoice } from './modelchoice.js';
@@ -35,19 +35,17 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
   const folder = opts.dataFolder ?? cfg.test_data_path;
   const { csv } = await listCsvFiles(folder);
   if (csv.length === 0) throw new DataError(`${folder}: no .csv test data files`, 'put test data in test_data_path');
-  const hashes = Promise.all(csv.map((f) => sha256File(f.path)));
   const ds = await withDb((db) =>
     readDataset(db, csv, { target: model.target, features: model.features, name: 'test' }),
   );
   if (ds.rows === 0) throw new DataError(`${folder}: no test rows with a label in "${model.target}"`, 'add labelled rows');
   const proba = modelProba(model, ds.X);
   const { confusion, ...metrics } = classificationMetrics(ds.y!, proba);
-  const fileHashes = await hashes;
   const record: ScoreRecord = {
     timestamp: new Date().toISOString(),
     model: choice === 'trained' || choice === 'production' ? choice : modelPath,
     model_sha256: sha256Text(text),
-    data_files: ds.table.files.map((f, i) => ({ name: f.name, sha256: fileHashes[i]!, rows: f.rows })),
+    data_files: ds.table.files.map((f) => ({ name: f.name, sha256: f.sha256, rows: f.rows })),
     rows: ds.rows,
     metrics,
     seconds: Math.round((performance.now() - t0) * 10) / 1e4,

@@ -3,11 +3,12 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DataError, ModelError, StateError } from '../errors.js';
+import { phase } from '../debugtime.js';
 import { withDb } from '../data/duck.js';
 import { imputeInPlace, nanMean, readDataset } from '../data/dataset.js';
 import { fitLogistic } from '../model/logreg.js';
 import { MODEL_FORMAT, type ModelFile } from '../model/modelfile.js';
-import { appendJsonLine, sha256File, sha256Text, writeFileAtomic } from '../store/atomic.js';
+import { appendJsonLine, sha256Text, writeFileAtomic } from '../store/atomic.js';
 import type { Config } from '../store/config.js';
 import { paths, type TrainingRecord } from '../store/records.js';
 
@@ -30,9 +31,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const st = await stat(p.finalData).catch(() => null);
   if (!st) throw new StateError(`${p.finalData}: no ingested data`, 'run `mlops ingest` first');
   const file = { path: p.finalData, name: basename(p.finalData), size: st.size };
-  const dataHash = sha256File(p.finalData);
 
   const ds = await withDb((db) => readDataset(db, [file], { target: cfg.target, features: cfg.features, name: 'train' }));
+  phase('train: read data');
   const y = ds.y!;
   if (ds.rows === 0) {
     throw new DataError(`${p.finalData}: no rows with a label in "${cfg.target}"`, 'ingest data that has labels');
@@ -53,6 +54,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   });
   imputeInPlace(ds.X, means);
   const fit = fitLogistic(ds.X, y, { C: cfg.model.C, maxIter: cfg.model.max_iter });
+  phase('train: fit');
   if (!fit.converged) {
     throw new ModelError(
       `${p.finalData}: the solver did not converge in ${fit.iterations} iterations (max |gradient| ${fit.gradientMaxNorm.toExponential(2)})`,
@@ -70,7 +72,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     C: cfg.model.C,
     trained_at: new Date().toISOString(),
     training_rows: ds.rows,
-    data_sha256: await dataHash,
+    data_sha256: ds.table.files[0]!.sha256,
     iterations: fit.iterations,
     gradient_max_norm: fit.gradientMaxNorm,
     converged: fit.converged,

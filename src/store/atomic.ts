@@ -99,9 +99,25 @@ export async function readJsonLines<T>(path: string): Promise<T[]> {
 }
 
 export async function sha256File(path: string): Promise<string> {
+  return (await scanFile(path)).sha256;
+}
+
+/**
+ * SHA-256 of a file and its number of lines (newline count, plus one for a last line without
+ * a newline), in one read.
+ */
+export async function scanFile(path: string): Promise<{ sha256: string; lines: number }> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  let lines = 0;
+  let last = 10;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const buf = chunk as Buffer;
+    hash.update(buf);
+    for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) lines++;
+    if (buf.length) last = buf[buf.length - 1]!;
+  }
+  if (last !== 10) lines++;
+  return { sha256: hash.digest('hex'), lines };
 }
 
 export function sha256Text(data: string | Uint8Array): string {

@@ -25,7 +25,9 @@ export interface IngestedFileRecord {
 export interface ColumnSummary {
   name: string;
   kind: 'integer' | 'float' | 'string';
+  /** Missing (empty, NA, NaN, null, ...) cells. */
   missing: number;
+  /** Numeric columns: mean, sample standard deviation (n-1), min and max of the values read. */
   mean?: number | null;
   std?: number | null;
   min?: number | null;
