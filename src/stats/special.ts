@@ -1,3 +1,4 @@
+/* eslint-disable no-loss-of-precision -- published coefficients, quoted with all their digits */
 /**
  * Special functions behind the p-values: log-gamma, the regularised incomplete beta and gamma
  * functions (Numerical Recipes, 3rd ed., 6.1-6.4), accurate to ~1e-12 over the ranges used.
