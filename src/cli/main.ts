@@ -13,8 +13,9 @@ import { register as train } from './commands/train.js';
 import { register as score } from './commands/score.js';
 import { register as deploy } from './commands/deploy.js';
 import { register as run } from './commands/run.js';
+import { register as drift } from './commands/drift.js';
 
-const COMMANDS: Register[] = [ingest, train, score, deploy, run];
+const COMMANDS: Register[] = [ingest, train, score, deploy, drift, run];
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 

@@ -14,6 +14,57 @@ export interface ModelSettings {
   max_iter: number;
 }
 
+export type DriftTestName = 'raw' | 'parametric' | 'nonparametric';
+
+export interface DriftSettings {
+  /** Metric of the score history the model drift tests look at. */
+  metric: string;
+  /** Model drift test the run loop uses. */
+  test: DriftTestName;
+  /** Parametric test: drift when the new score is worse than mean -/+ sigmas * std (ddof 0). */
+  parametric_sigmas: number;
+  /** Non-parametric test: drift when worse than q25 - k * IQR (q75 + k * IQR when lower is better). */
+  iqr_factor: number;
+  /** Significance level of KS, chi-square and t-tests. */
+  p_value: number;
+  /** Minimum effect sizes: a feature drifts only when significant AND PSI or normalised Wasserstein reach these. */
+  psi: number;
+  wasserstein: number;
+  /** Fewer rows than this on either side: "too few rows", no verdict. */
+  min_rows: number;
+  /** Dataset drift when at least this share of the features drift. */
+  dataset_share: number;
+  /** Columns with at most this many distinct values are compared as categories (chi-square). */
+  max_categories: number;
+}
+
+export const DEFAULT_DRIFT: DriftSettings = {
+  metric: 'f1',
+  test: 'raw',
+  parametric_sigmas: 2,
+  iqr_factor: 1.5,
+  p_value: 0.05,
+  psi: 0.1,
+  wasserstein: 0.1,
+  min_rows: 30,
+  dataset_share: 0.5,
+  max_categories: 10,
+};
+
+const positive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+const DRIFT_KEYS: Record<keyof DriftSettings, [(v: unknown) => boolean, string]> = {
+  metric: [(v) => typeof v === 'string' && ['f1', 'precision', 'recall', 'accuracy', 'roc_auc', 'log_loss'].includes(v), 'one of f1, precision, recall, accuracy, roc_auc, log_loss'],
+  test: [(v) => v === 'raw' || v === 'parametric' || v === 'nonparametric', 'raw, parametric or nonparametric'],
+  parametric_sigmas: [positive, 'a positive number'],
+  iqr_factor: [positive, 'a positive number'],
+  p_value: [(v) => positive(v) && (v as number) < 1, 'a number in (0, 1)'],
+  psi: [positive, 'a positive number'],
+  wasserstein: [positive, 'a positive number'],
+  min_rows: [(v) => Number.isInteger(v) && (v as number) >= 2, 'an integer >= 2'],
+  dataset_share: [(v) => positive(v) && (v as number) <= 1, 'a number in (0, 1]'],
+  max_categories: [(v) => Number.isInteger(v) && (v as number) >= 2, 'an integer >= 2'],
+};
+
 export interface Config {
   /** Absolute path of the config file itself. */
   file: string;
@@ -28,6 +79,7 @@ export interface Config {
   /** Explicit feature list, or null for "every numeric column except the target". */
   features: string[] | null;
   model: ModelSettings;
+  drift: DriftSettings;
 }
 
 const PATH_KEYS = [
@@ -154,11 +206,22 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
       (model as Record<string, number>)[k] = v as number;
     }
   }
-  for (const key of ['drift', 'server', 'schedule']) {
+  const drift = { ...DEFAULT_DRIFT };
+  if (obj.drift !== undefined) {
+    const d = obj.drift;
+    if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new ConfigError(`${file}: "drift" must be an object`);
+    for (const [k, v] of Object.entries(d)) {
+      const rule = DRIFT_KEYS[k as keyof DriftSettings];
+      if (!rule) throw new ConfigError(`${file}: unknown key "drift.${k}"`, `known: ${Object.keys(DRIFT_KEYS).join(', ')}`);
+      if (!rule[0](v)) throw new ConfigError(`${file}: "drift.${k}" has an invalid value ${JSON.stringify(v)}`, `it must be ${rule[1]}`);
+      (drift as Record<string, unknown>)[k] = v;
+    }
+  }
+  for (const key of ['server', 'schedule']) {
     const v = obj[key];
     if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v)) && key !== 'schedule') {
       throw new ConfigError(`${file}: "${key}" must be an object`);
     }
   }
-  return { file, root, ...paths, target, features, model };
+  return { file, root, ...paths, target, features, model, drift };
 }

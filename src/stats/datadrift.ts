@@ -1,0 +1,127 @@
+/**
+ * Data drift of one feature between a reference sample and a current one. A feature counts as
+ * drifted only when the difference is statistically significant AND large enough to matter:
+ * with a million rows every tiny shift is "significant" (the failure of p-value-only tools), and
+ * with a handful of rows nothing can be told apart, so below `minRows` the verdict is
+ * "too few rows".
+ */
+import { chiSquareHomogeneity, ksTwoSampleSorted, type TestResult } from './hypothesis.js';
+import { psiFromShares, psiSorted, wassersteinSorted } from './distance.js';
+
+export interface DataDriftSettings {
+  pValue: number;
+  psi: number;
+  wasserstein: number;
+  minRows: number;
+  maxCategories: number;
+}
+
+export interface FeatureDrift {
+  feature: string;
+  kind: 'numeric' | 'categorical';
+  refRows: number;
+  curRows: number;
+  /** KS for numeric features, chi-square for categorical ones. */
+  test: 'ks' | 'chi-square';
+  statistic: number | null;
+  pValue: number | null;
+  psi: number | null;
+  /** Wasserstein-1 distance divided by the reference standard deviation. */
+  wassersteinNorm: number | null;
+  verdict: 'drift' | 'no drift' | 'too few rows';
+  reason: string;
+}
+
+const dropNaN = (x: Float64Array) => {
+  let k = 0;
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) if (x[i] === x[i]) out[k++] = x[i]!;
+  return out.subarray(0, k).sort();
+};
+
+function sdOf(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i]!;
+  const m = s / x.length;
+  let v = 0;
+  for (let i = 0; i < x.length; i++) v += (x[i]! - m) ** 2;
+  return Math.sqrt(v / Math.max(1, x.length - 1));
+}
+
+/** Distinct values of two sorted arrays, or null when there are more than `max`. */
+function categories(a: Float64Array, b: Float64Array, max: number): number[] | null {
+  const set = new Set<number>();
+  for (const x of [a, b]) {
+    for (let i = 0; i < x.length; i++) {
+      if (i > 0 && x[i] === x[i - 1]) continue;
+      set.add(x[i]!);
+      if (set.size > max) return null;
+    }
+  }
+  return [...set].sort((p, q) => p - q);
+}
+
+const countsOf = (x: Float64Array, cats: number[]) => {
+  const idx = new Map(cats.map((c, i) => [c, i]));
+  const counts = new Array<number>(cats.length).fill(0);
+  for (let i = 0; i < x.length; i++) counts[idx.get(x[i]!)!]!++;
+  return counts;
+};
+
+export function featureDrift(feature: string, reference: Float64Array, current: Float64Array, s: DataDriftSettings): FeatureDrift {
+  const ref = dropNaN(reference);
+  const cur = dropNaN(current);
+  const cats = ref.length && cur.length ? categories(ref, cur, s.maxCategories) : null;
+  const kind = cats ? 'categorical' : 'numeric';
+  const base = { feature, kind, refRows: ref.length, curRows: cur.length } as const;
+  if (ref.length < s.minRows || cur.length < s.minRows) {
+    return {
+      ...base,
+      test: kind === 'categorical' ? 'chi-square' : 'ks',
+      statistic: null,
+      pValue: null,
+      psi: null,
+      wassersteinNorm: null,
+      verdict: 'too few rows',
+      reason: `needs at least ${s.minRows} non-missing values on each side`,
+    };
+  }
+  const sd = sdOf(ref);
+  const w = wassersteinSorted(ref, cur);
+  const wassersteinNorm = w === 0 ? 0 : w / (sd > 0 ? sd : Number.MIN_VALUE);
+  let test: TestResult;
+  let psi: number;
+  if (cats) {
+    const rc = countsOf(ref, cats);
+    const cc = countsOf(cur, cats);
+    test = chiSquareHomogeneity(rc, cc);
+    psi = psiFromShares(
+      rc.map((c) => c / ref.length),
+      cc.map((c) => c / cur.length),
+    );
+  } else {
+    test = ksTwoSampleSorted(ref, cur);
+    psi = psiSorted(ref, cur, 10);
+  }
+  const significant = test.pValue < s.pValue;
+  const large = psi >= s.psi || (!cats && wassersteinNorm >= s.wasserstein);
+  const drift = significant && large;
+  const effect = cats ? `PSI ${psi.toFixed(3)}` : `PSI ${psi.toFixed(3)}, W/sd ${wassersteinNorm.toFixed(3)}`;
+  const reason = drift
+    ? `significant (p ${fmtP(test.pValue)} < ${s.pValue}) and large (${effect})`
+    : !significant
+      ? `not significant (p ${fmtP(test.pValue)} >= ${s.pValue})`
+      : `significant but small (${effect} below ${cats ? `PSI ${s.psi}` : `PSI ${s.psi} and W/sd ${s.wasserstein}`})`;
+  return {
+    ...base,
+    test: cats ? 'chi-square' : 'ks',
+    statistic: test.statistic,
+    pValue: test.pValue,
+    psi,
+    wassersteinNorm,
+    verdict: drift ? 'drift' : 'no drift',
+    reason,
+  };
+}
+
+const fmtP = (p: number) => (p < 1e-4 ? p.toExponential(2) : p.toFixed(4));
