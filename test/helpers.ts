@@ -25,11 +25,15 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * Run the built CLI. The npm registry is pointed at a closed local port so tests never depend
+ * on the network (the dependency table then reports "registry unreachable").
+ */
 export function cli(cwd: string, ...args: string[]): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', npm_config_registry: 'http://127.0.0.1:9/' },
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -14,8 +14,9 @@ import { register as score } from './commands/score.js';
 import { register as deploy } from './commands/deploy.js';
 import { register as run } from './commands/run.js';
 import { register as drift } from './commands/drift.js';
+import { register as diagnose } from './commands/diagnose.js';
 
-const COMMANDS: Register[] = [ingest, train, score, deploy, drift, run];
+const COMMANDS: Register[] = [ingest, train, score, deploy, diagnose, drift, run];
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 

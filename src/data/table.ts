@@ -259,11 +259,9 @@ async function checkColumns(
   return infos;
 }
 
-/** SQL select list that writes a loaded table back with integral columns as integers. */
-export function outputColumns(columns: readonly ColumnInfo[]): string {
-  return columns
-    .map((c) => (c.kind === 'integer' ? `CAST(${sqlIdent(c.name)} AS BIGINT) AS ${sqlIdent(c.name)}` : sqlIdent(c.name)))
-    .join(', ');
+/** SQL select expressions that write a loaded table back with integral columns as integers. */
+export function outputColumns(columns: readonly ColumnInfo[]): string[] {
+  return columns.map((c) => (c.kind === 'integer' ? `CAST(${sqlIdent(c.name)} AS BIGINT) AS ${sqlIdent(c.name)}` : sqlIdent(c.name)));
 }
 
 /**

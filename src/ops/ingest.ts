@@ -43,7 +43,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     // on min(rowid) is faster but does not keep the order under parallel execution.) NULLs
     // compare equal here, as in pandas' drop_duplicates.
     await db.exec(
-      `CREATE TEMP TABLE final AS SELECT ${outputColumns(table.columns)} FROM ${table.view} ` +
+      `CREATE TEMP TABLE final AS SELECT ${outputColumns(table.columns).join(', ')} FROM ${table.view} ` +
         `QUALIFY row_number() OVER (PARTITION BY ${cols} ORDER BY rowid) = 1 ORDER BY rowid`,
     );
     phase('ingest: dedup');

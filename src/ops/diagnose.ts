@@ -1,0 +1,184 @@
+/**
+ * mlops diagnose: predictions of the deployed model on the test data, summary statistics and
+ * missing data of finaldata.csv, timings, dependency status, and stability against the
+ * previous ingestion. Writes diagnostics.json to output_model_path.
+ */
+import { stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StateError, DataError } from '../errors.js';
+import { listCsvFiles } from '../data/csvfiles.js';
+import { readDataset } from '../data/dataset.js';
+import { sqlIdent, sqlString, withDb } from '../data/duck.js';
+import { loadCsvTable, outputColumns } from '../data/table.js';
+import { modelProba } from '../model/modelfile.js';
+import { dependencyStatus, type DependencyReport } from '../diagnostics/dependencies.js';
+import { compareIngestions, type StabilityReport } from '../diagnostics/stability.js';
+import { measureTimings, recordedTimings, type Timings } from '../diagnostics/timing.js';
+import { appendJsonLine, commitTempFile, readJsonLines, tempPathFor, writeFileAtomic } from '../store/atomic.js';
+import type { Config } from '../store/config.js';
+import { paths, type IngestionRecord } from '../store/records.js';
+import { currentReleaseDir } from '../store/releases.js';
+import { loadModelFrom } from './modelchoice.js';
+
+/** The toolkit's own folder (for package.json, node_modules and bin/mlops.js). */
+export const TOOLKIT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface DiagnoseOptions {
+  config: Config;
+  /** Re-run ingest and train on a scratch copy and time them. */
+  time?: boolean;
+  repeat?: number;
+  /** Write a mean-imputed copy of finaldata.csv. */
+  impute?: 'mean';
+  /** Registry timeout for the dependency table. */
+  registryTimeoutMs?: number;
+}
+
+export interface ColumnStatistics {
+  column: string;
+  count: number;
+  mean: number | null;
+  std: number | null;
+  min: number | null;
+  q25: number | null;
+  median: number | null;
+  q75: number | null;
+  max: number | null;
+}
+
+export interface DiagnoseResult {
+  timestamp: string;
+  data: string;
+  predictions: { model: string; release: string; data_files: string[]; predictions: number[]; probabilities: number[] } | null;
+  summary: ColumnStatistics[];
+  missing: { column: string; missing: number; percent: number }[];
+  rows: number;
+  timings: Timings;
+  dependencies: DependencyReport;
+  stability: StabilityReport;
+  imputed: { output: string; columns: { column: string; filled: number; value: number }[] } | null;
+  notes: string[];
+  output: string;
+}
+
+export const IMPUTED_DATA = 'finaldata_imputed.csv';
+const DIAGNOSTICS = 'diagnostics.json';
+
+export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
+  const cfg = opts.config;
+  const p = paths(cfg);
+  const notes: string[] = [];
+  const st = await stat(p.finalData).catch(() => null);
+  if (!st) throw new StateError(`${p.finalData}: no ingested data to diagnose`, 'run `mlops ingest` first');
+  const deps = dependencyStatus(TOOLKIT_ROOT, opts.registryTimeoutMs);
+
+  const { summary, missing, rows, imputed } = await withDb(async (db) => {
+    const table = await loadCsvTable(db, [{ path: p.finalData, name: basename(p.finalData), size: st.size }], {
+      name: 'final',
+      numeric: [cfg.target, ...(cfg.features ?? [])],
+    });
+    const numeric = table.columns.filter((c) => c.kind !== 'string');
+    const aggs = numeric.flatMap((c, i) => {
+      const id = sqlIdent(c.name);
+      return [
+        `count(${id}) AS n${i}`,
+        `avg(${id}) AS a${i}`,
+        `stddev_samp(${id}) AS s${i}`,
+        `min(${id}) AS lo${i}`,
+        `quantile_cont(${id}, 0.25) AS q1${i}`,
+        `quantile_cont(${id}, 0.5) AS q2${i}`,
+        `quantile_cont(${id}, 0.75) AS q3${i}`,
+        `max(${id}) AS hi${i}`,
+      ];
+    });
+    const [row] = aggs.length
+      ? ((await db.rows<Record<string, number | bigint | null>>(`SELECT ${aggs.join(', ')} FROM ${table.view}`)) as [
+          Record<string, number | bigint | null>,
+        ])
+      : [{} as Record<string, number | bigint | null>];
+    const num = (v: number | bigint | null | undefined) => (v === null || v === undefined ? null : Number(v));
+    const summary: ColumnStatistics[] = numeric.map((c, i) => ({
+      column: c.name,
+      count: Number(row[`n${i}`] ?? 0),
+      mean: num(row[`a${i}`]),
+      std: num(row[`s${i}`]),
+      min: num(row[`lo${i}`]),
+      q25: num(row[`q1${i}`]),
+      median: num(row[`q2${i}`]),
+      q75: num(row[`q3${i}`]),
+      max: num(row[`hi${i}`]),
+    }));
+    const missing = table.columns.map((c) => ({
+      column: c.name,
+      missing: c.missing,
+      percent: table.rows === 0 ? 0 : (100 * c.missing) / table.rows,
+    }));
+    let imputed: DiagnoseResult['imputed'] = null;
+    if (opts.impute === 'mean') {
+      const target = join(cfg.output_folder_path, IMPUTED_DATA);
+      const tmp = tempPathFor(target);
+      const fills = numeric
+        .map((c, i) => ({ column: c.name, filled: c.missing, value: num(row[`a${i}`]) }))
+        .filter((f) => f.filled > 0);
+      const unfillable = fills.find((f) => f.value === null);
+      if (unfillable) throw new DataError(`${p.finalData}: column "${unfillable.column}" has no values to take a mean of`, 'drop the column');
+      const fillOf = new Map(fills.map((f) => [f.column, f.value!]));
+      const cols = outputColumns(table.columns).map((expr, j) => {
+          const c = table.columns[j]!;
+          const v = fillOf.get(c.name);
+          return v === undefined ? expr : `coalesce(${sqlIdent(c.name)}, ${v}) AS ${sqlIdent(c.name)}`;
+        });
+      await db.exec(`COPY (SELECT ${cols.join(', ')} FROM ${table.view}) TO ${sqlString(tmp)} (FORMAT csv, HEADER true)`);
+      await commitTempFile(tmp, target);
+      imputed = { output: target, columns: fills.map((f) => ({ column: f.column, filled: f.filled, value: f.value! })) };
+    }
+    return { summary, missing, rows: table.rows, imputed };
+  });
+
+  let predictions: DiagnoseResult['predictions'] = null;
+  const release = await currentReleaseDir(cfg.prod_deployment_path);
+  if (release) {
+    const { model, path } = await loadModelFrom(cfg, 'production');
+    const { csv } = await listCsvFiles(cfg.test_data_path);
+    if (csv.length) {
+      const ds = await withDb((db) => readDataset(db, csv, { target: null, features: model.features, name: 'test' }));
+      const proba = Array.from(modelProba(model, ds.X));
+      predictions = {
+        model: path,
+        release: basename(release),
+        data_files: csv.map((f) => f.name),
+        predictions: proba.map((q) => (q > model.threshold ? 1 : 0)),
+        probabilities: proba,
+      };
+    } else notes.push(`no test data in ${cfg.test_data_path}: no predictions`);
+  } else notes.push('nothing deployed yet: no predictions of the deployed model (run `mlops deploy`)');
+
+  const timings = opts.time
+    ? await measureTimings(cfg, join(TOOLKIT_ROOT, 'bin', 'mlops.js'), opts.repeat ?? 3)
+    : await recordedTimings(cfg);
+  const ingestions = await readJsonLines<IngestionRecord>(p.ingestionLog);
+  const stability = compareIngestions(ingestions.at(-2), ingestions.at(-1));
+  if (ingestions.length < 2) notes.push('stability: only one ingestion recorded, nothing to compare with yet');
+
+  const output = join(cfg.output_model_path, DIAGNOSTICS);
+  const result: DiagnoseResult = {
+    timestamp: new Date().toISOString(),
+    data: p.finalData,
+    predictions,
+    summary,
+    missing,
+    rows,
+    timings,
+    dependencies: await deps,
+    stability,
+    imputed,
+    notes,
+    output,
+  };
+  await writeFileAtomic(output, JSON.stringify(result, null, 2) + '\n');
+  if (imputed) {
+    await appendJsonLine(join(cfg.output_folder_path, 'imputation_log.jsonl'), { timestamp: result.timestamp, ...imputed });
+  }
+  return result;
+}
