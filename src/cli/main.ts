@@ -15,8 +15,9 @@ import { register as deploy } from './commands/deploy.js';
 import { register as run } from './commands/run.js';
 import { register as drift } from './commands/drift.js';
 import { register as diagnose } from './commands/diagnose.js';
+import { register as reportCmd } from './commands/report.js';
 
-const COMMANDS: Register[] = [ingest, train, score, deploy, diagnose, drift, run];
+const COMMANDS: Register[] = [ingest, train, score, deploy, diagnose, drift, reportCmd, run];
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
