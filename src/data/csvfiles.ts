@@ -1,7 +1,7 @@
 /** Finding the CSV files of a folder and reading their header lines. */
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { DataError } from '../errors.js';
+import { ConfigError, DataError } from '../errors.js';
 
 export interface CsvFile {
   path: string;
@@ -129,4 +129,14 @@ export async function readCsvHead(path: string): Promise<CsvHead> {
   if (truncated) lines.pop(); // the last line may be cut
   const sample = lines.filter((l) => l.trim() !== '').map((l) => splitCsvLine(l.replace(/\r$/, '')));
   return { header: names, sample };
+}
+
+/** The CSV files a path names: the file itself, or every .csv of a folder. */
+export async function csvFilesAt(path: string): Promise<CsvFile[]> {
+  const st = await stat(path).catch(() => null);
+  if (!st) throw new ConfigError(`${path}: no such file or folder`, 'check the path');
+  if (st.isFile()) return [{ path, name: basename(path), size: st.size }];
+  const { csv } = await listCsvFiles(path);
+  if (csv.length === 0) throw new DataError(`${path}: no .csv files`, 'put CSV data files there');
+  return csv;
 }

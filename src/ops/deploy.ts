@@ -5,6 +5,7 @@ import { StateError } from '../errors.js';
 import { parseModelText } from '../model/modelfile.js';
 import { readJsonLines, sha256File, sha256Text, syncTree } from '../store/atomic.js';
 import type { Config } from '../store/config.js';
+import { pausePoint } from '../store/pause.js';
 import { paths, type IngestionRecord, type ScoreRecord } from '../store/records.js';
 import {
   activateRelease,
@@ -102,7 +103,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   // The manifest is written last: a release folder without one is incomplete and ignored.
   await writeFile(join(staging, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   await syncTree(staging);
+  await pausePoint('deploy:staged');
   const release = await publishRelease(prod, staging, version);
+  await pausePoint('deploy:published');
   await activateRelease(prod, version);
   return { version, release, previous, score, manifest };
 }

@@ -3,10 +3,8 @@
  * deployed model's training data against current data), with every statistic, threshold and
  * verdict. The CLI exits 4 when any selected test finds drift.
  */
-import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { ConfigError, StateError } from '../errors.js';
-import { listCsvFiles, type CsvFile } from '../data/csvfiles.js';
+import { csvFilesAt } from '../data/csvfiles.js';
 import { readDataset } from '../data/dataset.js';
 import { withDb } from '../data/duck.js';
 import { higherIsBetter } from '../model/metrics.js';
@@ -119,15 +117,6 @@ export async function modelDrift(opts: ModelDriftOptions): Promise<ModelDriftRes
     tests: results,
     drift: results.some((r) => r.verdict === 'drift'),
   };
-}
-
-async function csvFilesAt(path: string): Promise<CsvFile[]> {
-  const st = await stat(path).catch(() => null);
-  if (!st) throw new ConfigError(`${path}: no such file or folder`, 'pass --current FILE_OR_FOLDER');
-  if (st.isFile()) return [{ path, name: basename(path), size: st.size }];
-  const { csv } = await listCsvFiles(path);
-  if (csv.length === 0) throw new ConfigError(`${path}: no .csv files`, 'pass --current FILE_OR_FOLDER with data');
-  return csv;
 }
 
 export async function dataDrift(opts: DataDriftOptions): Promise<DataDriftResult> {

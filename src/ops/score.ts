@@ -1,7 +1,7 @@
 /** mlops score: metrics of a model on the test data; latestscore.txt and the score history. */
 import { performance } from 'node:perf_hooks';
 import { DataError } from '../errors.js';
-import { listCsvFiles } from '../data/csvfiles.js';
+import { csvFilesAt } from '../data/csvfiles.js';
 import { readDataset } from '../data/dataset.js';
 import { withDb } from '../data/duck.js';
 import { classificationMetrics, type Confusion } from '../model/metrics.js';
@@ -15,7 +15,7 @@ export interface ScoreOptions {
   config: Config;
   /** Which model: the trained one (default), the production one, or a file path. */
   model?: ModelChoice;
-  /** Score on this folder instead of test_data_path. */
+  /** Score on this file or folder instead of test_data_path. */
   dataFolder?: string;
   /** Do not write latestscore.txt or the history (used for gates and drift checks). */
   dryRun?: boolean;
@@ -33,8 +33,7 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
   const choice = opts.model ?? 'trained';
   const { model, text, path: modelPath } = await loadModelFrom(cfg, choice);
   const folder = opts.dataFolder ?? cfg.test_data_path;
-  const { csv } = await listCsvFiles(folder);
-  if (csv.length === 0) throw new DataError(`${folder}: no .csv test data files`, 'put test data in test_data_path');
+  const csv = await csvFilesAt(folder);
   const ds = await withDb((db) =>
     readDataset(db, csv, { target: model.target, features: model.features, name: 'test' }),
   );

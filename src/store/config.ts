@@ -65,6 +65,17 @@ const DRIFT_KEYS: Record<keyof DriftSettings, [(v: unknown) => boolean, string]>
   max_categories: [(v) => Number.isInteger(v) && (v as number) >= 2, 'an integer >= 2'],
 };
 
+export interface ServerSettings {
+  host: string;
+  port: number;
+  /** Largest accepted request body, bytes. */
+  body_limit: number;
+  /** URL `mlops apicalls` and the loop call; default http://host:port. */
+  url: string | null;
+}
+
+export const DEFAULT_SERVER: ServerSettings = { host: '127.0.0.1', port: 8000, body_limit: 1_048_576, url: null };
+
 export interface Config {
   /** Absolute path of the config file itself. */
   file: string;
@@ -80,6 +91,10 @@ export interface Config {
   features: string[] | null;
   model: ModelSettings;
   drift: DriftSettings;
+  /** Cron expression of `mlops schedule`, or null for the default (every 10 minutes). */
+  schedule: string | null;
+  /** Settings of `mlops serve`; `configured` is true when config.json has a "server" key. */
+  server: ServerSettings & { configured: boolean };
 }
 
 const PATH_KEYS = [
@@ -217,11 +232,30 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
       (drift as Record<string, unknown>)[k] = v;
     }
   }
-  for (const key of ['server', 'schedule']) {
-    const v = obj[key];
-    if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v)) && key !== 'schedule') {
-      throw new ConfigError(`${file}: "${key}" must be an object`);
+  let schedule: string | null = null;
+  if (obj.schedule !== undefined) {
+    const v = obj.schedule;
+    const expr = typeof v === 'string' ? v : typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as { cron?: unknown }).cron : undefined;
+    if (typeof expr !== 'string' || !expr.trim()) {
+      throw new ConfigError(`${file}: "schedule" must be a cron expression such as "*/10 * * * *" (or {"cron": "..."})`);
+    }
+    schedule = expr.trim();
+  }
+  const server = { ...DEFAULT_SERVER, configured: obj.server !== undefined };
+  if (obj.server !== undefined) {
+    const v = obj.server;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${file}: "server" must be an object`);
+    for (const [k, val] of Object.entries(v)) {
+      const ok =
+        k === 'host' ? typeof val === 'string' && val !== ''
+        : k === 'port' ? Number.isInteger(val) && (val as number) >= 0 && (val as number) < 65536
+        : k === 'body_limit' ? Number.isInteger(val) && (val as number) > 0
+        : k === 'url' ? typeof val === 'string' && /^https?:\/\//.test(val)
+        : null;
+      if (ok === null) throw new ConfigError(`${file}: unknown key "server.${k}"`, 'known: host, port, body_limit, url');
+      if (!ok) throw new ConfigError(`${file}: "server.${k}" has an invalid value ${JSON.stringify(val)}`);
+      (server as Record<string, unknown>)[k] = val;
     }
   }
-  return { file, root, ...paths, target, features, model, drift };
+  return { file, root, ...paths, target, features, model, drift, schedule, server };
 }

@@ -1,26 +1,83 @@
-import { loadConfig } from '../../store/config.js';
-import { run } from '../../ops/run.js';
+import { InvalidArgumentError } from 'commander';
+import { EXIT_CODES } from '../../errors.js';
+import { loadConfig, type DriftTestName } from '../../store/config.js';
+import { run, RUNS_LOG, type RunRecord } from '../../ops/run.js';
+import { readJsonLines } from '../../store/atomic.js';
+import { join } from 'node:path';
 import type { Register } from '../command.js';
 import { fmtSeconds, table } from '../output.js';
+
+const driftTest = (v: string): DriftTestName => {
+  if (v !== 'raw' && v !== 'parametric' && v !== 'nonparametric') throw new InvalidArgumentError('expected raw, parametric or nonparametric');
+  return v;
+};
+
+/**
+ * SIGINT/SIGTERM during a run: the current step finishes (every step is atomic), the rest is
+ * abandoned, the lock is released. A second signal exits at once.
+ */
+function interruptible(): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (ac.signal.aborted) process.exit(130);
+    process.stderr.write(`mlops: ${sig}: finishing the current step, then stopping (again to stop at once)\n`);
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
 
 export const register: Register = (program, bind) => {
   program
     .command('run')
-    .description('the whole loop: ingest -> train -> score -> deploy')
+    .description('the loop: new data? -> ingest -> drift? -> retrain -> score -> gate -> deploy -> diagnose -> report')
+    .option('--force', 'deploy the retrained model even when it scores worse than production')
+    .option('--drift-test <name>', 'model drift test: raw (default), parametric or nonparametric', driftTest)
     .action(
-      bind(async (_o, { flags, c }) => {
+      bind<{ force?: boolean; driftTest?: DriftTestName }>(async (o, { flags, c }) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
-        const r = await run({ config });
+        const intr = interruptible();
+        let r: RunRecord;
+        try {
+          r = await run({ config, force: o.force, driftTest: o.driftTest, signal: intr.signal });
+        } finally {
+          intr.dispose();
+        }
+        const human =
+          r.decision === 'no new data'
+            ? [`${c.bold('no new data')} (${r.reason})`]
+            : [
+                ...table(['step', 'outcome', 'seconds', 'detail'], r.steps.map((s) => [s.step, s.outcome, s.seconds, s.detail])),
+                '',
+                `${c.bold(r.decision)}: ${r.reason} (${fmtSeconds(r.seconds)})`,
+              ];
+        return { json: r, human, exitCode: r.decision === 'drift: not deployed' ? EXIT_CODES.drift : EXIT_CODES.ok };
+      }),
+    );
+
+  program
+    .command('runs')
+    .description('recent runs of the loop, from runs.jsonl')
+    .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
+    .action(
+      bind<{ limit: number }>(async (o, { flags }) => {
+        const config = await loadConfig(flags.config);
+        const runs = (await readJsonLines<RunRecord>(join(config.output_folder_path, RUNS_LOG))).slice(-Math.max(1, o.limit || 20));
         return {
-          json: r,
-          human: [
-            ...table(
-              ['step', 'outcome', 'seconds', 'detail'],
-              r.steps.map((s) => [s.step, s.outcome, s.seconds, s.detail]),
-            ),
-            '',
-            `${c.bold(r.decision)} in ${fmtSeconds(r.seconds)}`,
-          ],
+          json: { runs },
+          human: runs.length
+            ? table(
+                ['started', 'seconds', 'decision', 'steps', 'release', 'reason'],
+                runs.map((r) => [r.started, r.seconds, r.decision, r.steps.map((s) => (s.outcome === 'ok' ? s.step : `${s.step}!`)).join(' '), r.release ?? '', r.reason]),
+              )
+            : ['no runs recorded yet'],
         };
       }),
     );
