@@ -132,8 +132,18 @@ export async function report(opts: ReportOptions): Promise<ReportResult> {
 
   const html = page(`mlops report ${now.toISOString()}`, body.join('\n'));
   const stamp = now.toISOString().replace(/[:.]/g, '-');
-  const archive = join(cfg.output_model_path, 'reports', stamp);
-  await mkdir(archive, { recursive: true });
+  // A fresh folder per report: never reuse one, even for two reports in the same millisecond.
+  await mkdir(join(cfg.output_model_path, 'reports'), { recursive: true });
+  let archive = join(cfg.output_model_path, 'reports', stamp);
+  for (let k = 1; ; k++) {
+    try {
+      await mkdir(archive);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || k > 1000) throw err;
+      archive = join(cfg.output_model_path, 'reports', `${stamp}-${k}`);
+    }
+  }
   const htmlPath = join(cfg.output_model_path, 'report.html');
   const pngPath = join(cfg.output_model_path, 'confusionmatrix.png');
   await writeFileAtomic(join(archive, 'report.html'), html);
