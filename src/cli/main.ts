@@ -16,8 +16,9 @@ import { register as run } from './commands/run.js';
 import { register as drift } from './commands/drift.js';
 import { register as diagnose } from './commands/diagnose.js';
 import { register as reportCmd } from './commands/report.js';
+import { register as scheduleCmd } from './commands/schedule.js';
 
-const COMMANDS: Register[] = [ingest, train, score, deploy, diagnose, drift, reportCmd, run];
+const COMMANDS: Register[] = [ingest, train, score, deploy, diagnose, drift, reportCmd, run, scheduleCmd];
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
