@@ -10,6 +10,8 @@ export const EXIT_CODES = {
   usage: 2,
   data: 3,
   drift: 4,
+  /** An API call of `mlops apicalls` did not return 200. */
+  apicall: 5,
   /** Stopped by SIGINT/SIGTERM (128 + 2, the shell convention). */
   interrupted: 130,
 } as const;

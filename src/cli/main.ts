@@ -17,8 +17,9 @@ import { register as drift } from './commands/drift.js';
 import { register as diagnose } from './commands/diagnose.js';
 import { register as reportCmd } from './commands/report.js';
 import { register as scheduleCmd } from './commands/schedule.js';
+import { register as serveCmd } from './commands/serve.js';
 
-const COMMANDS: Register[] = [ingest, train, score, deploy, diagnose, drift, reportCmd, run, scheduleCmd];
+const COMMANDS: Register[] = [ingest, train, score, deploy, diagnose, drift, reportCmd, run, scheduleCmd, serveCmd];
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -44,7 +45,9 @@ export async function main(argv: string[]): Promise<number> {
       flags = cmd.optsWithGlobals() as GlobalFlags;
       const ctx: CommandContext = { flags, c: colours() };
       const outcome: Outcome = await action(cmd.opts() as O, ctx, cmd.args);
-      if (flags.json) process.stdout.write(JSON.stringify(outcome.json) + '\n');
+      if (flags.json) {
+        if (outcome.json !== null) process.stdout.write(JSON.stringify(outcome.json) + '\n');
+      }
       else if (!flags.quiet && outcome.human.length) process.stdout.write(outcome.human.join('\n') + '\n');
       exitCode = outcome.exitCode ?? EXIT_CODES.ok;
     };

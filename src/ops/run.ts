@@ -24,6 +24,7 @@ import { acquireLock } from '../store/lock.js';
 import { pausePoint } from '../store/pause.js';
 import { paths, type Metrics, type ScoreRecord } from '../store/records.js';
 import { currentManifest, type ReleaseManifest } from '../store/releases.js';
+import { apicalls } from './apicalls.js';
 import { deploy } from './deploy.js';
 import { diagnose } from './diagnose.js';
 import { modelDrift } from './drift.js';
@@ -201,6 +202,15 @@ async function loop(
   record.release = dep.manifest.name;
   await step('diagnose', () => diagnose({ config, registryTimeoutMs: 2000 }), (r) => `diagnostics.json (${r.rows} rows)`);
   await step('report', () => report({ config }), (r) => `report.html, confusionmatrix.png (${r.archive})`);
+  if (cfg.server.configured) {
+    // A configured server should now answer with the new release; its failure is recorded
+    // but does not undo a good deployment.
+    const calls = await step('apicalls', () => apicalls({ config }).then(
+      (r) => ({ ok: true, detail: `${r.calls.length} calls to ${r.url}: all 200` }),
+      (err: Error) => ({ ok: false, detail: err.message }),
+    ), (r) => r.detail);
+    if (!calls.ok) record.steps.at(-1)!.outcome = 'failed';
+  }
   if (manifest) decide('drift: redeployed', `model drift on the new data; retrained model deployed as ${dep.manifest.name}`);
   else decide('bootstrap: deployed', `nothing was deployed; trained and deployed ${dep.manifest.name}`);
 }

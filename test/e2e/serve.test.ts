@@ -1,0 +1,196 @@
+/** mlops serve and mlops apicalls against a real server process on a free port. */
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cli, project } from '../helpers.js';
+
+const children: ChildProcess[] = [];
+afterAll(() => children.forEach((c) => c.kill('SIGKILL')));
+
+function serve(dir: string): Promise<{ url: string; child: ChildProcess; log: () => string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { cwd: dir, env: { ...process.env, npm_config_registry: 'http://127.0.0.1:9/' } });
+  children.push(child);
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve({ url: d.toString().trim(), child, log: () => err }));
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+}
+
+const FEATURES = ['lastmonth_activity', 'lastyear_activity', 'number_of_employees'];
+const row = { lastmonth_activity: 234, lastyear_activity: 3, number_of_employees: 10 };
+const post = (url: string, body: string, type = 'application/json') =>
+  fetch(url + '/prediction', { method: 'POST', headers: { 'content-type': type }, body });
+
+describe('mlops serve', () => {
+  let dir: string;
+  let url: string;
+  beforeAll(async () => {
+    dir = project({ config: { server: { body_limit: 4096 } } });
+    expect(cli(dir, 'run').code).toBe(0);
+    expect(cli(dir, 'diagnose').code).toBe(0);
+    ({ url } = await serve(dir));
+  });
+
+  it('POST /prediction accepts rows, dataframe_split, dataframe_records, CSV and a data file path, and they agree', async () => {
+    const expected = JSON.parse(cli(dir, '--json', 'predict', '--input', 'testdata/testdata.csv').stdout) as { probabilities: number[] };
+    const lines = readFileSync(join(dir, 'testdata/testdata.csv'), 'utf8').trim().split('\n');
+    const recs = lines.slice(1).map((l) => {
+      const c = l.split(',');
+      return { lastmonth_activity: +c[1]!, lastyear_activity: +c[2]!, number_of_employees: +c[3]! };
+    });
+    const bodies: [string, string][] = [
+      [JSON.stringify({ rows: recs }), 'application/json'],
+      [JSON.stringify({ dataframe_records: recs }), 'application/json'],
+      [JSON.stringify({ dataframe_split: { columns: FEATURES, data: recs.map((r) => FEATURES.map((f) => r[f as keyof typeof r])) } }), 'application/json'],
+      [['lastmonth_activity,lastyear_activity,number_of_employees', ...recs.map((r) => `${r.lastmonth_activity},${r.lastyear_activity},${r.number_of_employees}`)].join('\n'), 'text/csv'],
+      [JSON.stringify({ path: 'testdata/testdata.csv' }), 'application/json; charset=utf-8'],
+    ];
+    for (const [body, type] of bodies) {
+      const res = await post(url, body, type);
+      expect(res.status).toBe(200);
+      const j = (await res.json()) as { predictions: number[]; probabilities: number[]; model_version: string };
+      expect(j.model_version).toBe('v0001');
+      expect(j.probabilities).toHaveLength(5);
+      j.probabilities.forEach((p, i) => expect(p).toBeCloseTo(expected.probabilities[i]!, 12));
+      j.predictions.forEach((p, i) => expect(p).toBe(j.probabilities[i]! > 0.5 ? 1 : 0));
+    }
+    // null is a missing value, imputed with the training mean
+    const res = await post(url, JSON.stringify({ rows: [{ ...row, number_of_employees: null }] }));
+    expect(res.status).toBe(200);
+  });
+
+  it('GET /scoring, /summarystats, /diagnostics, /health, /metrics', async () => {
+    const scoring = (await (await fetch(url + '/scoring')).json()) as { metrics: { f1: number }; model_version: string };
+    expect(scoring.metrics.f1).toBeCloseTo(4 / 7, 12);
+    const stats = (await (await fetch(url + '/summarystats')).json()) as { summary: { column: string; mean: number }[] };
+    expect(stats.summary.find((s) => s.column === 'lastmonth_activity')!.mean).toBeCloseTo(165.65384615384616, 10);
+    const diag = (await (await fetch(url + '/diagnostics')).json()) as Record<string, unknown>;
+    expect(Object.keys(diag)).toEqual(expect.arrayContaining(['timings', 'missing', 'dependencies']));
+    const health = (await (await fetch(url + '/health')).json()) as { status: string; model_version: string };
+    expect(health).toMatchObject({ status: 'ok', model_version: 'v0001' });
+    const metrics = await (await fetch(url + '/metrics')).text();
+    expect(metrics).toMatch(/^mlops_requests_total\{endpoint="\/prediction",status="200"\} \d+$/m);
+    expect(metrics).toMatch(/^mlops_request_duration_seconds_bucket\{endpoint="\/prediction",le="\+Inf"\} \d+$/m);
+    expect(metrics).toMatch(/^mlops_predictions_total \d+$/m);
+  });
+
+  const errorCases: [string, () => Promise<Response>, number, RegExp][] = [
+    ['malformed JSON', () => post(url, '{"rows": [', 'application/json'), 400, /malformed JSON/],
+    ['a missing feature column', () => post(url, JSON.stringify({ rows: [{ lastmonth_activity: 1, lastyear_activity: 2 }] })), 400, /missing feature column "number_of_employees"/],
+    ['an extra column', () => post(url, JSON.stringify({ rows: [{ ...row, region: 3 }] })), 400, /unknown column "region"/],
+    ['a non-numeric value', () => post(url, JSON.stringify({ rows: [{ ...row, lastyear_activity: 'lots' }] })), 400, /column "lastyear_activity" holds "lots"/],
+    ['a non-numeric CSV value', () => post(url, 'lastmonth_activity,lastyear_activity,number_of_employees\n1,x,3\n', 'text/csv'), 400, /column "lastyear_activity" holds "x"/],
+    ['an unknown body shape', () => post(url, JSON.stringify({ data: [] })), 400, /unknown request shape/],
+    ['a wrong content type', () => post(url, 'a=1', 'application/x-www-form-urlencoded'), 415, /not supported/],
+    ['a body over the limit', () => post(url, JSON.stringify({ rows: Array(200).fill(row) })), 413, /over the 4096-byte limit/],
+    ['".." in a path', () => post(url, JSON.stringify({ path: 'testdata/../../../etc/passwd' })), 400, /must not contain "\.\."/],
+    ['an absolute path elsewhere', () => post(url, JSON.stringify({ path: '/etc/passwd' })), 403, /outside the configured data folders/],
+    ['a missing data file', () => post(url, JSON.stringify({ path: 'testdata/nope.csv' })), 404, /no such data file/],
+    ['an unknown route', () => fetch(url + '/nowhere'), 404, /no route GET \/nowhere/],
+    ['a wrong method', () => fetch(url + '/prediction'), 405, /takes POST/],
+  ];
+  for (const [name, call, status, message] of errorCases) {
+    it(`${name} -> ${status} with a JSON message`, async () => {
+      const res = await call();
+      expect(res.status).toBe(status);
+      const j = (await res.json()) as { error: string };
+      expect(j.error).toMatch(message);
+    });
+  }
+
+  it('a symlink out of the data folders is refused', async () => {
+    symlinkSync('/etc/hostname', join(dir, 'testdata', 'escape.csv'));
+    try {
+      const res = await post(url, JSON.stringify({ path: 'testdata/escape.csv' }));
+      expect(res.status).toBe(403);
+    } finally {
+      rmSync(join(dir, 'testdata', 'escape.csv'));
+    }
+  });
+
+  it('the server survived all of that', async () => {
+    expect((await fetch(url + '/health')).status).toBe(200);
+  });
+
+  it('apicalls writes every response with its status; fails when the server is not there', () => {
+    const r = cli(dir, 'apicalls', '--url', url);
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(join(dir, 'practicemodels', 'apireturns.txt'), 'utf8');
+    for (const p of ['/prediction', '/scoring', '/summarystats', '/diagnostics', '/health', '/metrics']) {
+      expect(text).toMatch(new RegExp(`^(GET|POST) ${url}${p} -> 200`, 'm'));
+    }
+    const down = cli(dir, 'apicalls', '--url', 'http://127.0.0.1:9');
+    expect(down.code).toBe(5);
+    expect(down.stderr).toContain('did not return 200');
+  });
+});
+
+describe('hot reload', () => {
+  it('serves 503 before any deployment, then picks up the first release without a restart', async () => {
+    const dir = project();
+    const { url } = await serve(dir);
+    const before = await post(url, JSON.stringify({ rows: [row] }));
+    expect(before.status).toBe(503);
+    expect(((await before.json()) as { hint: string }).hint).toContain('mlops run');
+    expect(cli(dir, 'run').code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await post(url, JSON.stringify({ rows: [row] }))).status).toBe(200);
+  });
+
+  it('a redeploy during a stream of requests: no failed request, new version served afterwards; a broken release is rejected', async () => {
+    const dir = project();
+    expect(cli(dir, 'run').code).toBe(0);
+    const { url, log } = await serve(dir);
+    let stop = false;
+    const statuses: number[] = [];
+    const versions = new Set<string>();
+    const stream = (async () => {
+      while (!stop) {
+        const res = await post(url, JSON.stringify({ rows: [row] }));
+        statuses.push(res.status);
+        versions.add(((await res.json()) as { model_version: string }).model_version);
+      }
+    })();
+    // new data -> ingest, train, score, deploy v0002 while requests flow (child processes run
+    // asynchronously so this test's own requests keep going)
+    writeFileSync(join(dir, 'config.json'), readFileSync(join(dir, 'config.json'), 'utf8').replace('"practicedata"', '"sourcedata"'));
+    await new Promise((r) => setTimeout(r, 300));
+    for (const verb of ['ingest', 'train', 'score', 'deploy']) await promisify(execFile)(process.execPath, [BIN, verb], { cwd: dir });
+    await new Promise((r) => setTimeout(r, 1500));
+    stop = true;
+    await stream;
+    expect(statuses.length).toBeGreaterThan(20);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    expect([...versions].sort()).toEqual(['v0001', 'v0002']);
+    const after = (await (await post(url, JSON.stringify({ rows: [row] }))).json()) as { model_version: string };
+    expect(after.model_version).toBe('v0002');
+
+    // a broken release made current by hand: rejected, v0002 keeps serving
+    const bad = join(dir, 'production_deployment', 'releases', 'v0003');
+    mkdirSync(bad);
+    writeFileSync(join(bad, 'trainedmodel.json'), '{"format": "mlops-model/1", "type": "logistic_regression"');
+    writeFileSync(join(bad, 'manifest.json'), '{}');
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('ln', ['-sfn', 'releases/v0003', join(dir, 'production_deployment', 'current.tmp')]);
+    execFileSync('mv', ['-T', join(dir, 'production_deployment', 'current.tmp'), join(dir, 'production_deployment', 'current')]);
+    await new Promise((r) => setTimeout(r, 1500));
+    const res = await post(url, JSON.stringify({ rows: [row] }));
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { model_version: string }).model_version).toBe('v0002');
+    expect(log()).toMatch(/release v0003 rejected, still serving v0002/);
+    const health = (await (await fetch(url + '/health')).json()) as { last_reload_error: string };
+    expect(health.last_reload_error).toMatch(/v0003 rejected/);
+  }, 60_000);
+
+  it('SIGTERM stops the server gracefully', async () => {
+    const dir = project();
+    const { child } = await serve(dir);
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(0);
+  });
+});
