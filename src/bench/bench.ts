@@ -1,0 +1,207 @@
+/**
+ * npm run bench -- [--rows N] [--files K] [--repeat R] [--duration S] [--out FILE] [--compare OLD.json] [--no-serve]
+ *
+ * Runs each verb as a whole process, the way users run it, on data made by the project's seeded
+ * generator (N rows in K files with 5% duplicates, plus a 20,000-row test file), R times, and
+ * prints the median wall time, rows per second and peak RSS; then a load test of
+ * POST /prediction (one row, 16 connections) with autocannon. The same table goes to a JSON
+ * file so runs can be compared (--compare shows the change).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { generate } from '../tools/gendata.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = join(ROOT, 'bin', 'mlops.js');
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+interface Measure {
+  seconds: number;
+  rssMB: number | null;
+}
+
+export interface VerbResult {
+  verb: string;
+  rows: number;
+  runs: number[];
+  median_s: number;
+  rows_per_s: number;
+  peak_rss_mb: number | null;
+  target_s: number | null;
+}
+
+export interface BenchReport {
+  when: string;
+  machine: { node: string; cpus: number; cpu: string; memory_gb: number; platform: string };
+  rows: number;
+  files: number;
+  repeat: number;
+  verbs: VerbResult[];
+  serve: { requests_per_s: number; p50_ms: number; p99_ms: number; connections: number; duration_s: number; errors: number; non2xx: number } | null;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Run `mlops <args>` once; wall time from here, peak RSS from GNU time when it exists. */
+function measure(cwd: string, args: string[]): Measure {
+  const env = { ...process.env, NO_COLOR: '1', npm_config_registry: 'http://127.0.0.1:9/' };
+  const t0 = performance.now();
+  const r = GNU_TIME
+    ? spawnSync(GNU_TIME, ['-f', '%M', process.execPath, BIN, '--quiet', ...args], { cwd, env, encoding: 'utf8' })
+    : spawnSync(process.execPath, [BIN, '--quiet', ...args], { cwd, env, encoding: 'utf8' });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0 && !(args[0] === 'drift' && r.status === 4)) {
+    throw new Error(`mlops ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  }
+  const kb = GNU_TIME ? Number(r.stderr.trim().split('\n').at(-1)) : Number.NaN;
+  return { seconds, rssMB: Number.isFinite(kb) ? kb / 1024 : null };
+}
+
+function prepare(dataDir: string, rows: number, files: number): string {
+  const project = join(dataDir, 'project');
+  const stamp = join(dataDir, 'ready.json');
+  if (!existsSync(stamp)) {
+    rmSync(dataDir, { recursive: true, force: true });
+    process.stderr.write(`generating ${rows} rows in ${files} files ...\n`);
+    generate({ rows, files, out: join(project, 'practicedata'), dup: 0.05, seed: 1 });
+    generate({ rows: 20_000, files: 1, out: join(project, 'testdata'), seed: 2, prefix: 'testdata.csv' });
+    generate({ rows: Math.min(rows, 1_000_000), files: 2, out: join(project, 'current'), seed: 3, shift: 0.3, prefix: 'current' });
+    writeFileSync(
+      join(project, 'config.json'),
+      JSON.stringify({
+        input_folder_path: 'practicedata',
+        output_folder_path: 'ingesteddata',
+        test_data_path: 'testdata',
+        output_model_path: 'practicemodels',
+        prod_deployment_path: 'production_deployment',
+      }),
+    );
+    writeFileSync(stamp, JSON.stringify({ rows, files }));
+  }
+  return project;
+}
+
+const clean = (project: string) => {
+  for (const d of ['ingesteddata', 'practicemodels', 'production_deployment']) rmSync(join(project, d), { recursive: true, force: true });
+};
+
+async function loadTest(project: string, seconds: number): Promise<BenchReport['serve']> {
+  const server = spawn(process.execPath, [BIN, '--quiet', 'serve', '--port', '0'], { cwd: project });
+  const url = await new Promise<string>((res, rej) => {
+    server.stdout.once('data', (d: Buffer) => res(d.toString().trim()));
+    server.once('exit', (c) => rej(new Error(`serve exited ${c}`)));
+  });
+  try {
+    const body = JSON.stringify({ rows: [{ lastmonth_activity: 10, lastyear_activity: 100, number_of_employees: 5 }] });
+    const ac = join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
+    if (!existsSync(ac)) throw new Error('autocannon is not installed (npm install, with dev dependencies)');
+    const r = spawnSync(
+      process.execPath,
+      [ac, '--json', '-c', '16', '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', body, `${url}/prediction`],
+      { encoding: 'utf8', maxBuffer: 1 << 26 },
+    );
+    const j = JSON.parse(r.stdout) as { requests: { average: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number };
+    return { requests_per_s: j.requests.average, p50_ms: j.latency.p50, p99_ms: j.latency.p99, connections: 16, duration_s: seconds, errors: j.errors, non2xx: j.non2xx };
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+const TARGETS_1M: Record<string, number> = { ingest: 0.6, train: 0.5, score: 0.2, 'run (bootstrap)': 1.5 };
+
+export async function main(argv: string[]): Promise<number> {
+  const o = new Command('bench')
+    .option('--rows <n>', 'rows', (v) => Number(v), 1_000_000)
+    .option('--files <k>', 'files', (v) => Number(v), 8)
+    .option('--repeat <r>', 'runs per verb', (v) => Number(v), 3)
+    .option('--duration <s>', 'load test seconds', (v) => Number(v), 10)
+    .option('--out <file>', 'JSON results file')
+    .option('--compare <old>', 'an earlier results file to compare with')
+    .option('--no-serve', 'skip the load test')
+    .parse(argv)
+    .opts<{ rows: number; files: number; repeat: number; duration: number; out?: string; compare?: string; serve: boolean }>();
+  const dataDir = join(ROOT, '.bench-data', `${o.rows}x${o.files}`);
+  const project = prepare(dataDir, o.rows, o.files);
+  mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
+
+  const verbs: VerbResult[] = [];
+  const record = (verb: string, rows: number, ms: Measure[]) => {
+    const m = median(ms.map((x) => x.seconds));
+    const rss = ms.map((x) => x.rssMB).filter((x): x is number => x !== null);
+    const v: VerbResult = {
+      verb,
+      rows,
+      runs: ms.map((x) => Math.round(x.seconds * 1000) / 1000),
+      median_s: Math.round(m * 1000) / 1000,
+      rows_per_s: Math.round(rows / m),
+      peak_rss_mb: rss.length ? Math.round(Math.max(...rss)) : null,
+      target_s: o.rows === 1_000_000 ? (TARGETS_1M[verb] ?? null) : null,
+    };
+    verbs.push(v);
+    process.stderr.write(`${verb}: median ${v.median_s} s (${v.runs.join(', ')}), peak RSS ${v.peak_rss_mb} MB\n`);
+  };
+  const times = (n: number, f: () => Measure) => Array.from({ length: n }, f);
+
+  // bootstrap run from nothing, each time
+  record('run (bootstrap)', o.rows, times(o.repeat, () => (clean(project), measure(project, ['run']))));
+  record('ingest', o.rows, times(o.repeat, () => measure(project, ['ingest'])));
+  record('train', o.rows, times(o.repeat, () => measure(project, ['train'])));
+  record('score', 20_000, times(o.repeat, () => measure(project, ['score'])));
+  measure(project, ['deploy']);
+  record('diagnose', o.rows, times(o.repeat, () => measure(project, ['diagnose'])));
+  record('drift', Math.min(o.rows, 1_000_000), times(o.repeat, () => measure(project, ['drift', '--current', 'current'])));
+
+  const serve = o.serve ? await loadTest(project, o.duration) : null;
+  const report: BenchReport = {
+    when: new Date().toISOString(),
+    machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? '?', memory_gb: Math.round(totalmem() / 2 ** 30), platform: process.platform },
+    rows: o.rows,
+    files: o.files,
+    repeat: o.repeat,
+    verbs,
+    serve,
+  };
+  const out = o.out ?? join(ROOT, 'bench-results', `bench-${o.rows}-${report.when.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+
+  const old = o.compare ? (JSON.parse(readFileSync(o.compare, 'utf8')) as BenchReport) : null;
+  const lines = [
+    `mlops bench: ${o.rows} rows in ${o.files} files (5% duplicates), ${o.repeat} runs per verb, ${report.machine.cpus} cores, Node ${process.version}`,
+    '',
+    `| verb | rows | median s | rows/s | peak RSS MB | target s${old ? ' | before s | change' : ''} |`,
+    `|---|---:|---:|---:|---:|---:${old ? '|---:|---:' : ''}|`,
+    ...verbs.map((v) => {
+      const prev = old?.verbs.find((x) => x.verb === v.verb);
+      const change = prev ? ` | ${prev.median_s} | ${(v.median_s / prev.median_s).toFixed(2)}x` : old ? ' | - | -' : '';
+      return `| ${v.verb} | ${v.rows} | ${v.median_s} | ${v.rows_per_s} | ${v.peak_rss_mb ?? 'n/a'} | ${v.target_s ?? ''}${change} |`;
+    }),
+  ];
+  if (serve) {
+    lines.push(
+      '',
+      `POST /prediction, one row, ${serve.connections} connections, ${serve.duration_s} s: ${Math.round(serve.requests_per_s)} requests/s, p50 ${serve.p50_ms} ms, p99 ${serve.p99_ms} ms, ${serve.errors} errors, ${serve.non2xx} non-2xx` +
+        (old?.serve ? ` (before: ${Math.round(old.serve.requests_per_s)} requests/s, p99 ${old.serve.p99_ms} ms)` : ''),
+    );
+  }
+  lines.push('', `results: ${out}`);
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv).then(
+    (code) => (process.exitCode = code),
+    (err: Error) => {
+      process.stderr.write(`bench: ${err.message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
