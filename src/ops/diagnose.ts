@@ -4,8 +4,8 @@
  * previous ingestion. Writes diagnostics.json to output_model_path.
  */
 import { stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join } from 'node:path';
+import { TOOLKIT_ROOT, MLOPS_BIN } from '../toolkit.js';
 import { StateError, DataError } from '../errors.js';
 import { listCsvFiles } from '../data/csvfiles.js';
 import { readDataset } from '../data/dataset.js';
@@ -21,8 +21,6 @@ import { paths, type IngestionRecord } from '../store/records.js';
 import { currentReleaseDir } from '../store/releases.js';
 import { loadModelFrom } from './modelchoice.js';
 
-/** The toolkit's own folder (for package.json, node_modules and bin/mlops.js). */
-export const TOOLKIT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface DiagnoseOptions {
   config: Config;
@@ -155,7 +153,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
   } else notes.push('nothing deployed yet: no predictions of the deployed model (run `mlops deploy`)');
 
   const timings = opts.time
-    ? await measureTimings(cfg, join(TOOLKIT_ROOT, 'bin', 'mlops.js'), opts.repeat ?? 3)
+    ? await measureTimings(cfg, MLOPS_BIN, opts.repeat ?? 3)
     : await recordedTimings(cfg);
   const ingestions = await readJsonLines<IngestionRecord>(p.ingestionLog);
   const stability = compareIngestions(ingestions.at(-2), ingestions.at(-1));

@@ -19,13 +19,13 @@ import {
   parametricTest,
   rawTest,
   welchScoreTest,
+  SCORE_TESTS,
+  type ScoreTestName,
   type ScoreTestResult,
 } from '../stats/scoredrift.js';
 import { TRAINING_DATA } from './deploy.js';
 import { join } from 'node:path';
 
-export type ScoreTestName = 'raw' | 'parametric' | 'nonparametric' | 'welch';
-export const SCORE_TESTS: readonly ScoreTestName[] = ['raw', 'parametric', 'nonparametric', 'welch'];
 
 export interface ModelDriftOptions {
   config: Config;

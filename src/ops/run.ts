@@ -22,14 +22,11 @@ import { appendJsonLine, readJsonLines, scanFile } from '../store/atomic.js';
 import type { Config, DriftTestName } from '../store/config.js';
 import { acquireLock } from '../store/lock.js';
 import { pausePoint } from '../store/pause.js';
-import { paths, type Metrics, type ScoreRecord } from '../store/records.js';
+import { FILES, paths, type Metrics, type ScoreRecord } from '../store/records.js';
 import { currentManifest, type ReleaseManifest } from '../store/releases.js';
-import { apicalls } from './apicalls.js';
 import { deploy } from './deploy.js';
-import { diagnose } from './diagnose.js';
 import { modelDrift } from './drift.js';
 import { ingest } from './ingest.js';
-import { report } from './report.js';
 import { score } from './score.js';
 import { train } from './train.js';
 
@@ -79,14 +76,12 @@ export class InterruptedError extends MlopsError {
   override readonly exitCode = EXIT_CODES.interrupted;
 }
 
-export const RUNS_LOG = 'runs.jsonl';
-export const LOCK_FILE = '.mlops-run.lock';
 
 const secondsSince = (t0: number) => Math.round(performance.now() - t0) / 1000;
 
 export async function run(opts: RunOptions): Promise<RunRecord> {
   const cfg = opts.config;
-  const lock = await acquireLock(join(cfg.output_folder_path, LOCK_FILE));
+  const lock = await acquireLock(join(cfg.output_folder_path, FILES.runLock));
   const t0 = performance.now();
   const record: RunRecord = {
     id: `${new Date().toISOString()}-${process.pid}`,
@@ -132,7 +127,7 @@ export async function run(opts: RunOptions): Promise<RunRecord> {
     record.ended = new Date().toISOString();
     record.seconds = secondsSince(t0);
     // "no new data" still gets its line in the runs log: it is the audit trail of the loop.
-    await appendJsonLine(join(cfg.output_folder_path, RUNS_LOG), record).catch(() => undefined);
+    await appendJsonLine(join(cfg.output_folder_path, FILES.runsLog), record).catch(() => undefined);
     await lock.release();
   }
   return record;
@@ -200,9 +195,13 @@ async function loop(
   }
   const dep = await step('deploy', () => deploy({ config }), (r) => `release ${r.manifest.name}`);
   record.release = dep.manifest.name;
+  // diagnose, report and apicalls load their (large) modules only when a deployment happened
+  const { diagnose } = await import('./diagnose.js');
+  const { report } = await import('./report.js');
   await step('diagnose', () => diagnose({ config, registryTimeoutMs: 2000 }), (r) => `diagnostics.json (${r.rows} rows)`);
   await step('report', () => report({ config }), (r) => `report.html, confusionmatrix.png (${r.archive})`);
   if (cfg.server.configured) {
+    const { apicalls } = await import('./apicalls.js');
     // A configured server should now answer with the new release; its failure is recorded
     // but does not undo a good deployment.
     const calls = await step('apicalls', () => apicalls({ config }).then(

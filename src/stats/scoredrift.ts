@@ -8,6 +8,9 @@ import { welchTTest } from './hypothesis.js';
 
 export type Verdict = 'drift' | 'no drift' | 'no history';
 
+export type ScoreTestName = 'raw' | 'parametric' | 'nonparametric' | 'welch';
+export const SCORE_TESTS: readonly ScoreTestName[] = ['raw', 'parametric', 'nonparametric', 'welch'];
+
 export interface ScoreTestResult {
   test: 'raw' | 'parametric' | 'nonparametric' | 'welch';
   newScore: number;

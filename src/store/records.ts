@@ -13,6 +13,8 @@ export const FILES = {
   trainLog: 'training_log.jsonl',
   latestScore: 'latestscore.txt',
   scoreHistory: 'score_history.jsonl',
+  runsLog: 'runs.jsonl',
+  runLock: '.mlops-run.lock',
 } as const;
 
 export interface IngestedFileRecord {

@@ -1,5 +1,4 @@
 import { loadConfig } from '../../store/config.js';
-import { deploy, rollback } from '../../ops/deploy.js';
 import { releaseName } from '../../store/releases.js';
 import type { Register } from '../command.js';
 import { fmtNum } from '../output.js';
@@ -12,6 +11,7 @@ export const register: Register = (program, bind) => {
     .action(
       bind<{ rollback?: boolean }>(async (o, { flags, c }) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
+        const { deploy, rollback } = await import('../../ops/deploy.js');
         if (o.rollback) {
           const r = await rollback({ config });
           return { json: r, human: [`${c.bold('rolled back')} ${releaseName(r.from)} -> ${releaseName(r.to)}`] };

@@ -1,6 +1,5 @@
 import { InvalidArgumentError } from 'commander';
 import { loadConfig } from '../../store/config.js';
-import { diagnose } from '../../ops/diagnose.js';
 import type { Register } from '../command.js';
 import { fmtNum, table } from '../output.js';
 
@@ -21,6 +20,7 @@ export const register: Register = (program, bind) => {
       bind<{ time?: boolean; repeat: number; impute?: string }>(async (o, { flags, c }) => {
         if (o.impute !== undefined && o.impute !== 'mean') throw new InvalidArgumentError('--impute supports "mean"');
         const config = await loadConfig(flags.config, { createOutputs: true });
+        const { diagnose } = await import('../../ops/diagnose.js');
         const r = await diagnose({ config, time: o.time, repeat: o.repeat, impute: o.impute as 'mean' | undefined });
         const human: string[] = [c.bold(`Summary statistics of ${r.data} (${r.rows} rows)`)];
         human.push(

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { EXIT_CODES } from '../../errors.js';
 import { loadConfig } from '../../store/config.js';
-import { drift, SCORE_TESTS, type ScoreTestName } from '../../ops/drift.js';
+import { SCORE_TESTS, type ScoreTestName } from '../../stats/scoredrift.js';
 import type { Register } from '../command.js';
 import { fmtNum, table } from '../output.js';
 
@@ -30,6 +30,7 @@ export const register: Register = (program, bind) => {
           throw new InvalidArgumentError(`--only must be "model" or "data"`);
         }
         const config = await loadConfig(flags.config);
+        const { drift } = await import('../../ops/drift.js');
         const r = await drift({ config, metric: o.metric, tests: o.test, current: o.current, only: o.only as 'model' | 'data' | undefined });
         const human: string[] = [];
         const mark = (v: string) => (v === 'drift' ? c.red.bold(v) : v === 'no drift' ? c.green(v) : c.yellow(v));

@@ -1,5 +1,4 @@
 import { loadConfig } from '../../store/config.js';
-import { ingest } from '../../ops/ingest.js';
 import type { Register } from '../command.js';
 import { fmtNum, fmtSeconds, table } from '../output.js';
 
@@ -11,6 +10,7 @@ export const register: Register = (program, bind) => {
     .action(
       bind<{ input?: string }>(async (o, { flags, c }) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
+        const { ingest } = await import('../../ops/ingest.js');
         const r = await ingest({ config, inputFolder: o.input });
         const human = [
           ...table(

@@ -1,5 +1,4 @@
 import { loadConfig } from '../../store/config.js';
-import { report } from '../../ops/report.js';
 import type { Register } from '../command.js';
 import { fmtNum } from '../output.js';
 
@@ -10,6 +9,7 @@ export const register: Register = (program, bind) => {
     .action(
       bind(async (_o, { flags, c }) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
+        const { report } = await import('../../ops/report.js');
         const r = await report({ config });
         return {
           json: r,

@@ -1,7 +1,8 @@
 import { InvalidArgumentError } from 'commander';
 import { EXIT_CODES } from '../../errors.js';
 import { loadConfig, type DriftTestName } from '../../store/config.js';
-import { run, RUNS_LOG, type RunRecord } from '../../ops/run.js';
+import type { RunRecord } from '../../ops/run.js';
+import { FILES } from '../../store/records.js';
 import { readJsonLines } from '../../store/atomic.js';
 import { join } from 'node:path';
 import type { Register } from '../command.js';
@@ -46,6 +47,7 @@ export const register: Register = (program, bind) => {
         const intr = interruptible();
         let r: RunRecord;
         try {
+          const { run } = await import('../../ops/run.js');
           r = await run({ config, force: o.force, driftTest: o.driftTest, signal: intr.signal });
         } finally {
           intr.dispose();
@@ -69,7 +71,7 @@ export const register: Register = (program, bind) => {
     .action(
       bind<{ limit: number }>(async (o, { flags }) => {
         const config = await loadConfig(flags.config);
-        const runs = (await readJsonLines<RunRecord>(join(config.output_folder_path, RUNS_LOG))).slice(-Math.max(1, o.limit || 20));
+        const runs = (await readJsonLines<RunRecord>(join(config.output_folder_path, FILES.runsLog))).slice(-Math.max(1, o.limit || 20));
         return {
           json: { runs },
           human: runs.length

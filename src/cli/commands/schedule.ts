@@ -1,7 +1,5 @@
-import { join } from 'node:path';
 import { loadConfig } from '../../store/config.js';
-import { crontabLine, DEFAULT_SCHEDULE, schedule } from '../../scheduler/schedule.js';
-import { TOOLKIT_ROOT } from '../../ops/diagnose.js';
+import { MLOPS_BIN } from '../../toolkit.js';
 import type { Register } from '../command.js';
 
 export const register: Register = (program, bind) => {
@@ -14,7 +12,8 @@ export const register: Register = (program, bind) => {
     .action(
       bind<{ cron?: string; once?: boolean; printCrontab?: boolean }>(async (o, { flags }) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
-        const bin = join(TOOLKIT_ROOT, 'bin', 'mlops.js');
+        const bin = MLOPS_BIN;
+        const { crontabLine, DEFAULT_SCHEDULE, schedule } = await import('../../scheduler/schedule.js');
         if (o.printCrontab) {
           const line = crontabLine(config, bin, o.cron ?? config.schedule ?? DEFAULT_SCHEDULE);
           return { json: { crontab: line }, human: [line] };

@@ -1,6 +1,4 @@
 import { loadConfig } from '../../store/config.js';
-import { score } from '../../ops/score.js';
-import { predict } from '../../ops/predict.js';
 import type { Register } from '../command.js';
 import { fmtNum, fmtSeconds, table } from '../output.js';
 
@@ -13,6 +11,7 @@ export const register: Register = (program, bind) => {
     .action(
       bind<{ model: string; data?: string }>(async (o, { flags, c }) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
+        const { score } = await import('../../ops/score.js');
         const r = await score({ config, model: o.model, dataFolder: o.data });
         const m = r.metrics;
         const human = [
@@ -43,6 +42,7 @@ export const register: Register = (program, bind) => {
     .action(
       bind<{ input: string; model: string }>(async (o, { flags }) => {
         const config = await loadConfig(flags.config);
+        const { predict } = await import('../../ops/predict.js');
         const r = await predict({ config, input: o.input, model: o.model });
         const human = ['row,prediction,probability', ...r.predictions.map((p, i) => `${i + 1},${p},${r.probabilities[i]}`)];
         return { json: r, human };

@@ -1,8 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { loadConfig } from '../../store/config.js';
-import { startServer } from '../../server/app.js';
-import { apicalls } from '../../ops/apicalls.js';
 import type { Register } from '../command.js';
 
 const port = (v: string) => {
@@ -23,6 +21,7 @@ export const register: Register = (program, bind) => {
         const say = (line: string) => {
           if (!flags.quiet) process.stderr.write(`${new Date().toISOString()} ${line}\n`);
         };
+        const { startServer } = await import('../../server/app.js');
         const srv = await startServer({ config, host: o.host, port: o.port, log: say }).catch((err: NodeJS.ErrnoException) => {
           if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
             throw new ConfigError(`cannot listen on ${o.host ?? config.server.host}:${o.port ?? config.server.port} (${err.code})`, 'pick another --port or --host');
@@ -54,6 +53,7 @@ export const register: Register = (program, bind) => {
     .action(
       bind<{ url?: string }>(async (o, { flags, c }) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
+        const { apicalls } = await import('../../ops/apicalls.js');
         const r = await apicalls({ config, url: o.url });
         return { json: r, human: [...r.calls.map((x) => `${x.method} ${x.path} -> ${c.green(String(x.status))} (${x.ms.toFixed(1)} ms)`), `responses in ${r.output}`] };
       }),

@@ -1,5 +1,4 @@
 import { loadConfig } from '../../store/config.js';
-import { train } from '../../ops/train.js';
 import type { Register } from '../command.js';
 import { fmtNum, fmtSeconds, table } from '../output.js';
 
@@ -10,6 +9,7 @@ export const register: Register = (program, bind) => {
     .action(
       bind(async (_o, { flags, c }) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
+        const { train } = await import('../../ops/train.js');
         const r = await train({ config });
         const m = r.model;
         const human = [
