@@ -214,40 +214,53 @@ async function checkColumns(
     if (!numeric.has(c)) return base;
     return [
       ...base,
-      `coalesce(bool_and(${id} = round(${id}) AND abs(${id}) <= 9007199254740992), true) AS i${i}`,
-      `count_if(NOT isfinite(${id})) AS x${i}`,
-      `avg(${id}) FILTER (WHERE isfinite(${id})) AS a${i}`,
-      `stddev_samp(${id}) FILTER (WHERE isfinite(${id})) AS s${i}`,
-      `min(${id}) FILTER (WHERE isfinite(${id})) AS lo${i}`,
-      `max(${id}) FILTER (WHERE isfinite(${id})) AS hi${i}`,
+      `count_if(${id} <> trunc(${id})) AS f${i}`,
+      `avg(${id}) AS a${i}`,
+      `stddev_samp(${id}) AS s${i}`,
+      `min(${id}) AS lo${i}`,
+      `max(${id}) AS hi${i}`,
     ];
   });
   type Cell = bigint | boolean | number | null;
-  const [row] = (await db.rows<Record<string, Cell>>(`SELECT count(*) AS total, ${aggs.join(', ')} FROM ${table}`)) as [
-    Record<string, Cell>,
-  ];
+  let row: Record<string, Cell>;
+  try {
+    [row] = (await db.rows<Record<string, Cell>>(`SELECT count(*) AS total, ${aggs.join(', ')} FROM ${table}`)) as [Record<string, Cell>];
+  } catch (err) {
+    // stddev of an infinite value is "out of range": find and report the value itself
+    await reportNonFinite(db, table, columns.filter((c) => numeric.has(c)), files);
+    throw err;
+  }
   const total = Number(row.total);
   const num = (v: Cell | undefined) => (v === null || v === undefined || !Number.isFinite(Number(v)) ? null : Number(v));
   const infos = columns.map((name, i): ColumnInfo => {
     const present = Number(row[`p${i}`]);
     if (!numeric.has(name)) return { name, kind: 'string', missing: total - present };
-    const kind: ColumnKind = present > 0 && row[`i${i}`] === true ? 'integer' : 'float';
+    const lo = num(row[`lo${i}`]);
+    const hi = num(row[`hi${i}`]);
+    const integral = present > 0 && Number(row[`f${i}`]) === 0 && Math.max(Math.abs(lo ?? 0), Math.abs(hi ?? 0)) <= 2 ** 53;
     return {
       name,
-      kind,
+      kind: integral ? 'integer' : 'float',
       missing: total - present,
       mean: num(row[`a${i}`]),
       std: num(row[`s${i}`]),
-      min: num(row[`lo${i}`]),
-      max: num(row[`hi${i}`]),
+      min: lo,
+      max: hi,
     };
   });
-  const bad = columns.findIndex((c, i) => numeric.has(c) && Number(row[`x${i}`]) > 0);
-  if (bad >= 0) {
-    const col = columns[bad]!;
-    const [hit] = (await db.rows<{ r: bigint; v: number }>(
+  // min and max are not finite exactly when some value is infinite or NaN
+  const bad = infos.some((c, i) => c.kind !== 'string' && Number(row[`p${i}`]) > 0 && (c.min === null || c.max === null));
+  if (bad) await reportNonFinite(db, table, columns.filter((c) => numeric.has(c)), files);
+  return infos;
+}
+
+/** Throw a DataError naming the file, line and column of the first infinite or NaN value. */
+async function reportNonFinite(db: Db, table: string, numeric: string[], files: LoadedFile[]): Promise<void> {
+  for (const col of numeric) {
+    const [hit] = await db.rows<{ r: bigint; v: number }>(
       `SELECT rowid AS r, ${sqlIdent(col)} AS v FROM ${table} WHERE NOT isfinite(${sqlIdent(col)}) ORDER BY rowid LIMIT 1`,
-    )) as [{ r: bigint; v: number }];
+    );
+    if (!hit) continue;
     const r = Number(hit.r);
     const file = files.findLast((f) => f.firstRow <= r)!;
     const line = r - file.firstRow + 2; // +1 for the header, +1 for 1-based lines
@@ -256,7 +269,6 @@ async function checkColumns(
       'fix the value or leave the cell empty to mark it missing',
     );
   }
-  return infos;
 }
 
 /** SQL select expressions that write a loaded table back with integral columns as integers. */

@@ -9,7 +9,7 @@ import { readDataset } from '../data/dataset.js';
 import { withDb } from '../data/duck.js';
 import { higherIsBetter } from '../model/metrics.js';
 import { loadModel } from '../model/modelfile.js';
-import { readJsonLines } from '../store/atomic.js';
+import { readJsonLines, sha256File } from '../store/atomic.js';
 import type { Config } from '../store/config.js';
 import { paths, type Metrics, type ScoreRecord } from '../store/records.js';
 import { currentReleaseDir } from '../store/releases.js';
@@ -157,6 +157,17 @@ export async function dataDrift(opts: DataDriftOptions): Promise<DataDriftResult
   };
 }
 
+/** Whether the current data file is byte for byte the deployed release's training data. */
+async function isDeployedTrainingData(cfg: Config, current: string | undefined): Promise<boolean> {
+  const release = await currentReleaseDir(cfg.prod_deployment_path);
+  if (!release) return false;
+  const [cur, ref] = await Promise.all([
+    sha256File(current ?? paths(cfg).finalData).catch(() => null),
+    sha256File(join(release, TRAINING_DATA)).catch(() => null),
+  ]);
+  return cur !== null && cur === ref;
+}
+
 export interface DriftOptions {
   config: Config;
   metric?: string;
@@ -179,6 +190,10 @@ export async function drift(opts: DriftOptions): Promise<DriftResult> {
   }
   if (opts.only !== 'model') {
     try {
+      if (await isDeployedTrainingData(opts.config, opts.current)) {
+        notes.push('data drift skipped: the current data is the deployed training data itself');
+        return { model, data, notes, drift: Boolean(model?.drift) };
+      }
       data = await dataDrift(opts);
     } catch (err) {
       if (opts.only === 'data' || !(err instanceof StateError)) throw err;

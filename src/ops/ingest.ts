@@ -42,20 +42,21 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     // numbered 1 within its group of equal rows, then sorted back into rowid order. (A semi-join
     // on min(rowid) is faster but does not keep the order under parallel execution.) NULLs
     // compare equal here, as in pandas' drop_duplicates.
-    await db.exec(
-      `CREATE TEMP TABLE final AS SELECT ${outputColumns(table.columns).join(', ')} FROM ${table.view} ` +
-        `QUALIFY row_number() OVER (PARTITION BY ${cols} ORDER BY rowid) = 1 ORDER BY rowid`,
-    );
-    phase('ingest: dedup');
+    // One statement from the loaded table to the file: no intermediate table.
+    let written: number;
     try {
-      await db.exec(`COPY final TO ${sqlString(tmp)} (FORMAT csv, HEADER true, DELIMITER ',')`);
+      const [res] = (await db.rows<{ Count: bigint }>(
+        `COPY (SELECT ${outputColumns(table.columns).join(', ')} FROM ${table.view} ` +
+          `QUALIFY row_number() OVER (PARTITION BY ${cols} ORDER BY rowid) = 1 ORDER BY rowid) ` +
+          `TO ${sqlString(tmp)} (FORMAT csv, HEADER true, DELIMITER ',')`,
+      )) as [{ Count: bigint }];
+      written = Number(res.Count);
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
     }
-    phase('ingest: copy');
-    const [{ n }] = (await db.rows<{ n: bigint }>('SELECT count(*) AS n FROM final')) as [{ n: bigint }];
-    return { table, written: Number(n) };
+    phase('ingest: dedup + copy');
+    return { table, written };
   });
 
   const files = result.table.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, rows: f.rows }));

@@ -4,7 +4,7 @@
  *   new data? (input files vs the production release's ingested files, by name AND hash)
  *     no  -> "no new data", nothing written to the data, model or production folders
  *   ingest
- *   nothing deployed yet -> bootstrap: train, score, deploy, diagnose, report
+ *   nothing deployed yet -> bootstrap: train, score, deploy
  *   model drift? (deployed model scored on the new data against its deployed score)
  *     no  -> record the decision, stop
  *   retrain, re-score on the test data, gate (not worse than production on the same test
@@ -195,11 +195,14 @@ async function loop(
   }
   const dep = await step('deploy', () => deploy({ config }), (r) => `release ${r.manifest.name}`);
   record.release = dep.manifest.name;
-  // diagnose, report and apicalls load their (large) modules only when a deployment happened
-  const { diagnose } = await import('./diagnose.js');
-  const { report } = await import('./report.js');
-  await step('diagnose', () => diagnose({ config, registryTimeoutMs: 2000 }), (r) => `diagnostics.json (${r.rows} rows)`);
-  await step('report', () => report({ config }), (r) => `report.html, confusionmatrix.png (${r.archive})`);
+  if (manifest) {
+    // After a redeploy: diagnose, report, and call a configured server. (A bootstrap is
+    // train, score, deploy only.) Their modules are loaded only here.
+    const { diagnose } = await import('./diagnose.js');
+    const { report } = await import('./report.js');
+    await step('diagnose', () => diagnose({ config, registryTimeoutMs: 2000 }), (r) => `diagnostics.json (${r.rows} rows)`);
+    await step('report', () => report({ config }), (r) => `report.html, confusionmatrix.png (${r.archive})`);
+  }
   if (cfg.server.configured) {
     const { apicalls } = await import('./apicalls.js');
     // A configured server should now answer with the new release; its failure is recorded
