@@ -55,7 +55,7 @@ export async function readDataset(db: Db, files: readonly CsvFile[], spec: Datas
   }
   const cols = spec.target ? [...features, spec.target] : features;
   phase('dataset: table loaded');
-  const data = await readFloatColumns(db, table.view, cols);
+  const data = await readFloatColumns(db, table.view, cols, table.rows);
   phase('dataset: columns read');
   let X = data.slice(0, features.length);
   let y: Float64Array | null = null;

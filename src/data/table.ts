@@ -280,37 +280,33 @@ export function outputColumns(columns: readonly ColumnInfo[]): string[] {
  * Read numeric columns of a table or view as Float64Arrays, missing values as NaN, in row order.
  * Reads DuckDB's vectors chunk by chunk and copies their buffers; no row objects are built.
  */
-export async function readFloatColumns(db: Db, from: string, columns: readonly string[]): Promise<Float64Array[]> {
+export async function readFloatColumns(db: Db, from: string, columns: readonly string[], rows?: number): Promise<Float64Array[]> {
   const ncols = columns.length;
   // coalesce to NaN so every slot of the vectors is valid and the raw buffers can be copied.
   const select = columns.map((c) => `coalesce(CAST(${sqlIdent(c)} AS DOUBLE), 'NaN'::DOUBLE)`).join(', ');
   const result = await db.conn.run(`SELECT ${select} FROM ${from}`);
-  const chunks: Float64Array[][] = Array.from({ length: ncols }, () => []);
-  let rows = 0;
+  // With the row count known, copy each vector straight into its place; otherwise grow.
+  let out = Array.from({ length: ncols }, () => new Float64Array(rows ?? 1 << 16));
+  let off = 0;
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
     const n = chunk.rowCount;
+    if (off + n > out[0]!.length) {
+      out = out.map((col) => {
+        const bigger = new Float64Array(Math.max(off + n, col.length * 2));
+        bigger.set(col.subarray(0, off));
+        return bigger;
+      });
+    }
     for (let c = 0; c < ncols; c++) {
       const vec = chunk.getColumnVector(c);
       const items = (vec as unknown as { items?: unknown }).items;
-      let out: Float64Array;
-      if (items instanceof Float64Array) out = items.slice(0, n);
-      else {
-        out = new Float64Array(n);
-        for (let i = 0; i < n; i++) out[i] = Number(vec.getItem(i));
-      }
-      chunks[c]!.push(out);
+      const col = out[c]!;
+      if (items instanceof Float64Array) col.set(items.subarray(0, n), off);
+      else for (let i = 0; i < n; i++) col[off + i] = Number(vec.getItem(i));
     }
-    rows += n;
+    off += n;
   }
-  return chunks.map((parts) => {
-    const out = new Float64Array(rows);
-    let off = 0;
-    for (const p of parts) {
-      out.set(p, off);
-      off += p.length;
-    }
-    return out;
-  });
+  return out.map((col) => (col.length === off ? col : col.slice(0, off)));
 }
