@@ -1,5 +1,8 @@
 /** A DuckDB in-memory database for one command, plus SQL quoting helpers. */
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance as DuckDBInstanceType } from '@duckdb/node-api';
 
 // Loaded with require: importing this CommonJS package as ESM makes Node analyse each of its
@@ -15,10 +18,19 @@ export interface Db {
   close(): void;
 }
 
+/**
+ * DuckDB's memory budget. Beyond it, sorts and hash tables spill to a temp folder, which keeps
+ * the process lean at ten million rows. MLOPS_MEMORY_LIMIT overrides (DuckDB syntax, "2GB").
+ */
+const MEMORY_LIMIT = process.env.MLOPS_MEMORY_LIMIT || '768MB';
+
 export async function openDb(): Promise<Db> {
+  const spill = join(tmpdir(), `mlops-duckdb-${process.pid}`);
   const instance = await DuckDBInstance.create(':memory:', {
     // Rows must come out in file order, then row order: de-duplication keeps the first one.
     preserve_insertion_order: 'true',
+    memory_limit: MEMORY_LIMIT,
+    temp_directory: spill,
   });
   const conn = await instance.connect();
   return {
@@ -33,6 +45,7 @@ export async function openDb(): Promise<Db> {
     close() {
       conn.closeSync();
       instance.closeSync();
+      rmSync(spill, { recursive: true, force: true });
     },
   };
 }

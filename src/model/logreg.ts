@@ -57,13 +57,17 @@ function linear(X: readonly Float64Array[], n: number, beta: Float64Array, z: Fl
 
 /**
  * Objective at beta, and for every row the residual r = p - y and the IRLS weight p(1 - p),
- * from one exp and one log1p per row (z = X beta must be in `z`).
+ * with z = b + x . w computed on the fly: one exp and one log1p per row, and no n-sized
+ * arrays beyond r and w (at ten million rows every such array is 80 MB).
  */
-function evaluate(y: Float64Array, beta: Float64Array, C: number, z: Float64Array, r: Float64Array, w: Float64Array): number {
+function evaluate(X: readonly Float64Array[], y: Float64Array, beta: Float64Array, C: number, r: Float64Array, w: Float64Array): number {
   const n = y.length;
+  const d = X.length;
+  const b0 = beta[0]!;
   let loss = 0;
   for (let i = 0; i < n; i++) {
-    const zi = z[i]!;
+    let zi = b0;
+    for (let j = 0; j < d; j++) zi += beta[j + 1]! * X[j]![i]!;
     const e = Math.exp(-Math.abs(zi));
     const p = zi >= 0 ? 1 / (1 + e) : e / (1 + e);
     const yi = y[i]!;
@@ -183,15 +187,11 @@ export function fitLogistic(X: readonly Float64Array[], y: Float64Array, opts: F
     beta[0] = Math.log(share / (1 - share));
   }
 
-  const z = new Float64Array(n);
-  let r = new Float64Array(n);
-  let w = new Float64Array(n);
-  let rTry = new Float64Array(n);
-  let wTry = new Float64Array(n);
+  const r = new Float64Array(n);
+  const w = new Float64Array(n);
   const g = new Float64Array(m);
   const H = new Float64Array(m * m);
-  linear(X, n, beta, z);
-  let f = evaluate(y, beta, C, z, r, w);
+  let f = evaluate(X, y, beta, C, r, w);
   let gmax = Infinity;
   let iter = 0;
   for (; iter < opts.maxIter; iter++) {
@@ -220,19 +220,19 @@ export function fitLogistic(X: readonly Float64Array[], y: Float64Array, opts: F
     const next = new Float64Array(m);
     for (let k = 0; k < 60; k++) {
       for (let j = 0; j < m; j++) next[j] = beta[j]! + t * step[j]!;
-      linear(X, n, next, z);
-      const fTry = evaluate(y, next, C, z, rTry, wTry);
+      const fTry = evaluate(X, y, next, C, r, w);
       if (pureNewton || fTry <= f + 1e-4 * t * slope) {
         accepted = true;
         f = fTry;
         beta = next;
-        [r, rTry] = [rTry, r];
-        [w, wTry] = [wTry, w];
         break;
       }
       t *= 0.5;
     }
-    if (!accepted) break; // no further progress possible in floating point
+    if (!accepted) {
+      evaluate(X, y, beta, C, r, w); // r and w hold a rejected trial: restore them
+      break; // no further progress possible in floating point
+    }
   }
   if (iter === opts.maxIter || gmax > tol) gmax = gradHess(X, beta, C, g, H, r, w);
   return {

@@ -84,27 +84,29 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
         `avg(${id}) AS a${i}`,
         `stddev_samp(${id}) AS s${i}`,
         `min(${id}) AS lo${i}`,
-        `quantile_cont(${id}, 0.25) AS q1${i}`,
-        `quantile_cont(${id}, 0.5) AS q2${i}`,
-        `quantile_cont(${id}, 0.75) AS q3${i}`,
+        // one aggregate state per column for the three quartiles (each state holds the values)
+        `quantile_cont(${id}, [0.25, 0.5, 0.75]) AS q${i}`,
         `max(${id}) AS hi${i}`,
       ];
     });
+    type Cell = number | bigint | null | (number | null)[];
     const [row] = aggs.length
-      ? ((await db.rows<Record<string, number | bigint | null>>(`SELECT ${aggs.join(', ')} FROM ${table.view}`)) as [
-          Record<string, number | bigint | null>,
-        ])
-      : [{} as Record<string, number | bigint | null>];
-    const num = (v: number | bigint | null | undefined) => (v === null || v === undefined ? null : Number(v));
+      ? ((await db.rows<Record<string, Cell>>(`SELECT ${aggs.join(', ')} FROM ${table.view}`)) as [Record<string, Cell>])
+      : [{} as Record<string, Cell>];
+    const num = (v: Cell | undefined) => (v === null || v === undefined || Array.isArray(v) ? null : Number(v));
+    const quart = (i: number, k: number) => {
+      const q = row[`q${i}`];
+      return Array.isArray(q) && q[k] !== null && q[k] !== undefined ? Number(q[k]) : null;
+    };
     const summary: ColumnStatistics[] = numeric.map((c, i) => ({
       column: c.name,
       count: Number(row[`n${i}`] ?? 0),
       mean: num(row[`a${i}`]),
       std: num(row[`s${i}`]),
       min: num(row[`lo${i}`]),
-      q25: num(row[`q1${i}`]),
-      median: num(row[`q2${i}`]),
-      q75: num(row[`q3${i}`]),
+      q25: quart(i, 0),
+      median: quart(i, 1),
+      q75: quart(i, 2),
       max: num(row[`hi${i}`]),
     }));
     const missing = table.columns.map((c) => ({
