@@ -28,7 +28,7 @@ export interface Dataset {
 
 export async function readDataset(db: Db, files: readonly CsvFile[], spec: DatasetSpec): Promise<Dataset> {
   const numeric = [...(spec.target ? [spec.target] : []), ...(spec.features ?? [])];
-  const table = await loadCsvTable(db, files, { name: spec.name, numeric });
+  const table = await loadCsvTable(db, files, { name: spec.name, numeric, numericOnly: true });
   const where = files.length === 1 ? files[0]!.path : `${files[0]!.path} (and ${files.length - 1} more)`;
   const byName = new Map(table.columns.map((c) => [c.name, c]));
   if (spec.target && !byName.has(spec.target)) {

@@ -48,15 +48,20 @@ export interface LoadOptions {
   name: string;
   /** Columns that must be numeric whatever their values look like (target, configured features). */
   numeric?: readonly string[];
+  /**
+   * Keep only the numeric columns in the table (the string ones are still parsed, so a broken
+   * row is still an error, but not stored): for readers of features and labels.
+   */
+  numericOnly?: boolean;
 }
 
 export async function loadCsvTable(db: Db, files: readonly CsvFile[], opts: LoadOptions): Promise<LoadedTable> {
   if (files.length === 0) throw new Error('loadCsvTable needs at least one file');
   const heads: CsvHead[] = [];
   for (const f of files) heads.push(await readCsvHead(f.path));
-  const columns = heads[0]!.header;
   checkSameColumns(files, heads.map((h) => h.header));
-  const numeric = sampleKinds(columns, heads, new Set(opts.numeric ?? []));
+  const numeric = sampleKinds(heads[0]!.header, heads, new Set(opts.numeric ?? []));
+  const columns = opts.numericOnly ? heads[0]!.header.filter((c) => numeric.has(c)) : heads[0]!.header;
 
   // Hash and count lines of every file while DuckDB parses them (the main thread is idle then).
   const scans = Promise.all(files.map((f) => scanFile(f.path)));
@@ -71,7 +76,8 @@ export async function loadCsvTable(db: Db, files: readonly CsvFile[], opts: Load
     const order = heads[start]!.header.join('\u0000');
     while (end < files.length && heads[end]!.header.join('\u0000') === order) end++;
     const run = files.slice(start, end);
-    const sql = `INSERT INTO ${table} (${heads[start]!.header.map(sqlIdent).join(', ')}) SELECT * FROM ${readCsvSql(run, heads[start]!.header, sqlType)}`;
+    const kept = heads[start]!.header.filter((c) => !opts.numericOnly || numeric.has(c)).map(sqlIdent).join(', ');
+    const sql = `INSERT INTO ${table} (${kept}) SELECT ${kept} FROM ${readCsvSql(run, heads[start]!.header, sqlType)}`;
     try {
       await db.exec(sql);
     } catch (err) {
