@@ -57,17 +57,16 @@ function linear(X: readonly Float64Array[], n: number, beta: Float64Array, z: Fl
 
 /**
  * Objective at beta, and for every row the residual r = p - y and the IRLS weight p(1 - p),
- * with z = b + x . w computed on the fly: one exp and one log1p per row, and no n-sized
+ * from one exp and one log1p per row; z lives in r until it is replaced, so there are no n-sized
  * arrays beyond r and w (at ten million rows every such array is 80 MB).
  */
 function evaluate(X: readonly Float64Array[], y: Float64Array, beta: Float64Array, C: number, r: Float64Array, w: Float64Array): number {
   const n = y.length;
-  const d = X.length;
-  const b0 = beta[0]!;
+  // z = X beta into r, column by column (tight loops), then r and w from z in one pass.
+  linear(X, n, beta, r);
   let loss = 0;
   for (let i = 0; i < n; i++) {
-    let zi = b0;
-    for (let j = 0; j < d; j++) zi += beta[j + 1]! * X[j]![i]!;
+    const zi = r[i]!;
     const e = Math.exp(-Math.abs(zi));
     const p = zi >= 0 ? 1 / (1 + e) : e / (1 + e);
     const yi = y[i]!;
@@ -134,20 +133,32 @@ function gradHess(
 ): number {
   const n = r.length;
   const m = beta.length;
-  const col = (j: number): Float64Array | null => (j === 0 ? null : X[j - 1]!);
-  for (let j = 0; j < m; j++) {
-    const xj = col(j);
+  // Intercept row and column, with the intercept's gradient, in one pass.
+  let g0 = 0;
+  let h00 = 0;
+  for (let i = 0; i < n; i++) {
+    g0 += r[i]!;
+    h00 += w[i]!;
+  }
+  g[0] = C * g0;
+  H[0] = C * h00;
+  for (let j = 1; j < m; j++) {
+    const xj = X[j - 1]!;
+    // gradient entry j and H[j][0] share their pass
     let gs = 0;
-    if (xj) for (let i = 0; i < n; i++) gs += xj[i]! * r[i]!;
-    else for (let i = 0; i < n; i++) gs += r[i]!;
-    g[j] = C * gs + (j > 0 ? beta[j]! : 0);
-    for (let k = 0; k <= j; k++) {
-      const xk = col(k);
+    let h0 = 0;
+    for (let i = 0; i < n; i++) {
+      const x = xj[i]!;
+      gs += x * r[i]!;
+      h0 += x * w[i]!;
+    }
+    g[j] = C * gs + beta[j]!;
+    H[j * m] = H[j] = C * h0;
+    for (let k = 1; k <= j; k++) {
+      const xk = X[k - 1]!;
       let hs = 0;
-      if (xj && xk) for (let i = 0; i < n; i++) hs += w[i]! * xj[i]! * xk[i]!;
-      else if (xj) for (let i = 0; i < n; i++) hs += w[i]! * xj[i]!;
-      else for (let i = 0; i < n; i++) hs += w[i]!;
-      const v = C * hs + (j === k && j > 0 ? 1 : 0);
+      for (let i = 0; i < n; i++) hs += w[i]! * xj[i]! * xk[i]!;
+      const v = C * hs + (j === k ? 1 : 0);
       H[j * m + k] = v;
       H[k * m + j] = v;
     }
