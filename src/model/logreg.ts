@@ -34,11 +34,6 @@ export interface FitResult {
   converged: boolean;
 }
 
-/** log(1 + exp(z)) without overflow. */
-export function log1pExp(z: number): number {
-  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
-}
-
 export function sigmoid(z: number): number {
   if (z >= 0) return 1 / (1 + Math.exp(-z));
   const e = Math.exp(z);

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { appendFile, copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** A temp path beside `target`, hidden and unique, so the final rename stays on one file system. */
@@ -43,19 +43,6 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     throw err;
   }
   await syncPath(dirname(target));
-}
-
-/** Copy `source` to `target` atomically. */
-export async function copyFileAtomic(source: string, target: string): Promise<void> {
-  const tmp = tempPathFor(target);
-  try {
-    await copyFile(source, tmp);
-    await syncPath(tmp);
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 /**
@@ -122,15 +109,6 @@ export async function scanFile(path: string): Promise<{ sha256: string; lines: n
 
 export function sha256Text(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-export async function fileExists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** fsync every file of a folder and the folder itself, before the folder is published by rename. */
