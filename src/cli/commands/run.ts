@@ -48,7 +48,15 @@ export const register: Register = (program, bind) => {
         let r: RunRecord;
         try {
           const { run } = await import('../../ops/run.js');
-          r = await run({ config, force: o.force, driftTest: o.driftTest, signal: intr.signal });
+          // progress on stderr, only for a person watching a terminal
+          const progress = process.stderr.isTTY && !flags.json && !flags.quiet;
+          r = await run({
+            config,
+            force: o.force,
+            driftTest: o.driftTest,
+            signal: intr.signal,
+            onStep: progress ? (s) => process.stderr.write(c.dim(`  ${s.step} ${s.outcome} (${s.seconds.toFixed(2)} s)\n`)) : undefined,
+          });
         } finally {
           intr.dispose();
         }
