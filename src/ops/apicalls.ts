@@ -43,7 +43,13 @@ export async function apicalls(opts: { config: Config; url?: string; timeoutMs?:
     { method: 'GET', path: '/metrics' },
   ];
   const calls: ApiCall[] = [];
+  let answering = true;
   for (const p of plan) {
+    if (!answering) {
+      // no point waiting out a timeout per endpoint once the server did not answer at all
+      calls.push({ method: p.method, path: p.path, status: null, ms: 0, body: 'not attempted: the server did not answer' });
+      continue;
+    }
     const t0 = performance.now();
     try {
       const res = await fetch(url + p.path, {
@@ -56,6 +62,7 @@ export async function apicalls(opts: { config: Config; url?: string; timeoutMs?:
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
       calls.push({ method: p.method, path: p.path, status: null, ms: performance.now() - t0, body: `no response: ${e.cause?.code ?? e.message}` });
+      answering = false;
     }
   }
   const output = join(cfg.output_model_path, 'apireturns.txt');

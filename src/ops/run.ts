@@ -207,7 +207,7 @@ async function loop(
     const { apicalls } = await import('./apicalls.js');
     // A configured server should now answer with the new release; its failure is recorded
     // but does not undo a good deployment.
-    const calls = await step('apicalls', () => apicalls({ config }).then(
+    const calls = await step('apicalls', () => apicalls({ config, timeoutMs: 10_000 }).then(
       (r) => ({ ok: true, detail: `${r.calls.length} calls to ${r.url}: all 200` }),
       (err: Error) => ({ ok: false, detail: err.message }),
     ), (r) => r.detail);
