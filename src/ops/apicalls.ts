@@ -29,9 +29,32 @@ export interface ApiCallsResult {
 
 export const serverUrl = (cfg: Config) => cfg.server.url ?? `http://${cfg.server.host.includes(':') ? `[${cfg.server.host}]` : cfg.server.host}:${cfg.server.port}`;
 
-export async function apicalls(opts: { config: Config; url?: string; timeoutMs?: number }): Promise<ApiCallsResult> {
+/** Poll /health until the server reports `version` (it reloads within about a second). */
+async function waitForVersion(url: string, version: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+      if (((await res.json()) as { model_version?: string }).model_version === version) return;
+    } catch {
+      // not up (yet): keep polling until the deadline
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export interface ApiCallsOptions {
+  config: Config;
+  url?: string;
+  timeoutMs?: number;
+  /** Wait (up to 5 s) until the server serves this release before calling (after a deploy). */
+  expectVersion?: string;
+}
+
+export async function apicalls(opts: ApiCallsOptions): Promise<ApiCallsResult> {
   const cfg = opts.config;
   const url = (opts.url ?? serverUrl(cfg)).replace(/\/$/, '');
+  if (opts.expectVersion) await waitForVersion(url, opts.expectVersion, 5000);
   const { csv } = await listCsvFiles(cfg.test_data_path);
   const testFile = csv[0] ? relative(cfg.root, csv[0].path) : null;
   const plan: { method: 'GET' | 'POST'; path: string; body?: string }[] = [

@@ -202,16 +202,16 @@ async function loop(
     const { report } = await import('./report.js');
     await step('diagnose', () => diagnose({ config, registryTimeoutMs: 2000 }), (r) => `diagnostics.json (${r.rows} rows)`);
     await step('report', () => report({ config }), (r) => `report.html, confusionmatrix.png (${r.archive})`);
-  }
-  if (cfg.server.configured) {
-    const { apicalls } = await import('./apicalls.js');
-    // A configured server should now answer with the new release; its failure is recorded
-    // but does not undo a good deployment.
-    const calls = await step('apicalls', () => apicalls({ config, timeoutMs: 10_000 }).then(
-      (r) => ({ ok: true, detail: `${r.calls.length} calls to ${r.url}: all 200` }),
-      (err: Error) => ({ ok: false, detail: err.message }),
-    ), (r) => r.detail);
-    if (!calls.ok) record.steps.at(-1)!.outcome = 'failed';
+    if (cfg.server.configured) {
+      const { apicalls } = await import('./apicalls.js');
+      // A configured server should now answer with the new release; its failure is recorded
+      // but does not undo a good deployment.
+      const calls = await step('apicalls', () => apicalls({ config, timeoutMs: 10_000, expectVersion: dep.manifest.name }).then(
+        (r) => ({ ok: true, detail: `${r.calls.length} calls to ${r.url}: all 200` }),
+        (err: Error) => ({ ok: false, detail: err.message }),
+      ), (r) => r.detail);
+      if (!calls.ok) record.steps.at(-1)!.outcome = 'failed';
+    }
   }
   if (manifest) decide('drift: redeployed', `model drift on the new data; retrained model deployed as ${dep.manifest.name}`);
   else decide('bootstrap: deployed', `nothing was deployed; trained and deployed ${dep.manifest.name}`);

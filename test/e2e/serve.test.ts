@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cli, project } from '../helpers.js';
+import { BIN, cli, genData, project } from '../helpers.js';
 
 const children: ChildProcess[] = [];
 afterAll(() => children.forEach((c) => c.kill('SIGKILL')));
@@ -184,6 +184,25 @@ describe('hot reload', () => {
     expect(log()).toMatch(/release v0003 rejected, still serving v0002/);
     const health = (await (await fetch(url + '/health')).json()) as { last_reload_error: string };
     expect(health.last_reload_error).toMatch(/v0003 rejected/);
+  }, 60_000);
+
+  it('the loop calls a configured server after a redeploy and records the answers', async () => {
+    const dir = project({ classic: false });
+    genData('--rows', '4000', '--files', '2', '--out', join(dir, 'practicedata'), '--seed', '1');
+    genData('--rows', '1000', '--out', join(dir, 'testdata'), '--seed', '2', '--prefix', 'testdata.csv');
+    expect(cli(dir, 'run').code).toBe(0);
+    const { url } = await serve(dir);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), server: { url } }));
+    // shifted data arrives and the test set is refreshed: drift -> retrain -> redeploy -> apicalls
+    genData('--rows', '4000', '--files', '2', '--out', join(dir, 'practicedata'), '--seed', '3', '--shift', '1.5', '--prefix', 'newdata');
+    genData('--rows', '1000', '--out', join(dir, 'testdata'), '--seed', '4', '--shift', '1.5', '--prefix', 'testdata.csv');
+    const r = await promisify(execFile)(process.execPath, [BIN, '--json', 'run'], { cwd: dir, env: { ...process.env, npm_config_registry: 'http://127.0.0.1:9/' } });
+    const rec = JSON.parse(r.stdout) as { decision: string; steps: { step: string; outcome: string; detail: string }[] };
+    expect(rec.decision).toBe('drift: redeployed');
+    expect(rec.steps.at(-1), JSON.stringify(rec.steps.at(-1))).toMatchObject({ step: 'apicalls', outcome: 'ok' });
+    const returns = readFileSync(join(dir, 'practicemodels', 'apireturns.txt'), 'utf8');
+    expect(returns).toMatch(/POST .*\/prediction -> 200/);
+    expect(returns).toContain('"model_version":"v0002"');
   }, 60_000);
 
   it('SIGTERM stops the server gracefully', async () => {
