@@ -186,6 +186,10 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
     }
     paths[key] = resolve(root, v);
   }
+  // finaldata.csv written into the input folder would be ingested again as input next time
+  if (paths.output_folder_path === paths.input_folder_path) {
+    throw new ConfigError(`${file}: "output_folder_path" is the input folder`, 'write the ingested data to a folder of its own');
+  }
   let target = 'exited';
   if (obj.target !== undefined) {
     if (typeof obj.target !== 'string' || !obj.target) {

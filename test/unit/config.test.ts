@@ -33,6 +33,7 @@ describe('parseConfig', () => {
     [{ ...base, model: { gamma: 1 } }, /unknown key "model\.gamma"/],
     [{ ...base, target: 5 }, /"target" must be a non-empty string/],
     [[1, 2], /must hold a JSON object/],
+    [{ ...base, output_folder_path: './practicedata/' }, /"output_folder_path" is the input folder/],
   ])('rejects %j', (raw, msg) => {
     expect(() => parseConfig(raw, '/p/c.json', '/p')).toThrow(ConfigError);
     expect(() => parseConfig(raw, '/p/c.json', '/p')).toThrow(msg);
