@@ -115,6 +115,26 @@ describe('ingest rejects bad files and keeps earlier outputs', () => {
     expect(read(join(dir, 'ingesteddata/ingestedfiles.txt'))).toBe(before.files);
   });
 
+  it('files with the columns in another order are merged by column name', () => {
+    const d = project({ classic: false });
+    writeFileSync(join(d, 'practicedata', 'a.csv'), `${HEADER}\nabcd,1,2,3,0\nefgh,4,5,6,1\n`);
+    writeFileSync(join(d, 'practicedata', 'b.csv'), 'exited,number_of_employees,corporation,lastyear_activity,lastmonth_activity\r\n1,9,ijkl,8,7\r\n0,3,abcd,2,1\r\n');
+    expect(cli(d, 'ingest').code).toBe(0);
+    // b.csv's second row is a duplicate of a.csv's first once the columns are lined up
+    expect(read(join(d, 'ingesteddata/finaldata.csv'))).toBe(`${HEADER}\nabcd,1,2,3,0\nefgh,4,5,6,1\nijkl,7,8,9,1\n`);
+  });
+
+  it('a quoted field with a line break: row counts stay right', () => {
+    const d = project({ classic: false });
+    writeFileSync(join(d, 'practicedata', 'a.csv'), `${HEADER}\n"two\nlines",1,2,3,0\nefgh,4,5,6,1\n`);
+    writeFileSync(join(d, 'practicedata', 'b.csv'), `${HEADER}\nijkl,7,8,9,1\n`);
+    const r = cli(d, '--json', 'ingest');
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { files: { name: string; rows: number }[]; rows_written: number };
+    expect(j.files.map((f) => f.rows)).toEqual([2, 1]);
+    expect(j.rows_written).toBe(3);
+  });
+
   it('missing values are allowed, counted, and imputed with training means', () => {
     const d = project();
     writeFileSync(join(d, 'practicedata', 'dataset3.csv'), `${HEADER}\nmiss,,100,NA,1\nmis2,50,,7,0\nmis3,5,6,7,\n`);
