@@ -28,10 +28,8 @@ export const register: Register = (program, bind) => {
           }
           throw err;
         });
-        say(`listening on ${srv.url} (model ${srv.live.current?.version ?? 'none yet'})`);
-        // stdout carries one line with the address, for scripts and tests
-        process.stdout.write(flags.json ? JSON.stringify({ url: srv.url, port: srv.port }) + '\n' : `${srv.url}\n`);
-        await new Promise<void>((resolve) => {
+        // Signal handlers first, then the address line: whoever reads that line may stop us at once.
+        const stopped = new Promise<void>((resolve) => {
           const stop = (sig: string) => {
             say(`${sig}: finishing requests in flight, then stopping`);
             process.off('SIGINT', stop);
@@ -41,6 +39,10 @@ export const register: Register = (program, bind) => {
           process.on('SIGINT', stop);
           process.on('SIGTERM', stop);
         });
+        say(`listening on ${srv.url} (model ${srv.live.current?.version ?? 'none yet'})`);
+        // stdout carries one line with the address, for scripts and tests
+        process.stdout.write(flags.json ? JSON.stringify({ url: srv.url, port: srv.port }) + '\n' : `${srv.url}\n`);
+        await stopped;
         say('stopped');
         return { json: null, human: [] };
       }),
