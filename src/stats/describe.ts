@@ -1,20 +1,18 @@
-/** Descriptive statistics of small numeric samples (score histories, per-chunk scores). */
+/**
+ * Descriptive statistics of small numeric samples (score histories, per-chunk scores), on
+ * simple-statistics, with NaN instead of an exception for samples too small to say anything.
+ */
+import { mean as ssMean, sampleVariance, variance as populationVariance } from 'simple-statistics';
 
 /** Arithmetic mean; NaN for an empty sample. */
 export function mean(x: readonly number[]): number {
-  if (x.length === 0) return Number.NaN;
-  let s = 0;
-  for (const v of x) s += v;
-  return s / x.length;
+  return x.length === 0 ? Number.NaN : ssMean(x as number[]);
 }
 
 /** Variance with `ddof` delta degrees of freedom (0: population, 1: sample, as pandas). */
 export function variance(x: readonly number[], ddof: 0 | 1): number {
   if (x.length - ddof <= 0) return Number.NaN;
-  const m = mean(x);
-  let s = 0;
-  for (const v of x) s += (v - m) * (v - m);
-  return s / (x.length - ddof);
+  return ddof === 0 ? populationVariance(x as number[]) : sampleVariance(x as number[]);
 }
 
 export const std = (x: readonly number[], ddof: 0 | 1) => Math.sqrt(variance(x, ddof));
