@@ -4,6 +4,7 @@ import { phase } from '../debugtime.js';
 import type { CsvFile } from './csvfiles.js';
 import type { Db } from './duck.js';
 import { loadCsvTable, readFloatColumns, type LoadedTable } from './table.js';
+import { loadSmallCsv, SMALL_CSV_BYTES } from './smallcsv.js';
 
 export interface DatasetSpec {
   /** Label column; null when the data need not have one (prediction). */
@@ -26,9 +27,32 @@ export interface Dataset {
   unlabelled: number;
 }
 
-export async function readDataset(db: Db, files: readonly CsvFile[], spec: DatasetSpec): Promise<Dataset> {
+/**
+ * Read the features (and labels) of CSV files. Small inputs are read in JavaScript, larger ones
+ * by DuckDB (in `db` when given, else in a database opened for the call).
+ */
+export async function readDataset(files: readonly CsvFile[], spec: DatasetSpec, db?: Db): Promise<Dataset> {
   const numeric = [...(spec.target ? [spec.target] : []), ...(spec.features ?? [])];
-  const table = await loadCsvTable(db, files, { name: spec.name, numeric, numericOnly: true });
+  if (!db && files.reduce((sum, f) => sum + f.size, 0) <= SMALL_CSV_BYTES) {
+    const { table, values } = await loadSmallCsv(files, numeric);
+    return assemble(files, spec, table, async (cols) => cols.map((c) => values.get(c)!));
+  }
+  const viaDuckDb = async (d: Db) => {
+    const table = await loadCsvTable(d, files, { name: spec.name, numeric, numericOnly: true });
+    return assemble(files, spec, table, (cols) => readFloatColumns(d, table.view, cols, table.rows));
+  };
+  if (db) return viaDuckDb(db);
+  const { withDb } = await import('./duck.js');
+  return withDb(viaDuckDb);
+}
+
+/** Check target and features against the loaded table, read their columns, check the labels. */
+async function assemble(
+  files: readonly CsvFile[],
+  spec: DatasetSpec,
+  table: LoadedTable,
+  read: (cols: string[]) => Promise<Float64Array[]>,
+): Promise<Dataset> {
   const where = files.length === 1 ? files[0]!.path : `${files[0]!.path} (and ${files.length - 1} more)`;
   const byName = new Map(table.columns.map((c) => [c.name, c]));
   if (spec.target && !byName.has(spec.target)) {
@@ -55,7 +79,7 @@ export async function readDataset(db: Db, files: readonly CsvFile[], spec: Datas
   }
   const cols = spec.target ? [...features, spec.target] : features;
   phase('dataset: table loaded');
-  const data = await readFloatColumns(db, table.view, cols, table.rows);
+  const data = await read(cols);
   phase('dataset: columns read');
   let X = data.slice(0, features.length);
   let y: Float64Array | null = null;

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance as DuckDBInstanceType } from '@duckdb/node-api';
 
-// Loaded with require: importing this CommonJS package as ESM makes Node analyse each of its
-// ~100 files for named exports, which cost ~70 ms more at every start on this machine.
-const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api') as { DuckDBInstance: typeof DuckDBInstanceType };
+// Loaded with require, and only when a database is opened: importing this CommonJS package as
+// ESM makes Node analyse each of its ~100 files for named exports (~70 ms more at every start),
+// and commands on small files never need it.
+const loadDuckDb = () => createRequire(import.meta.url)('@duckdb/node-api') as { DuckDBInstance: typeof DuckDBInstanceType };
 
 export interface Db {
   conn: DuckDBConnection;
@@ -26,7 +27,7 @@ const MEMORY_LIMIT = process.env.MLOPS_MEMORY_LIMIT || '768MB';
 
 export async function openDb(): Promise<Db> {
   const spill = join(tmpdir(), `mlops-duckdb-${process.pid}`);
-  const instance = await DuckDBInstance.create(':memory:', {
+  const instance = await loadDuckDb().DuckDBInstance.create(':memory:', {
     // Rows must come out in file order, then row order: de-duplication keeps the first one.
     preserve_insertion_order: 'true',
     memory_limit: MEMORY_LIMIT,

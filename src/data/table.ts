@@ -125,7 +125,7 @@ function readCsvSql(files: readonly CsvFile[], header: readonly string[], sqlTyp
   );
 }
 
-function checkSameColumns(files: readonly CsvFile[], headers: string[][]): void {
+export function checkSameColumns(files: readonly CsvFile[], headers: string[][]): void {
   const first = new Set(headers[0]);
   for (let i = 1; i < files.length; i++) {
     const h = new Set(headers[i]);
@@ -143,14 +143,14 @@ function checkSameColumns(files: readonly CsvFile[], headers: string[][]): void 
   }
 }
 
-const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+export const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 /**
  * Numeric columns: those that must be, and those where at least half of the sampled non-missing
  * values are numbers (the rest are then reported as bad values, not turned into text). A column
  * with no sampled values is numeric: empty cells are how numeric data usually goes missing.
  */
-function sampleKinds(columns: string[], heads: CsvHead[], forced: Set<string>): Set<string> {
+export function sampleKinds(columns: string[], heads: CsvHead[], forced: Set<string>): Set<string> {
   const out = new Set<string>();
   columns.forEach((name) => {
     if (forced.has(name)) {

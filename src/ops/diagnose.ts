@@ -142,7 +142,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
     const { model, path } = await loadModelFrom(cfg, 'production');
     const { csv } = await listCsvFiles(cfg.test_data_path);
     if (csv.length) {
-      const ds = await withDb((db) => readDataset(db, csv, { target: null, features: model.features, name: 'test' }));
+      const ds = await readDataset(csv, { target: null, features: model.features, name: 'test' });
       const proba = Array.from(modelProba(model, ds.X));
       predictions = {
         model: path,

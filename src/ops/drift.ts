@@ -6,7 +6,6 @@
 import { ConfigError, StateError } from '../errors.js';
 import { csvFilesAt } from '../data/csvfiles.js';
 import { readDataset } from '../data/dataset.js';
-import { withDb } from '../data/duck.js';
 import { higherIsBetter } from '../model/metrics.js';
 import { loadModel } from '../model/modelfile.js';
 import { readJsonLines, sha256File } from '../store/atomic.js';
@@ -131,10 +130,8 @@ export async function dataDrift(opts: DataDriftOptions): Promise<DataDriftResult
   const curPath = opts.current ?? paths(cfg).finalData;
   const curFiles = await csvFilesAt(curPath);
   const spec = { target: null, features: model.features } as const;
-  const [ref, cur] = await withDb(async (db) => [
-    await readDataset(db, refFiles, { ...spec, name: 'reference' }),
-    await readDataset(db, curFiles, { ...spec, name: 'current' }),
-  ]);
+  const ref = await readDataset(refFiles, { ...spec, name: 'reference' });
+  const cur = await readDataset(curFiles, { ...spec, name: 'current' });
   const settings = {
     pValue: cfg.drift.p_value,
     psi: cfg.drift.psi,

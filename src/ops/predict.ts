@@ -3,7 +3,6 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DataError } from '../errors.js';
 import { readDataset } from '../data/dataset.js';
-import { withDb } from '../data/duck.js';
 import { modelProba } from '../model/modelfile.js';
 import type { Config } from '../store/config.js';
 import { loadModelFrom, type ModelChoice } from './modelchoice.js';
@@ -26,7 +25,7 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
   const st = await stat(opts.input).catch(() => null);
   if (!st?.isFile()) throw new DataError(`${opts.input}: no such file`, 'pass --input PATH to a CSV file');
   const file = { path: opts.input, name: basename(opts.input), size: st.size };
-  const ds = await withDb((db) => readDataset(db, [file], { target: null, features: model.features, name: 'predict' }));
+  const ds = await readDataset([file], { target: null, features: model.features, name: 'predict' });
   const proba = modelProba(model, ds.X);
   const probabilities = Array.from(proba);
   return {

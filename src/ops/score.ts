@@ -3,7 +3,6 @@ import { performance } from 'node:perf_hooks';
 import { DataError } from '../errors.js';
 import { csvFilesAt } from '../data/csvfiles.js';
 import { readDataset } from '../data/dataset.js';
-import { withDb } from '../data/duck.js';
 import { classificationMetrics, type Confusion } from '../model/metrics.js';
 import { modelProba } from '../model/modelfile.js';
 import { appendJsonLine, sha256Text, writeFileAtomic } from '../store/atomic.js';
@@ -34,9 +33,7 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
   const { model, text, path: modelPath } = await loadModelFrom(cfg, choice);
   const folder = opts.dataFolder ?? cfg.test_data_path;
   const csv = await csvFilesAt(folder);
-  const ds = await withDb((db) =>
-    readDataset(db, csv, { target: model.target, features: model.features, name: 'test' }),
-  );
+  const ds = await readDataset(csv, { target: model.target, features: model.features, name: 'test' });
   if (ds.rows === 0) throw new DataError(`${folder}: no test rows with a label in "${model.target}"`, 'add labelled rows');
   const proba = modelProba(model, ds.X);
   const { confusion, ...metrics } = classificationMetrics(ds.y!, proba);

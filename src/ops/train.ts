@@ -4,7 +4,6 @@ import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DataError, ModelError, StateError } from '../errors.js';
 import { phase } from '../debugtime.js';
-import { withDb } from '../data/duck.js';
 import { imputeInPlace, nanMean, readDataset } from '../data/dataset.js';
 import { fitLogistic } from '../model/logreg.js';
 import { MODEL_FORMAT, type ModelFile } from '../model/modelfile.js';
@@ -32,7 +31,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (!st) throw new StateError(`${p.finalData}: no ingested data`, 'run `mlops ingest` first');
   const file = { path: p.finalData, name: basename(p.finalData), size: st.size };
 
-  const ds = await withDb((db) => readDataset(db, [file], { target: cfg.target, features: cfg.features, name: 'train' }));
+  const ds = await readDataset([file], { target: cfg.target, features: cfg.features, name: 'train' });
   phase('train: read data');
   const y = ds.y!;
   if (ds.rows === 0) {

@@ -12,7 +12,6 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { MlopsError } from '../errors.js';
 import { readDataset } from '../data/dataset.js';
-import { withDb } from '../data/duck.js';
 import type { Config } from '../store/config.js';
 import { score } from '../ops/score.js';
 import { LiveModel, probability, type Loaded } from './livemodel.js';
@@ -128,7 +127,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
     const st = await stat(real);
     if (!st.isFile()) throw new HttpError(400, `"path" is not a file: ${path}`);
-    const ds = await withDb((db) => readDataset(db, [{ path: real, name: basename(real), size: st.size }], { target: null, features: m.model.features, name: 'req' }));
+    const ds = await readDataset([{ path: real, name: basename(real), size: st.size }], { target: null, features: m.model.features, name: 'req' });
     return Array.from({ length: ds.rows }, (_, i) => Float64Array.from(ds.X, (col) => col[i]!));
   };
 

@@ -8,8 +8,7 @@ import { welchTTest } from './hypothesis.js';
 
 export type Verdict = 'drift' | 'no drift' | 'no history';
 
-export type ScoreTestName = 'raw' | 'parametric' | 'nonparametric' | 'welch';
-export const SCORE_TESTS: readonly ScoreTestName[] = ['raw', 'parametric', 'nonparametric', 'welch'];
+export { SCORE_TESTS, type ScoreTestName } from './scoretests.js';
 
 export interface ScoreTestResult {
   test: 'raw' | 'parametric' | 'nonparametric' | 'welch';

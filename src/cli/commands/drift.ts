@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { EXIT_CODES } from '../../errors.js';
 import { loadConfig } from '../../store/config.js';
-import { SCORE_TESTS, type ScoreTestName } from '../../stats/scoredrift.js';
+import { SCORE_TESTS, type ScoreTestName } from '../../stats/scoretests.js';
 import type { Register } from '../command.js';
 import { fmtNum, table } from '../output.js';
 
