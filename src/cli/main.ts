@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
-import { phase } from '../debugtime.js';
+import { onProgress, phase } from '../progress.js';
 import { EXIT_CODES, MlopsError, exitCodeOf } from '../errors.js';
 import type { Action, CommandContext, Outcome, Register } from './command.js';
 import { colours, type GlobalFlags } from './output.js';
@@ -44,6 +44,10 @@ export async function main(argv: string[]): Promise<number> {
       const cmd = args.at(-1) as Command;
       flags = cmd.optsWithGlobals() as GlobalFlags;
       const ctx: CommandContext = { flags, c: colours() };
+      if (process.stderr.isTTY && !flags.json && !flags.quiet) {
+        const dim = colours(process.stderr).dim;
+        onProgress((text, seconds) => process.stderr.write(`${dim(`  ${text} (${seconds.toFixed(2)} s)`)}\n`));
+      }
       const outcome: Outcome = await action(cmd.opts() as O, ctx, cmd.args);
       if (flags.json) {
         if (outcome.json !== null) process.stdout.write(JSON.stringify(outcome.json) + '\n');

@@ -1,6 +1,6 @@
 /** Feature matrix and labels from CSV files, checked against what the model needs. */
 import { DataError } from '../errors.js';
-import { phase } from '../debugtime.js';
+import { phase } from '../progress.js';
 import type { CsvFile } from './csvfiles.js';
 import type { Db } from './duck.js';
 import { loadCsvTable, readFloatColumns, type LoadedTable } from './table.js';

@@ -12,7 +12,7 @@
  */
 import { basename } from 'node:path';
 import { DataError } from '../errors.js';
-import { phase } from '../debugtime.js';
+import { phase } from '../progress.js';
 import type { Db } from './duck.js';
 import { sqlIdent, sqlString } from './duck.js';
 import { readCsvHead, type CsvFile, type CsvHead } from './csvfiles.js';

@@ -2,7 +2,7 @@
 import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { DataError } from '../errors.js';
-import { phase } from '../debugtime.js';
+import { phase } from '../progress.js';
 import { listCsvFiles } from '../data/csvfiles.js';
 import { sqlIdent, sqlString, withDb } from '../data/duck.js';
 import { loadCsvTable, outputColumns } from '../data/table.js';
@@ -36,7 +36,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   const result = await withDb(async (db) => {
     phase('ingest: db open');
     const table = await loadCsvTable(db, csv, { name: 'ingest', numeric });
-    phase('ingest: load');
+    phase('ingest: load', `read ${table.rows} rows from ${csv.length} file${csv.length > 1 ? 's' : ''}`);
     const cols = table.columns.map((c) => sqlIdent(c.name)).join(', ');
     // Keep the first occurrence of each distinct row, in file order then row order: the row
     // numbered 1 within its group of equal rows, then sorted back into rowid order. (A semi-join
@@ -55,7 +55,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
       await rm(tmp, { force: true });
       throw err;
     }
-    phase('ingest: dedup + copy');
+    phase('ingest: dedup + copy', `dropped duplicates, wrote ${written} rows`);
     return { table, written };
   });
 
@@ -76,7 +76,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     seconds: round((performance.now() - t0) / 1000),
   };
   await appendJsonLine(out.ingestionLog, record);
-  phase('ingest: commit');
+  phase('ingest: commit', 'saved finaldata.csv, ingestedfiles.txt and the ingestion record');
   return { ...record, output: out.finalData, ignored };
 }
 

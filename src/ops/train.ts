@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DataError, ModelError, StateError } from '../errors.js';
-import { phase } from '../debugtime.js';
+import { phase } from '../progress.js';
 import { imputeInPlace, nanMean, readDataset } from '../data/dataset.js';
 import { fitLogistic } from '../model/logreg.js';
 import { MODEL_FORMAT, type ModelFile } from '../model/modelfile.js';
@@ -32,7 +32,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const file = { path: p.finalData, name: basename(p.finalData), size: st.size };
 
   const ds = await readDataset([file], { target: cfg.target, features: cfg.features, name: 'train' });
-  phase('train: read data');
+  phase('train: read data', `read ${ds.rows} labelled rows`);
   const y = ds.y!;
   if (ds.rows === 0) {
     throw new DataError(`${p.finalData}: no rows with a label in "${cfg.target}"`, 'ingest data that has labels');
@@ -53,7 +53,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   });
   imputeInPlace(ds.X, means);
   const fit = fitLogistic(ds.X, y, { C: cfg.model.C, maxIter: cfg.model.max_iter });
-  phase('train: fit');
+  phase('train: fit', `fitted in ${fit.iterations} Newton iterations`);
   if (!fit.converged) {
     throw new ModelError(
       `${p.finalData}: the solver did not converge in ${fit.iterations} iterations (max |gradient| ${fit.gradientMaxNorm.toExponential(2)})`,

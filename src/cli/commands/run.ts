@@ -3,6 +3,7 @@ import { EXIT_CODES } from '../../errors.js';
 import { loadConfig, type DriftTestName } from '../../store/config.js';
 import type { RunRecord } from '../../ops/run.js';
 import { FILES } from '../../store/records.js';
+import { onProgress } from '../../progress.js';
 import { readJsonLines } from '../../store/atomic.js';
 import { join } from 'node:path';
 import type { Register } from '../command.js';
@@ -50,6 +51,7 @@ export const register: Register = (program, bind) => {
           const { run } = await import('../../ops/run.js');
           // progress on stderr, only for a person watching a terminal
           const progress = process.stderr.isTTY && !flags.json && !flags.quiet;
+          onProgress(null); // the steps report themselves below
           r = await run({
             config,
             force: o.force,
