@@ -2,7 +2,8 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson, genData, project, read } from '../helpers.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, cli, cliJson, genData, project, read } from '../helpers.js';
 
 describe('classic workflow: ingest, train, score, deploy', () => {
   const dir = project();
@@ -135,6 +136,10 @@ describe('mlops run on a fresh project', () => {
     const q = cli(dir, '--quiet', 'train');
     expect(q.code).toBe(0);
     expect(q.stdout).toBe('');
+    // progress lines are for a terminal only: nothing on a piped stderr
+    const piped = cli(dir, 'ingest');
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).toBe('');
   });
 
   it('--config resolves folders relative to the config file, from any working directory', () => {
@@ -168,5 +173,22 @@ describe('ingest at a size where DuckDB runs in parallel', () => {
     const got = read(join(dir, 'ingesteddata/finaldata.csv'));
     expect(expected.length).toBeLessThan(300000 * 0.85);
     expect(got === [header, ...expected].join('\n') + '\n').toBe(true);
+  });
+});
+
+describe('progress on a terminal', () => {
+  // `script` (util-linux) gives the command a pseudo-terminal, as a person's shell would.
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  it.runIf(hasScript)('ingest and train print their phases on stderr when it is a terminal', () => {
+    const dir = project();
+    const r = spawnSync('script', ['-qec', `${process.execPath} ${BIN} ingest && ${process.execPath} ${BIN} train`, '/dev/null'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/read 36 rows from 2 files \(\d+\.\d\d s\)/);
+    expect(r.stdout).toMatch(/dropped duplicates, wrote 26 rows/);
+    expect(r.stdout).toMatch(/fitted in \d+ Newton iterations/);
   });
 });
