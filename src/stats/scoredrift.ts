@@ -21,52 +21,54 @@ export interface ScoreTestResult {
 
 const worse = (a: number, b: number, higherBetter: boolean) => (higherBetter ? a < b : a > b);
 
+/**
+ * The shape the three history tests share: ignore NaN scores, say "no history" when nothing is
+ * left, else compare the new score with the threshold `rule` derives from the previous scores.
+ */
+function thresholdTest(
+  test: 'raw' | 'parametric' | 'nonparametric',
+  previous: readonly number[],
+  newScore: number,
+  higherBetter: boolean,
+  rule: (prev: number[]) => { threshold: number; detail: string },
+): ScoreTestResult {
+  const prev = finite(previous);
+  if (prev.length === 0 || !Number.isFinite(newScore)) return none(test, newScore);
+  const { threshold, detail } = rule(prev);
+  return { test, newScore, threshold, verdict: worse(newScore, threshold, higherBetter) ? 'drift' : 'no drift', detail };
+}
+
 /** Raw comparison: drift when the new score is worse than every previous score. */
 export function rawTest(previous: readonly number[], newScore: number, higherBetter: boolean): ScoreTestResult {
-  const prev = finite(previous);
-  if (prev.length === 0 || !Number.isFinite(newScore)) return none('raw', newScore);
-  const threshold = higherBetter ? Math.min(...prev) : Math.max(...prev);
-  const drift = worse(newScore, threshold, higherBetter);
-  return {
-    test: 'raw',
-    newScore,
-    threshold,
-    verdict: drift ? 'drift' : 'no drift',
-    detail: `new ${fmt(newScore)} vs ${higherBetter ? 'lowest' : 'highest'} of ${prev.length} previous ${fmt(threshold)}`,
-  };
+  return thresholdTest('raw', previous, newScore, higherBetter, (prev) => {
+    const threshold = higherBetter ? Math.min(...prev) : Math.max(...prev);
+    return { threshold, detail: `new ${fmt(newScore)} vs ${higherBetter ? 'lowest' : 'highest'} of ${prev.length} previous ${fmt(threshold)}` };
+  });
 }
 
 /** Parametric: drift when the new score is more than `sigmas` population std worse than the mean. */
 export function parametricTest(previous: readonly number[], newScore: number, higherBetter: boolean, sigmas = 2): ScoreTestResult {
-  const prev = finite(previous);
-  if (prev.length === 0 || !Number.isFinite(newScore)) return none('parametric', newScore);
-  const m = mean(prev);
-  const s = std(prev, 0);
-  const threshold = higherBetter ? m - sigmas * s : m + sigmas * s;
-  return {
-    test: 'parametric',
-    newScore,
-    threshold,
-    verdict: worse(newScore, threshold, higherBetter) ? 'drift' : 'no drift',
-    detail: `mean ${fmt(m)} ${higherBetter ? '-' : '+'} ${sigmas} x std ${fmt(s)} (ddof 0) of ${prev.length} previous`,
-  };
+  return thresholdTest('parametric', previous, newScore, higherBetter, (prev) => {
+    const m = mean(prev);
+    const s = std(prev, 0);
+    return {
+      threshold: higherBetter ? m - sigmas * s : m + sigmas * s,
+      detail: `mean ${fmt(m)} ${higherBetter ? '-' : '+'} ${sigmas} x std ${fmt(s)} (ddof 0) of ${prev.length} previous`,
+    };
+  });
 }
 
 /** Non-parametric: drift when the new score is beyond the bad-side quartile by k IQR. */
 export function nonparametricTest(previous: readonly number[], newScore: number, higherBetter: boolean, k = 1.5): ScoreTestResult {
-  const prev = finite(previous);
-  if (prev.length === 0 || !Number.isFinite(newScore)) return none('nonparametric', newScore);
-  const q25 = quantile(prev, 0.25);
-  const q75 = quantile(prev, 0.75);
-  const iqr = q75 - q25;
-  const threshold = higherBetter ? q25 - k * iqr : q75 + k * iqr;
-  return {
-    test: 'nonparametric',
-    newScore,
-    threshold,
-    verdict: worse(newScore, threshold, higherBetter) ? 'drift' : 'no drift',
-    detail: `${higherBetter ? `q25 ${fmt(q25)} - ${k}` : `q75 ${fmt(q75)} + ${k}`} x IQR ${fmt(iqr)} of ${prev.length} previous`,
-  };
+  return thresholdTest('nonparametric', previous, newScore, higherBetter, (prev) => {
+    const q25 = quantile(prev, 0.25);
+    const q75 = quantile(prev, 0.75);
+    const iqr = q75 - q25;
+    return {
+      threshold: higherBetter ? q25 - k * iqr : q75 + k * iqr,
+      detail: `${higherBetter ? `q25 ${fmt(q25)} - ${k}` : `q75 ${fmt(q75)} + ${k}`} x IQR ${fmt(iqr)} of ${prev.length} previous`,
+    };
+  });
 }
 
 /**
