@@ -41,28 +41,114 @@ export async function listCsvFiles(folder: string): Promise<FolderListing> {
   return { csv, ignored };
 }
 
-/** Split one CSV line into fields (RFC 4180 quoting). */
-export function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (line[i + 1] === '"') {
-          field += '"';
+/** Cell texts read as missing values, as pandas does by default. */
+export const MISSING_TOKENS = ['', 'NA', 'N/A', 'n/a', 'NaN', 'nan', '-NaN', 'null', 'NULL', 'None', '#N/A'];
+const MISSING = new Set(MISSING_TOKENS);
+
+/** A decimal number as DuckDB's DOUBLE cast reads it (spaces around allowed). */
+export const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
+const quoteError = (path: string, line: number) =>
+  new DataError(`${path}: line ${line}: cannot parse CSV: unterminated or misplaced quote`, `fix or remove that row of ${basename(path)}`);
+
+export interface CsvRecord {
+  fields: string[];
+  /** 1-based line where the record starts. */
+  line: number;
+  /** The record's text spans [start, end) of the input (for error messages). */
+  start: number;
+  end: number;
+}
+
+/**
+ * Split CSV text into records (RFC 4180; a quote opens a field only at its start, elsewhere it
+ * is a character; blank lines are skipped). Throws a DataError naming `path` and the line for a
+ * quote that is never closed or misplaced; with `lenient`, stops there and returns the records
+ * before it (for a sample cut off mid-record).
+ */
+export function parseCsvRecords(text: string, path: string, lenient = false): CsvRecord[] {
+  const out: CsvRecord[] = [];
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let line = 1;
+  const n = text.length;
+  while (i < n) {
+    const start = i;
+    const startLine = line;
+    const fields: string[] = [];
+    let field = '';
+    let quotedAny = false;
+    for (;;) {
+      if (text[i] === '"') {
+        // quoted field
+        quotedAny = true;
+        i++;
+        for (;;) {
+          if (i >= n) {
+            if (lenient) return out;
+            throw quoteError(path, startLine);
+          }
+          const ch = text[i]!;
+          if (ch === '"') {
+            if (text[i + 1] === '"') {
+              field += '"';
+              i += 2;
+              continue;
+            }
+            i++;
+            break;
+          }
+          if (ch === '\n') line++;
+          field += ch;
           i++;
-        } else quoted = false;
-      } else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      out.push(field);
+        }
+        const next = text[i];
+        if (next !== ',' && next !== '\n' && next !== '\r' && next !== undefined) {
+          if (lenient) return out;
+          throw quoteError(path, startLine);
+        }
+      } else {
+        let j = i;
+        for (; j < n; j++) {
+          const c = text.charCodeAt(j);
+          if (c === 44 || c === 10) break; // ',' or '\n'
+        }
+        field = text.charCodeAt(j - 1) === 13 && j > i ? text.slice(i, j - 1) : text.slice(i, j);
+        i = j;
+      }
+      if (text[i] === '\r' && text[i + 1] === '\n') i++;
+      fields.push(field);
       field = '';
-    } else field += ch;
+      if (i >= n) break;
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
+      // newline: end of record
+      i++;
+      line++;
+      break;
+    }
+    const blank = fields.length === 1 && fields[0] === '' && !quotedAny;
+    if (!blank) out.push({ fields, line: startLine, start, end: i });
   }
-  out.push(field);
   return out;
+}
+
+/** The value of a numeric cell: NaN when missing; DataError naming file, line and column when not a finite number. */
+export function numericCell(cell: string, path: string, line: number, column: string): number {
+  if (MISSING.has(cell)) return Number.NaN;
+  const t = cell.trim();
+  let v: number;
+  if (NUMBER.test(t)) v = Number(t);
+  else if (/^[-+]?(inf|infinity)$/i.test(t)) v = t.startsWith('-') ? -Infinity : Infinity;
+  else if (/^[-+]?nan$/i.test(t)) v = Number.NaN;
+  else {
+    throw new DataError(`${path}: line ${line}: column "${column}" holds ${JSON.stringify(cell)}, not a number`, 'fix the value or leave the cell empty to mark it missing');
+  }
+  if (!Number.isFinite(v)) {
+    throw new DataError(`${path}: line ${line}: column "${column}" holds ${v}, not a finite number`, 'fix the value or leave the cell empty to mark it missing');
+  }
+  return v;
 }
 
 /**
@@ -106,7 +192,7 @@ export async function readCsvHead(path: string): Promise<CsvHead> {
     throw new DataError(`${path}: line 1 (the header) is longer than 64 KiB`, 'is this a CSV file?');
   }
   const line = (nl < 0 ? text : text.slice(0, nl)).replace(/\r$/, '');
-  const names = splitCsvLine(line).map((s) => s.trim());
+  const names = (parseCsvRecords(line, path)[0]?.fields ?? ['']).map((s) => s.trim());
   const seen = new Set<string>();
   names.forEach((n, i) => {
     if (n === '') {
@@ -124,10 +210,9 @@ export async function readCsvHead(path: string): Promise<CsvHead> {
       'files must be comma-separated with a header line (is it separated by ";" or tabs?)',
     );
   }
-  const body = nl < 0 ? '' : text.slice(nl + 1);
-  const lines = body.split('\n');
-  if (truncated) lines.pop(); // the last line may be cut
-  const sample = lines.filter((l) => l.trim() !== '').map((l) => splitCsvLine(l.replace(/\r$/, '')));
+  let body = nl < 0 ? '' : text.slice(nl + 1);
+  if (truncated) body = body.slice(0, body.lastIndexOf('\n') + 1); // the last line may be cut
+  const sample = parseCsvRecords(body, path, truncated).map((r) => r.fields);
   return { header: names, sample };
 }
 

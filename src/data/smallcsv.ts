@@ -8,108 +8,12 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { DataError } from '../errors.js';
-import { readCsvHead, type CsvFile } from './csvfiles.js';
-import { checkSameColumns, MISSING_TOKENS, NUMBER, sampleKinds, type ColumnInfo, type LoadedFile, type LoadedTable } from './table.js';
+import { numericCell, parseCsvRecords, readCsvHead, type CsvFile } from './csvfiles.js';
+import { checkSameColumns, sampleKinds, type ColumnInfo, type LoadedFile, type LoadedTable } from './table.js';
 
 /** Inputs up to this size in all are read here; larger ones by DuckDB. */
 export const SMALL_CSV_BYTES = Number(process.env.MLOPS_SMALL_CSV_BYTES ?? 1 << 20);
-
-const MISSING = new Set(MISSING_TOKENS);
-
-interface CsvRecord {
-  fields: string[];
-  /** 1-based line where the record starts. */
-  line: number;
-  /** The record's text spans [start, end) of the input (for error messages). */
-  start: number;
-  end: number;
-}
-
-/** Split CSV text into records. Throws a DataError for a quote that is never closed or misplaced. */
-export function parseCsvRecords(text: string, path: string): CsvRecord[] {
-  const out: CsvRecord[] = [];
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 1;
-  const n = text.length;
-  while (i < n) {
-    const start = i;
-    const startLine = line;
-    const fields: string[] = [];
-    let field = '';
-    let quotedAny = false;
-    for (;;) {
-      if (text[i] === '"') {
-        // quoted field
-        quotedAny = true;
-        i++;
-        for (;;) {
-          if (i >= n) {
-            throw new DataError(`${path}: line ${startLine}: cannot parse CSV: unterminated or misplaced quote`, `fix or remove that row of ${basename(path)}`);
-          }
-          const ch = text[i]!;
-          if (ch === '"') {
-            if (text[i + 1] === '"') {
-              field += '"';
-              i += 2;
-              continue;
-            }
-            i++;
-            break;
-          }
-          if (ch === '\n') line++;
-          field += ch;
-          i++;
-        }
-        const next = text[i];
-        if (next !== ',' && next !== '\n' && next !== '\r' && next !== undefined) {
-          throw new DataError(`${path}: line ${startLine}: cannot parse CSV: unterminated or misplaced quote`, `fix or remove that row of ${basename(path)}`);
-        }
-      } else {
-        let j = i;
-        for (; j < n; j++) {
-          const c = text.charCodeAt(j);
-          if (c === 44 || c === 10) break; // ',' or '\n'
-        }
-        field = text.charCodeAt(j - 1) === 13 && j > i ? text.slice(i, j - 1) : text.slice(i, j);
-        i = j;
-      }
-      if (text[i] === '\r' && text[i + 1] === '\n') i++;
-      fields.push(field);
-      field = '';
-      if (i >= n) break;
-      if (text[i] === ',') {
-        i++;
-        continue;
-      }
-      // newline: end of record
-      i++;
-      line++;
-      break;
-    }
-    const blank = fields.length === 1 && fields[0] === '' && !quotedAny;
-    if (!blank) out.push({ fields, line: startLine, start, end: i });
-  }
-  return out;
-}
-
-/** The value of a numeric cell: NaN when missing; DataError when not a finite number. */
-function numericCell(cell: string, path: string, line: number, column: string): number {
-  if (MISSING.has(cell)) return Number.NaN;
-  const t = cell.trim();
-  let v: number;
-  if (NUMBER.test(t)) v = Number(t);
-  else if (/^[-+]?(inf|infinity)$/i.test(t)) v = t.startsWith('-') ? -Infinity : Infinity;
-  else if (/^[-+]?nan$/i.test(t)) v = Number.NaN;
-  else {
-    throw new DataError(`${path}: line ${line}: column "${column}" holds ${JSON.stringify(cell)}, not a number`, 'fix the value or leave the cell empty to mark it missing');
-  }
-  if (!Number.isFinite(v)) {
-    throw new DataError(`${path}: line ${line}: column "${column}" holds ${v}, not a finite number`, 'fix the value or leave the cell empty to mark it missing');
-  }
-  return v;
-}
 
 /**
  * Load small CSV files into numeric columns: the table description the DuckDB path gives

@@ -15,7 +15,7 @@ import { DataError } from '../errors.js';
 import { phase } from '../progress.js';
 import type { Db } from './duck.js';
 import { sqlIdent, sqlString } from './duck.js';
-import { readCsvHead, type CsvFile, type CsvHead } from './csvfiles.js';
+import { MISSING_TOKENS, NUMBER, readCsvHead, type CsvFile, type CsvHead } from './csvfiles.js';
 import { scanFile } from '../store/atomic.js';
 import type { ColumnSummary } from '../store/records.js';
 
@@ -39,8 +39,6 @@ export interface LoadedTable {
   rows: number;
 }
 
-/** Cell texts read as missing values, as pandas does by default. */
-export const MISSING_TOKENS = ['', 'NA', 'N/A', 'n/a', 'NaN', 'nan', '-NaN', 'null', 'NULL', 'None', '#N/A'];
 const MISSING = new Set(MISSING_TOKENS);
 
 export interface LoadOptions {
@@ -143,7 +141,6 @@ export function checkSameColumns(files: readonly CsvFile[], headers: string[][])
   }
 }
 
-export const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 /**
  * Numeric columns: those that must be, and those where at least half of the sampled non-missing

@@ -4,8 +4,8 @@
  * {"dataframe_records": [{...}]}, and text/csv. A value is a number or null (missing, imputed
  * with the training mean). Anything else is the client's mistake: HttpError 400 naming it.
  */
-import { splitCsvLine } from '../data/csvfiles.js';
-import { MISSING_TOKENS } from '../data/table.js';
+import { DataError } from '../errors.js';
+import { numericCell, parseCsvRecords } from '../data/csvfiles.js';
 
 export class HttpError extends Error {
   constructor(
@@ -16,8 +16,6 @@ export class HttpError extends Error {
     super(message);
   }
 }
-
-const MISSING = new Set(MISSING_TOKENS);
 
 function checkColumns(columns: readonly string[], features: readonly string[], where: string): void {
   const have = new Set(columns);
@@ -83,22 +81,25 @@ export function rowsFromJson(body: unknown, features: readonly string[]): Float6
   throw new HttpError(400, `unknown request shape (keys: ${Object.keys(b).join(', ') || 'none'})`, 'send "rows", "dataframe_split", "dataframe_records" or "path"');
 }
 
-/** Rows of a text/csv body with a header line. */
+/**
+ * Rows of a text/csv body with a header line, split and checked by the same rules as data files
+ * (csvfiles.ts): their DataErrors, which name the line and column, become 400s.
+ */
 export function rowsFromCsv(text: string, features: readonly string[]): Float64Array[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines.length < 2) throw new HttpError(400, 'the CSV body needs a header line and at least one row');
-  const header = splitCsvLine(lines[0]!.replace(/^\ufeff/, '')).map((h) => h.trim());
-  checkColumns(header, features, 'CSV header');
-  const pos = features.map((f) => header.indexOf(f));
-  return lines.slice(1).map((line, i) => {
-    const cells = splitCsvLine(line);
-    if (cells.length !== header.length) throw new HttpError(400, `CSV line ${i + 2}: expected ${header.length} fields, found ${cells.length}`);
-    return Float64Array.from(pos, (p, j) => {
-      const cell = cells[p]!.trim();
-      if (MISSING.has(cell)) return Number.NaN;
-      const v = Number(cell);
-      if (!Number.isFinite(v)) throw new HttpError(400, `CSV line ${i + 2}: column "${features[j]}" holds ${JSON.stringify(cell)}, not a finite number`);
-      return v;
+  try {
+    const records = parseCsvRecords(text, 'CSV body');
+    if (records.length < 2) throw new HttpError(400, 'the CSV body needs a header line and at least one row');
+    const header = records[0]!.fields.map((h) => h.trim());
+    checkColumns(header, features, 'CSV header');
+    const pos = features.map((f) => header.indexOf(f));
+    return records.slice(1).map((r) => {
+      if (r.fields.length !== header.length) {
+        throw new HttpError(400, `CSV body: line ${r.line}: expected ${header.length} fields, found ${r.fields.length}`);
+      }
+      return Float64Array.from(pos, (p, j) => numericCell(r.fields[p]!, 'CSV body', r.line, features[j]!));
     });
-  });
+  } catch (err) {
+    if (err instanceof DataError) throw new HttpError(400, err.message, err.hint);
+    throw err;
+  }
 }

@@ -2,12 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listCsvFiles, readCsvHeader, splitCsvLine } from '../../src/data/csvfiles.js';
+import { listCsvFiles, parseCsvRecords, readCsvHeader } from '../../src/data/csvfiles.js';
 
 describe('csv files', () => {
   it('splits quoted fields', () => {
-    expect(splitCsvLine('a,"b,c","d ""e"""')).toEqual(['a', 'b,c', 'd "e"']);
-    expect(splitCsvLine('a,,b')).toEqual(['a', '', 'b']);
+    expect(parseCsvRecords('a,"b,c","d ""e"""', 'p')[0]!.fields).toEqual(['a', 'b,c', 'd "e"']);
+    expect(parseCsvRecords('a,,b', 'p')[0]!.fields).toEqual(['a', '', 'b']);
+    // a sample cut inside a quoted field: lenient parsing keeps the records before it
+    expect(parseCsvRecords('1,2\n"3,4', 'p', true).map((r) => r.fields)).toEqual([['1', '2']]);
+    expect(() => parseCsvRecords('1,2\n"3,4', 'p')).toThrow(/p: line 2: cannot parse CSV: unterminated or misplaced quote/);
   });
 
   it('lists .csv files in code-point order and ignores the rest', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readDataset, type DatasetSpec } from '../../src/data/dataset.js';
 import { withDb } from '../../src/data/duck.js';
-import { parseCsvRecords } from '../../src/data/smallcsv.js';
+import { parseCsvRecords } from '../../src/data/csvfiles.js';
 
 const HEADER = 'corporation,lastmonth_activity,lastyear_activity,number_of_employees,exited';
 const spec: DatasetSpec = { target: 'exited', features: null, name: 't' };
