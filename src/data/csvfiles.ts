@@ -212,7 +212,8 @@ export async function readCsvHead(path: string): Promise<CsvHead> {
   }
   let body = nl < 0 ? '' : text.slice(nl + 1);
   if (truncated) body = body.slice(0, body.lastIndexOf('\n') + 1); // the last line may be cut
-  const sample = parseCsvRecords(body, path, truncated).map((r) => r.fields);
+  // Lenient: the sample only informs column kinds; the full read reports a broken row with its line.
+  const sample = parseCsvRecords(body, path, true).map((r) => r.fields);
   return { header: names, sample };
 }
 
