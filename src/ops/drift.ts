@@ -11,7 +11,7 @@ import { loadModel } from '../model/modelfile.js';
 import { readJsonLines, sha256File } from '../store/atomic.js';
 import type { Config } from '../store/config.js';
 import { paths, type Metrics, type ScoreRecord } from '../store/records.js';
-import { currentReleaseDir } from '../store/releases.js';
+import { currentManifest, currentReleaseDir } from '../store/releases.js';
 import { featureDrift, type FeatureDrift } from '../stats/datadrift.js';
 import {
   nonparametricTest,
@@ -156,13 +156,11 @@ export async function dataDrift(opts: DataDriftOptions): Promise<DataDriftResult
 
 /** Whether the current data file is byte for byte the deployed release's training data. */
 async function isDeployedTrainingData(cfg: Config, current: string | undefined): Promise<boolean> {
-  const release = await currentReleaseDir(cfg.prod_deployment_path);
-  if (!release) return false;
-  const [cur, ref] = await Promise.all([
-    sha256File(current ?? paths(cfg).finalData).catch(() => null),
-    sha256File(join(release, TRAINING_DATA)).catch(() => null),
-  ]);
-  return cur !== null && cur === ref;
+  // the release's manifest already holds the reference's hash: only the current file is read
+  const ref = (await currentManifest(cfg.prod_deployment_path))?.files[TRAINING_DATA]?.sha256;
+  if (!ref) return false;
+  const cur = await sha256File(current ?? paths(cfg).finalData).catch(() => null);
+  return cur === ref;
 }
 
 export interface DriftOptions {

@@ -166,7 +166,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       case '/scoring': {
         const m = needModel();
         if (!scoring || scoring.version !== m.version) {
-          const r = await score({ config: cfg, model: m.release + '/trainedmodel.json', dryRun: true });
+          const r = await score({ config: cfg, model: join(m.release, 'trainedmodel.json'), dryRun: true });
           scoring = { version: m.version, body: { model_version: m.version, rows: r.rows, data_files: r.data_files, metrics: r.metrics, confusion: r.confusion } };
         }
         send(res, 200, scoring.body);
