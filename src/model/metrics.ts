@@ -70,9 +70,16 @@ export function logLoss(yTrue: ArrayLike<number>, proba: ArrayLike<number>): num
   return yTrue.length === 0 ? Number.NaN : sum / yTrue.length;
 }
 
-/** Every metric the score history keeps. Predictions are class 1 when proba > 0.5. */
-export function classificationMetrics(yTrue: ArrayLike<number>, proba: ArrayLike<number>): Metrics & { confusion: Confusion } {
-  const pred = Array.from(proba, (p) => (p > 0.5 ? 1 : 0));
+/**
+ * Every metric the score history keeps. Predictions are class 1 when proba > threshold: the
+ * threshold the model file holds, the same one predict and serve use.
+ */
+export function classificationMetrics(
+  yTrue: ArrayLike<number>,
+  proba: ArrayLike<number>,
+  threshold: number,
+): Metrics & { confusion: Confusion } {
+  const pred = Array.from(proba, (p) => (p > threshold ? 1 : 0));
   const c = confusion(yTrue, pred);
   return {
     f1: f1Score(c),

@@ -36,7 +36,7 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
   const ds = await readDataset(csv, { target: model.target, features: model.features, name: 'test' });
   if (ds.rows === 0) throw new DataError(`${folder}: no test rows with a label in "${model.target}"`, 'add labelled rows');
   const proba = modelProba(model, ds.X);
-  const { confusion, ...metrics } = classificationMetrics(ds.y!, proba);
+  const { confusion, ...metrics } = classificationMetrics(ds.y!, proba, model.threshold);
   const record: ScoreRecord = {
     timestamp: new Date().toISOString(),
     model: choice === 'trained' || choice === 'production' ? choice : modelPath,

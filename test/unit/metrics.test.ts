@@ -8,7 +8,7 @@ const p = [0.1, 0.4, 0.35, 0.8, 0.8, 0.8, 0.6, 0.2, 0.5, 0.9];
 
 describe('classification metrics', () => {
   it('agree with independent reference values', () => {
-    const m = classificationMetrics(y, p);
+    const m = classificationMetrics(y, p, 0.5);
     expect(m.confusion).toEqual({ tp: 4, fp: 1, fn: 2, tn: 3 });
     expect(m.precision).toBeCloseTo(4 / 5, 15);
     expect(m.recall).toBeCloseTo(4 / 6, 15);
@@ -16,6 +16,17 @@ describe('classification metrics', () => {
     expect(m.accuracy).toBeCloseTo(0.7, 15);
     expect(m.roc_auc).toBeCloseTo(0.7916666666666666, 15);
     expect(m.log_loss).toBeCloseTo(0.5254210150282986, 14);
+  });
+
+  it('label a row positive when its probability is above the given threshold', () => {
+    // p > 0.3: rows 1..9 except 0.1 and 0.2 -> tp 6, fp 2, fn 0, tn 2
+    const m = classificationMetrics(y, p, 0.3);
+    expect(m.confusion).toEqual({ tp: 6, fp: 2, fn: 0, tn: 2 });
+    expect(m.f1).toBeCloseTo(12 / 14, 15);
+    // a probability equal to the threshold is negative (as predict: p > threshold)
+    expect(classificationMetrics([1], [0.5], 0.5).confusion).toEqual({ tp: 0, fp: 0, fn: 1, tn: 0 });
+    // ROC AUC and log loss do not depend on the threshold
+    expect(m.roc_auc).toBe(classificationMetrics(y, p, 0.5).roc_auc);
   });
 
   it('follow the zero-division conventions', () => {
