@@ -18,8 +18,9 @@ import { register as diagnose } from './commands/diagnose.js';
 import { register as reportCmd } from './commands/report.js';
 import { register as scheduleCmd } from './commands/schedule.js';
 import { register as serveCmd } from './commands/serve.js';
+import { register as modelsCmd } from './commands/models.js';
 
-const COMMANDS: Register[] = [ingest, train, score, deploy, diagnose, drift, reportCmd, run, scheduleCmd, serveCmd];
+const COMMANDS: Register[] = [ingest, train, score, deploy, modelsCmd, diagnose, drift, reportCmd, run, scheduleCmd, serveCmd];
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 

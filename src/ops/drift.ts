@@ -8,9 +8,12 @@ import { csvFilesAt } from '../data/csvfiles.js';
 import { readDataset } from '../data/dataset.js';
 import { higherIsBetter } from '../model/metrics.js';
 import { loadModel } from '../model/modelfile.js';
-import { readJsonLines, sha256File } from '../store/atomic.js';
+import { sha256File } from '../store/atomic.js';
+import { currentChampion, syncRegistry } from '../store/champion.js';
 import type { Config } from '../store/config.js';
-import { paths, type Metrics, type ScoreRecord } from '../store/records.js';
+import { metricValue, readEvaluations, type Evaluation } from '../store/evaluations.js';
+import { paths } from '../store/records.js';
+import { championStack, readEvents } from '../store/registry.js';
 import { currentManifest, currentReleaseDir } from '../store/releases.js';
 import { featureDrift, type FeatureDrift } from '../stats/datadrift.js';
 import {
@@ -22,7 +25,7 @@ import {
   type ScoreTestName,
   type ScoreTestResult,
 } from '../stats/scoredrift.js';
-import { TRAINING_DATA } from './deploy.js';
+import { TRAINING_DATA } from '../store/releases.js';
 import { join } from 'node:path';
 
 
@@ -30,19 +33,121 @@ export interface ModelDriftOptions {
   config: Config;
   metric?: string;
   tests?: readonly ScoreTestName[];
-  /** Compare this score instead of the last history record (used by the run loop). */
-  newScore?: number;
-  /** History to compare against instead of score_history.jsonl (used by the run loop). */
-  previous?: readonly number[];
+  /**
+   * The loop's check: the champion's score on the newly ingested data (already recorded as a
+   * `new-data` evaluation with this data hash), judged against the champion's other evidence.
+   */
+  newData?: { score: number; data_sha256: string };
+}
+
+/** An evaluation a test looked at. */
+export interface ComparedRecord {
+  timestamp: string;
+  version: number | null;
+  role: string;
+  data_sha256: string;
+  rows: number;
+  score: number;
 }
 
 export interface ModelDriftResult {
   metric: string;
   direction: 'higher is better' | 'lower is better';
+  /** The champion the verdict is about, or null when nothing is deployed. */
+  champion: number | null;
   newScore: number | null;
   previous: number[];
+  /** The records behind newScore and previous (and, for welch, the previous champion's). */
+  compared: { new: ComparedRecord | null; previous: ComparedRecord[]; previousChampion: ComparedRecord[] };
   tests: ScoreTestResult[];
   drift: boolean;
+}
+
+const ref = (e: Evaluation, metric: string): ComparedRecord => ({
+  timestamp: e.timestamp,
+  version: e.version,
+  role: e.role,
+  data_sha256: e.data_sha256,
+  rows: e.rows,
+  score: metricValue(e, metric),
+});
+
+/** The latest evaluation per data hash, in time order (one model scores one data set once). */
+function perData(evals: readonly Evaluation[]): Evaluation[] {
+  const last = new Map<string, Evaluation>();
+  for (const e of evals) {
+    last.delete(e.data_sha256);
+    last.set(e.data_sha256, e);
+  }
+  return [...last.values()];
+}
+
+/**
+ * Model drift compares like with like: the champion's newest evaluation (on the reference test
+ * set or on newly ingested data, never ad-hoc) against the champion's earlier evaluations on
+ * other data of that role and, for new data, its scores on the reference test set. Welch
+ * compares the champion with the previous champion on the data both were scored on. A rejected
+ * candidate's or an ad-hoc score never enters a verdict about the champion.
+ */
+export async function modelDrift(opts: ModelDriftOptions): Promise<ModelDriftResult> {
+  const cfg = opts.config;
+  const metric = opts.metric ?? cfg.drift.metric;
+  const higher = higherIsBetter(metric);
+  const tests = opts.tests ?? SCORE_TESTS;
+  await syncRegistry(cfg);
+  const champ = await currentChampion(cfg);
+  const evals = await readEvaluations(cfg);
+  const own = champ ? evals.filter((e) => e.version === champ.version && (e.role === 'test' || e.role === 'new-data')) : [];
+  let newRec: Evaluation | null = null;
+  let newScore = Number.NaN;
+  if (opts.newData) {
+    newScore = opts.newData.score;
+    newRec = [...own].reverse().find((e) => e.data_sha256 === opts.newData!.data_sha256) ?? null;
+  } else {
+    newRec = own.at(-1) ?? null;
+    newScore = newRec ? metricValue(newRec, metric) : Number.NaN;
+  }
+  const newData = opts.newData?.data_sha256 ?? newRec?.data_sha256;
+  const role = opts.newData ? 'new-data' : newRec?.role;
+  // The baseline: the champion's earlier scores on other data of the same role; for new data
+  // also its score on the test set it was promoted on (its deployed score). A later score on a
+  // refreshed test set is evidence about the champion, not a baseline for new data.
+  const promotedOn = champ?.manifest.evaluation?.data_sha256 ?? own.find((e) => e.role === 'test')?.data_sha256;
+  const baseline = perData(
+    own.filter((e) => e.data_sha256 !== newData && (e.role === role || (role === 'new-data' && e.role === 'test' && e.data_sha256 === promotedOn))),
+  );
+  const previous = baseline.map((e) => metricValue(e, metric));
+  // Two versions on the same data: the champion against the champion before it.
+  const stack = championStack(await readEvents(cfg));
+  const prevChampion = champ ? stack.filter((v) => v !== champ.version).at(-1) : undefined;
+  const mine = perData(own);
+  const theirs = prevChampion === undefined ? [] : perData(evals.filter((e) => e.version === prevChampion && e.role !== 'adhoc'));
+  const shared = new Set(theirs.map((e) => e.data_sha256));
+  const mineShared = mine.filter((e) => shared.has(e.data_sha256));
+  const theirsShared = theirs.filter((e) => mineShared.some((m) => m.data_sha256 === e.data_sha256));
+  const results: ScoreTestResult[] = [];
+  for (const t of tests) {
+    if (t === 'raw') results.push(rawTest(previous, newScore, higher));
+    if (t === 'parametric') results.push(parametricTest(previous, newScore, higher, cfg.drift.parametric_sigmas));
+    if (t === 'nonparametric') results.push(nonparametricTest(previous, newScore, higher, cfg.drift.iqr_factor));
+    if (t === 'welch' && !opts.newData) {
+      results.push(welchScoreTest(theirsShared.map((e) => metricValue(e, metric)), mineShared.map((e) => metricValue(e, metric)), higher, cfg.drift.p_value));
+    }
+  }
+  return {
+    metric,
+    direction: higher ? 'higher is better' : 'lower is better',
+    champion: champ?.version ?? null,
+    newScore: Number.isFinite(newScore) ? newScore : null,
+    previous,
+    compared: {
+      new: newRec ? ref(newRec, metric) : null,
+      previous: baseline.map((e) => ref(e, metric)),
+      previousChampion: theirsShared.map((e) => ref(e, metric)),
+    },
+    tests: results,
+    drift: results.some((r) => r.verdict === 'drift'),
+  };
 }
 
 export interface DataDriftOptions {
@@ -67,55 +172,6 @@ export interface DriftResult {
   /** Why a part was skipped (nothing deployed, no history, ...). */
   notes: string[];
   drift: boolean;
-}
-
-const metricOf = (r: ScoreRecord, metric: string) => {
-  const v = r.metrics[metric as keyof Metrics];
-  return typeof v === 'number' ? v : Number.NaN;
-};
-
-export async function modelDrift(opts: ModelDriftOptions): Promise<ModelDriftResult> {
-  const cfg = opts.config;
-  const metric = opts.metric ?? cfg.drift.metric;
-  const higher = higherIsBetter(metric);
-  const tests = opts.tests ?? SCORE_TESTS;
-  const history = await readJsonLines<ScoreRecord>(paths(cfg).scoreHistory);
-  let previous: number[];
-  let newScore: number;
-  let newRecords = history;
-  let prevModelScores: number[] = [];
-  if (opts.newScore !== undefined) {
-    newScore = opts.newScore;
-    previous = [...(opts.previous ?? history.map((r) => metricOf(r, metric)))];
-  } else {
-    const last = history.at(-1);
-    newScore = last ? metricOf(last, metric) : Number.NaN;
-    previous = history.slice(0, -1).map((r) => metricOf(r, metric));
-    if (last) {
-      // Two-model comparison: every score of the newest model against those of the model before it.
-      newRecords = history.filter((r) => r.model_sha256 === last.model_sha256);
-      const earlier = history.filter((r) => r.model_sha256 !== last.model_sha256);
-      const prevSha = earlier.at(-1)?.model_sha256;
-      prevModelScores = earlier.filter((r) => r.model_sha256 === prevSha).map((r) => metricOf(r, metric));
-    }
-  }
-  const results: ScoreTestResult[] = [];
-  for (const t of tests) {
-    if (t === 'raw') results.push(rawTest(previous, newScore, higher));
-    if (t === 'parametric') results.push(parametricTest(previous, newScore, higher, cfg.drift.parametric_sigmas));
-    if (t === 'nonparametric') results.push(nonparametricTest(previous, newScore, higher, cfg.drift.iqr_factor));
-    if (t === 'welch' && opts.newScore === undefined) {
-      results.push(welchScoreTest(prevModelScores, newRecords.map((r) => metricOf(r, metric)), higher, cfg.drift.p_value));
-    }
-  }
-  return {
-    metric,
-    direction: higher ? 'higher is better' : 'lower is better',
-    newScore: Number.isFinite(newScore) ? newScore : null,
-    previous,
-    tests: results,
-    drift: results.some((r) => r.verdict === 'drift'),
-  };
 }
 
 export async function dataDrift(opts: DataDriftOptions): Promise<DataDriftResult> {

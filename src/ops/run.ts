@@ -1,14 +1,16 @@
 /**
  * mlops run: the monitoring loop, as a list of timed steps with a decision between them.
  *
- *   new data? (input files vs the production release's ingested files, by name AND hash)
- *     no  -> "no new data", nothing written to the data, model or production folders
+ *   new data? (input files vs the champion's release and the files the loop last looked at
+ *   without deploying, by name AND hash)
+ *     no  -> "no new data" (and why: e.g. the candidate rejected on them), nothing written
  *   ingest
- *   nothing deployed yet -> bootstrap: train, score, deploy
- *   model drift? (deployed model scored on the new data against its deployed score)
- *     no  -> record the decision, stop
- *   retrain, re-score on the test data, gate (not worse than production on the same test
- *   data, unless forced), deploy, diagnose, report
+ *   nothing deployed yet -> bootstrap: train (registers v0001), score, deploy
+ *   model drift? (the champion scored on the new data against its own earlier evidence)
+ *     no  -> record the decision and the files looked at, stop
+ *   [holdout] retrain (a new version), score on the test set, gate (champion and candidate
+ *   on the same data: test set and holdout) -> rejected: remembered, stop (exit 4)
+ *   deploy (the candidate becomes champion), diagnose, report
  *
  * One run at a time (a lock file); every run appends one record to runs.jsonl, including runs
  * that fail or are interrupted.
@@ -16,14 +18,20 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EXIT_CODES, MlopsError } from '../errors.js';
-import { listCsvFiles } from '../data/csvfiles.js';
-import { higherIsBetter } from '../model/metrics.js';
-import { appendJsonLine, readJsonLines, scanFile } from '../store/atomic.js';
+import { listCsvFiles, type CsvFile } from '../data/csvfiles.js';
+import { appendJsonLine, scanFile } from '../store/atomic.js';
+import { currentChampion, syncRegistry } from '../store/champion.js';
+import { metricValue } from '../store/evaluations.js';
+import { readLoopState, writeLoopState, type LoopState } from '../store/loopstate.js';
+import { appendEvent, versionName } from '../store/registry.js';
+import { runGate, type GateResult } from './gate.js';
+import { makeHoldout } from './holdout.js';
+import { promote } from './promote.js';
 import type { Config, DriftTestName } from '../store/config.js';
 import { acquireLock } from '../store/lock.js';
 import { pausePoint } from '../store/pause.js';
-import { FILES, paths, type Metrics, type ScoreRecord } from '../store/records.js';
-import { currentManifest, type ReleaseManifest } from '../store/releases.js';
+import { FILES } from '../store/records.js';
+import type { ReleaseManifest } from '../store/releases.js';
 import { deploy } from './deploy.js';
 import { modelDrift } from './drift.js';
 import { ingest } from './ingest.js';
@@ -33,7 +41,8 @@ import { train } from './train.js';
 export interface StepRecord {
   step: string;
   seconds: number;
-  outcome: 'ok' | 'failed';
+  /** `rejected`: the gate step when the candidate failed it. */
+  outcome: 'ok' | 'failed' | 'rejected';
   detail: string;
 }
 
@@ -57,6 +66,8 @@ export interface RunRecord {
   new_files: string[];
   steps: StepRecord[];
   release: string | null;
+  /** The version this run trained, if it trained one. */
+  candidate?: number | null;
 }
 
 export interface RunOptions {
@@ -94,15 +105,16 @@ export async function run(opts: RunOptions): Promise<RunRecord> {
     new_files: [],
     steps: [],
     release: null,
+    candidate: null,
   };
   if (lock.tookOver) record.reason = `took over a stale lock of pid ${lock.tookOver.pid}; `;
-  const step = async <T>(name: string, fn: () => Promise<T>, detail: (r: T) => string): Promise<T> => {
+  const step = async <T>(name: string, fn: () => Promise<T>, detail: (r: T) => string, outcome?: (r: T) => StepRecord['outcome']): Promise<T> => {
     await pausePoint(`run:${name}`, opts.signal);
     if (opts.signal?.aborted) throw new InterruptedError(`interrupted before ${name}`);
     const s0 = performance.now();
     try {
       const r = await fn();
-      const rec: StepRecord = { step: name, seconds: secondsSince(s0), outcome: 'ok', detail: detail(r) };
+      const rec: StepRecord = { step: name, seconds: secondsSince(s0), outcome: outcome?.(r) ?? 'ok', detail: detail(r) };
       record.steps.push(rec);
       opts.onStep?.(rec);
       return r;
@@ -133,7 +145,7 @@ export async function run(opts: RunOptions): Promise<RunRecord> {
   return record;
 }
 
-type Step = <T>(name: string, fn: () => Promise<T>, detail: (r: T) => string) => Promise<T>;
+type Step = <T>(name: string, fn: () => Promise<T>, detail: (r: T) => string, outcome?: (r: T) => StepRecord['outcome']) => Promise<T>;
 
 async function loop(
   cfg: Config,
@@ -143,59 +155,99 @@ async function loop(
   record: RunRecord,
 ): Promise<void> {
   const config = cfg;
-  const manifest = await currentManifest(cfg.prod_deployment_path);
-  const fresh = await step('check', () => newFiles(cfg, manifest), (r) =>
-    r.length ? `new or changed: ${r.join(', ')}` : 'every input file is in the production release',
+  await syncRegistry(cfg);
+  const champ = await currentChampion(cfg);
+  const manifest = champ?.manifest ?? null;
+  const { state, warning } = await readLoopState(cfg);
+  if (warning) record.reason += `${warning}; `;
+  const check = await step('check', () => newFiles(cfg, manifest, state), (r) =>
+    r.fresh.length ? `new or changed: ${r.fresh.map((f) => f.name).join(', ')}` : 'every input file was deployed or already looked at',
   );
-  record.new_files = fresh;
-  if (manifest && fresh.length === 0) return decide('no new data', 'no new or changed input files since the deployed release');
+  record.new_files = check.fresh.map((f) => f.name);
+  if (champ && check.fresh.length === 0) {
+    const why = state?.candidate
+      ? `candidate ${state.candidate.name} rejected at ${state.candidate.at}: ${state.candidate.reason}`
+      : state?.decision === 'no drift'
+        ? `the last check found no drift on them (${state.updated})`
+        : 'every input file is in the deployed release';
+    return decide('no new data', `no new or changed input files (${why})`);
+  }
+  const seen = async (decision: string, candidate: LoopState['candidate']) =>
+    writeLoopState(cfg, { updated: new Date().toISOString(), decision, files: check.all, candidate });
 
   const ing = await step('ingest', () => ingest({ config }), (r) =>
     `${r.files.length} files, ${r.rows_read} rows read, ${r.duplicates_dropped} duplicates dropped, ${r.rows_written} written`,
   );
 
-  if (manifest) {
+  if (champ) {
     const metric = cfg.drift.metric;
     const test = opts.driftTest ?? cfg.drift.test;
     const md = await step(
       'drift',
       async () => {
-        const prodScore = await score({ config, model: 'production', dataFolder: ing.output, dryRun: true });
-        const deployedScore = (manifest.metrics[metric] as number | undefined) ?? manifest.score;
-        const history = await productionHistory(cfg, manifest, metric);
+        // The champion on the newly ingested data: a `new-data` evaluation, judged against the
+        // champion's own evidence only (its test scores and earlier new data).
+        const onNew = await score({ config, model: 'champion', dataFolder: ing.output, role: 'new-data' });
         return modelDrift({
           config,
           metric,
           tests: [test],
-          newScore: prodScore.metrics[metric as keyof Metrics] as number,
-          previous: history.length ? history : [deployedScore],
+          newData: { score: metricValue(onNew, metric), data_sha256: onNew.data_sha256 },
         });
       },
       (r) => `${test} test on ${r.metric}: ${r.tests[0]?.verdict} (${r.tests[0]?.detail})`,
     );
-    if (!md.drift) return decide('no drift', `the deployed model scores ${md.newScore} on the new data: ${md.tests[0]?.detail}`);
+    if (!md.drift) {
+      await seen('no drift', null);
+      return decide('no drift', `the deployed model scores ${md.newScore} on the new data: ${md.tests[0]?.detail}`);
+    }
+    await appendEvent(cfg, {
+      kind: 'drift_detected',
+      version: champ.version,
+      alias: 'champion',
+      reason: `${md.tests[0]?.test} test on ${md.metric}: ${md.tests[0]?.detail}`,
+      details: { new_files: record.new_files },
+    });
   }
 
-  await step('train', () => train({ config }), (r) => `${r.model.training_rows} rows, ${r.model.iterations} Newton iterations`);
+  const holdout = champ && cfg.promotion.holdout > 0
+    ? await step('holdout', () => makeHoldout(cfg, check.fresh), (r) => (r ? `${r.rows} new rows held out of training (${r.path})` : 'no labelled new rows to hold out'))
+    : null;
+  const tr = await step('train', () => train({ config, exclude: holdout?.keys ?? null }), (r) =>
+    `${versionName(r.version)}${r.created ? '' : ' (identical to an earlier version)'}: ${r.model.training_rows} rows, ${r.model.iterations} Newton iterations`,
+  );
+  record.candidate = tr.version;
   const sc = await step('score', () => score({ config }), (r) => `F1 ${r.metrics.f1.toFixed(4)} on ${r.rows} test rows`);
-  if (manifest && !opts.force) {
-    const metric = cfg.drift.metric as keyof Metrics;
-    const gate = await step('gate', () => score({ config, model: 'production', dryRun: true }), (r) =>
-      `production ${metric} ${fmt(r.metrics[metric])} vs retrained ${fmt(sc.metrics[metric])} on the same test data`,
+  let gate: GateResult | null = null;
+  if (champ) {
+    if (tr.version === champ.version) {
+      await seen('identical', null);
+      return decide('drift: not deployed', `the retrained model is identical to the champion ${versionName(champ.version)}`);
+    }
+    gate = await step(
+      'gate',
+      () => runGate({ config, candidate: tr.version, champion: champ.version, holdout }),
+      (r) => `${r.passed ? 'passed' : opts.force ? 'failed, forced' : 'rejected'}: ${r.summary}`,
+      (r) => (r.passed || opts.force ? 'ok' : 'rejected'),
     );
-    const better = higherIsBetter(metric);
-    const newV = sc.metrics[metric] as number;
-    const oldV = gate.metrics[metric] as number;
-    if (better ? newV < oldV : newV > oldV) {
-      return decide(
-        'drift: not deployed',
-        `the retrained model is worse than production on the test data (${metric} ${fmt(newV)} vs ${fmt(oldV)}); use --force to deploy it anyway`,
-      );
+    if (!gate.passed && !opts.force) {
+      const reason = `${gate.summary}`;
+      await appendEvent(cfg, { kind: 'rejected', version: tr.version, alias: 'champion', previous: champ.version, reason, details: { gate } });
+      let kept = '';
+      if (cfg.promotion.keep_challenger) {
+        await promote({ config, version: tr.version, alias: 'challenger', reason: `kept as challenger after failing the gate: ${reason}` });
+        kept = `; kept as challenger`;
+      }
+      await seen('rejected', { version: tr.version, name: versionName(tr.version), at: new Date().toISOString(), reason });
+      return decide('drift: not deployed', `candidate ${versionName(tr.version)} failed the gate (${reason})${kept}; use --force to deploy it anyway`);
     }
   }
-  const dep = await step('deploy', () => deploy({ config }), (r) => `release ${r.manifest.name}`);
+  const dep = await step('deploy', () => deploy({ config, gate, force: opts.force }), (r) =>
+    `${versionName(r.model_version)} is champion, release ${r.manifest.name}${r.forced ? ' (forced past the gate)' : ''}`,
+  );
+  void sc;
   record.release = dep.manifest.name;
-  if (manifest) {
+  if (champ) {
     // After a redeploy: diagnose, report, and call a configured server. (A bootstrap is
     // train, score, deploy only.) Their modules are loaded only here.
     const { diagnose } = await import('./diagnose.js');
@@ -213,30 +265,24 @@ async function loop(
       if (!calls.ok) record.steps.at(-1)!.outcome = 'failed';
     }
   }
-  if (manifest) decide('drift: redeployed', `model drift on the new data; retrained model deployed as ${dep.manifest.name}`);
-  else decide('bootstrap: deployed', `nothing was deployed; trained and deployed ${dep.manifest.name}`);
+  await seen('redeployed', null);
+  if (champ) decide('drift: redeployed', `model drift on the new data; ${versionName(dep.model_version)} is champion (release ${dep.manifest.name})`);
+  else decide('bootstrap: deployed', `first deployment: ${versionName(dep.model_version)} trained and made champion (release ${dep.manifest.name})`);
 }
 
-const fmt = (x: number | null | undefined) => (typeof x === 'number' ? x.toFixed(4) : 'n/a');
+interface InputFile extends CsvFile {
+  sha256: string;
+}
 
-/** Input files whose (name, content hash) is not among the deployed release's ingested files. */
-async function newFiles(cfg: Config, manifest: ReleaseManifest | null): Promise<string[]> {
+/**
+ * Input files whose (name, content hash) is neither among the deployed release's ingested files
+ * nor among the files the loop last looked at without deploying.
+ */
+async function newFiles(cfg: Config, manifest: ReleaseManifest | null, state: LoopState | null): Promise<{ fresh: InputFile[]; all: { name: string; sha256: string }[] }> {
   const { csv } = await listCsvFiles(cfg.input_folder_path);
-  const deployed = new Set((manifest?.ingestion?.files ?? []).map((f) => `${f.name}\u0000${f.sha256}`));
-  const out: string[] = [];
-  for (const f of csv) {
-    const { sha256 } = await scanFile(f.path);
-    if (!deployed.has(`${f.name}\u0000${sha256}`)) out.push(f.name);
-  }
-  return out;
-}
-
-/** Scores of the deployed model in the score history (the spread the parametric tests need). */
-async function productionHistory(cfg: Config, manifest: ReleaseManifest, metric: string): Promise<number[]> {
-  const sha = manifest.files['trainedmodel.json']?.sha256;
-  const history = await readJsonLines<ScoreRecord>(paths(cfg).scoreHistory);
-  return history
-    .filter((r) => r.model_sha256 === sha)
-    .map((r) => r.metrics[metric as keyof Metrics] as number)
-    .filter((v) => typeof v === 'number');
+  const key = (f: { name: string; sha256: string }) => `${f.name}\u0000${f.sha256}`;
+  const known = new Set([...(manifest?.ingestion?.files ?? []), ...(state?.files ?? [])].map(key));
+  const all: InputFile[] = [];
+  for (const f of csv) all.push({ ...f, sha256: (await scanFile(f.path)).sha256 });
+  return { fresh: all.filter((f) => !known.has(key(f))), all: all.map((f) => ({ name: f.name, sha256: f.sha256 })) };
 }

@@ -1,26 +1,38 @@
-/** mlops score: metrics of a model on the test data; latestscore.txt and the score history. */
+/**
+ * mlops score: metrics of a model on some data, recorded as an evaluation tied to the model
+ * version, the data's hash and the data's role. Only an evaluation of the trained model on the
+ * reference test set writes latestscore.txt; `--data X` is an ad-hoc look that is printed and
+ * recorded and changes nothing else.
+ */
 import { performance } from 'node:perf_hooks';
-import { DataError } from '../errors.js';
+import { resolve } from 'node:path';
+import { ConfigError, DataError } from '../errors.js';
 import { csvFilesAt } from '../data/csvfiles.js';
 import { readDataset } from '../data/dataset.js';
 import { classificationMetrics, type Confusion } from '../model/metrics.js';
 import { modelProba } from '../model/modelfile.js';
 import { appendJsonLine, sha256Text, writeFileAtomic } from '../store/atomic.js';
 import type { Config } from '../store/config.js';
-import { paths, type ScoreRecord } from '../store/records.js';
+import { dataHash } from '../store/evaluations.js';
+import { paths, type EvaluationRole, type ScoreRecord } from '../store/records.js';
 import { loadModelFrom, type ModelChoice } from './modelchoice.js';
 
 export interface ScoreOptions {
   config: Config;
-  /** Which model: the trained one (default), the production one, or a file path. */
+  /** Which model (see ModelChoice); default the trained one. */
   model?: ModelChoice;
   /** Score on this file or folder instead of test_data_path. */
   dataFolder?: string;
-  /** Do not write latestscore.txt or the history (used for gates and drift checks). */
+  /** Role of the data; default `test` for test_data_path, `adhoc` for any other data. */
+  role?: EvaluationRole;
+  /** Record nothing (the report's look at the champion). */
   dryRun?: boolean;
 }
 
 export interface ScoreResult extends ScoreRecord {
+  version: number | null;
+  role: EvaluationRole;
+  data_sha256: string;
   confusion: Confusion;
   /** Where latestscore.txt was written, or null when it was not. */
   latestScore: string | null;
@@ -30,18 +42,26 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
   const t0 = performance.now();
   const cfg = opts.config;
   const choice = opts.model ?? 'trained';
-  const { model, text, path: modelPath } = await loadModelFrom(cfg, choice);
+  const { model, text, version } = await loadModelFrom(cfg, choice);
   const folder = opts.dataFolder ?? cfg.test_data_path;
+  const role: EvaluationRole = opts.role ?? (opts.dataFolder === undefined ? 'test' : 'adhoc');
+  if (role === 'test' && resolve(folder) !== resolve(cfg.test_data_path)) {
+    throw new ConfigError(`${folder}: the role "test" is the reference test set (${cfg.test_data_path}) only`, 'use --role new-data, holdout or adhoc for other data');
+  }
   const csv = await csvFilesAt(folder);
   const ds = await readDataset(csv, { target: model.target, features: model.features, name: 'test' });
   if (ds.rows === 0) throw new DataError(`${folder}: no test rows with a label in "${model.target}"`, 'add labelled rows');
   const proba = modelProba(model, ds.X);
   const { confusion, ...metrics } = classificationMetrics(ds.y!, proba, model.threshold);
+  const dataFiles = ds.table.files.map((f) => ({ name: f.name, sha256: f.sha256, rows: f.rows }));
   const record: ScoreRecord = {
     timestamp: new Date().toISOString(),
-    model: choice === 'trained' || choice === 'production' ? choice : modelPath,
+    model: choice,
     model_sha256: sha256Text(text),
-    data_files: ds.table.files.map((f) => ({ name: f.name, sha256: f.sha256, rows: f.rows })),
+    version,
+    role,
+    data_sha256: dataHash(dataFiles),
+    data_files: dataFiles,
     rows: ds.rows,
     metrics,
     seconds: Math.round((performance.now() - t0) * 10) / 1e4,
@@ -49,12 +69,12 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
   const p = paths(cfg);
   let latestScore: string | null = null;
   if (!opts.dryRun) {
-    // latestscore.txt describes the trained model, the one `mlops deploy` promotes.
-    if (choice === 'trained') {
+    // latestscore.txt: the trained model (the one `mlops deploy` promotes) on the reference test set.
+    if (choice === 'trained' && role === 'test') {
       await writeFileAtomic(p.latestScore, `${metrics.f1}\n`);
       latestScore = p.latestScore;
     }
     await appendJsonLine(p.scoreHistory, record);
   }
-  return { ...record, confusion, latestScore };
+  return { ...record, version, role, data_sha256: record.data_sha256!, confusion, latestScore };
 }

@@ -1,5 +1,5 @@
 /** mlops train: fit logistic regression on finaldata.csv, write trainedmodel.json. */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DataError, ModelError, StateError } from '../errors.js';
@@ -7,18 +7,30 @@ import { phase } from '../progress.js';
 import { imputeInPlace, nanMean, readDataset } from '../data/dataset.js';
 import { fitLogistic } from '../model/logreg.js';
 import { MODEL_FORMAT, type ModelFile } from '../model/modelfile.js';
-import { appendJsonLine, sha256Text, writeFileAtomic } from '../store/atomic.js';
+import { appendJsonLine, readJsonLines, sha256Text, writeFileAtomic } from '../store/atomic.js';
+import { currentChampion } from '../store/champion.js';
 import type { Config } from '../store/config.js';
-import { paths, type TrainingRecord } from '../store/records.js';
+import { paths, type IngestionRecord, type TrainingRecord } from '../store/records.js';
+import { appendEvent, registerModel, versionModelPath, versionName, type VersionRecord } from '../store/registry.js';
 
 export interface TrainOptions {
   config: Config;
+  /** Free text kept with the registered version. */
+  note?: string | null;
+  tags?: Record<string, string>;
+  /** Rows to leave out of the fit (the loop's holdout): keys from holdoutKey. */
+  exclude?: ReadonlySet<string> | null;
 }
 
 export interface TrainResult {
   model: ModelFile;
   output: string;
   modelSha256: string;
+  /** Registry version, and whether this training created it (false: identical content existed). */
+  version: number;
+  created: boolean;
+  /** Rows left out of the fit because they are in the holdout. */
+  heldOut: number;
   unlabelledRows: number;
   seconds: number;
 }
@@ -33,6 +45,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const ds = await readDataset([file], { target: cfg.target, features: cfg.features, name: 'train' });
   phase('train: read data', `read ${ds.rows} labelled rows`);
+  const heldOut = opts.exclude?.size ? dropRows(ds, opts.exclude) : 0;
   const y = ds.y!;
   if (ds.rows === 0) {
     throw new DataError(`${p.finalData}: no rows with a label in "${cfg.target}"`, 'ingest data that has labels');
@@ -77,7 +90,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     converged: fit.converged,
     threshold: 0.5,
   };
-  const text = JSON.stringify(model, null, 2) + '\n';
+  let text = JSON.stringify(model, null, 2) + '\n';
+  const reg = await registerTrained(cfg, text, model, 'train', { note: opts.note ?? null, tags: opts.tags ?? {}, heldOut });
+  // Identical content is the same version: the file keeps the registered bytes.
+  text = await readFile(versionModelPath(cfg, reg.record.version), 'utf8');
   await writeFileAtomic(p.model, text);
   const seconds = Math.round((performance.now() - t0) * 10) / 1e4;
   const modelSha256 = sha256Text(text);
@@ -90,5 +106,71 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     seconds,
   };
   await appendJsonLine(p.trainLog, record);
-  return { model, output: p.model, modelSha256, unlabelledRows: ds.unlabelled, seconds };
+  return {
+    model: JSON.parse(text) as ModelFile,
+    output: p.model,
+    modelSha256,
+    version: reg.record.version,
+    created: reg.created,
+    heldOut,
+    unlabelledRows: ds.unlabelled,
+    seconds,
+  };
+}
+
+/** The key of a row for the holdout split: its feature values and label. */
+export function holdoutKey(X: readonly Float64Array[], y: Float64Array, i: number): string {
+  let k = '';
+  for (const col of X) k += `${col[i]},`;
+  return k + y[i];
+}
+
+/** Remove the rows whose key is in `exclude`, in place; returns how many. */
+function dropRows(ds: { X: Float64Array[]; y: Float64Array | null; rows: number }, exclude: ReadonlySet<string>): number {
+  const y = ds.y!;
+  const keep: number[] = [];
+  for (let i = 0; i < y.length; i++) if (!exclude.has(holdoutKey(ds.X, y, i))) keep.push(i);
+  const pick = (col: Float64Array) => Float64Array.from(keep, (i) => col[i]!);
+  ds.X = ds.X.map(pick);
+  ds.y = pick(y);
+  const dropped = ds.rows - keep.length;
+  ds.rows = keep.length;
+  return dropped;
+}
+
+/**
+ * Register a model file as a version (identical content: the existing version), with the
+ * ingestion it came from and the champion it was trained to replace; records the event.
+ */
+export async function registerTrained(
+  cfg: Config,
+  text: string,
+  model: ModelFile,
+  source: 'train' | 'deploy',
+  extra: { note?: string | null; tags?: Record<string, string>; heldOut?: number } = {},
+): Promise<{ record: VersionRecord; created: boolean }> {
+  const ingestion = (await readJsonLines<IngestionRecord>(paths(cfg).ingestionLog)).filter((r) => r && r.output_sha256 === model.data_sha256).at(-1);
+  const champion = await currentChampion(cfg).catch(() => null);
+  const reg = await registerModel(cfg, {
+    modelText: text,
+    model_type: model.type,
+    target: model.target,
+    features: model.features,
+    settings: { C: model.C, max_iter: cfg.model.max_iter, threshold: model.threshold, held_out_rows: extra.heldOut ?? 0 },
+    training_data: { sha256: model.data_sha256, rows: model.training_rows },
+    ingestion: ingestion ? { timestamp: ingestion.timestamp, input_folder: ingestion.input_folder, output_sha256: ingestion.output_sha256 } : null,
+    replaces: champion?.version ?? null,
+    tags: extra.tags,
+    note: extra.note,
+    source,
+  });
+  if (reg.created) {
+    await appendEvent(cfg, {
+      kind: 'registered',
+      version: reg.record.version,
+      reason: `${source === 'train' ? 'trained' : 'registered on deploy'} on ${model.training_rows} rows${champion ? ` to replace ${versionName(champion.version)}` : ''}`,
+      details: extra.note ? { note: extra.note } : undefined,
+    });
+  }
+  return reg;
 }

@@ -76,6 +76,55 @@ export interface ServerSettings {
 
 export const DEFAULT_SERVER: ServerSettings = { host: '127.0.0.1', port: 8000, body_limit: 1_048_576, url: null };
 
+export interface PromotionSettings {
+  /** Metric of the gate; null: drift.metric. */
+  metric: string | null;
+  /** The candidate must reach at least this value (at most, for lower-is-better metrics). */
+  min_value: number | null;
+  /** ...and beat the champion by at least this much, absolute (0: not worse). */
+  min_absolute_change: number;
+  /** ...and by at least this share of the champion's value (0.01 = 1%). */
+  min_relative_change: number;
+  /** Share of the newly ingested labelled rows held out from training and scored by both (0: none). */
+  holdout: number;
+  /** Seed of the holdout split. */
+  seed: number;
+  /** A candidate that fails the gate becomes the `challenger` alias instead of being dropped. */
+  keep_challenger: boolean;
+}
+
+export const DEFAULT_PROMOTION: PromotionSettings = {
+  metric: null,
+  min_value: null,
+  min_absolute_change: 0,
+  min_relative_change: 0,
+  holdout: 0,
+  seed: 42,
+  keep_challenger: false,
+};
+
+const finiteNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+const PROMOTION_KEYS: Record<keyof PromotionSettings, [(v: unknown) => boolean, string]> = {
+  metric: [(v) => v === null || DRIFT_KEYS.metric[0](v), `null or ${DRIFT_KEYS.metric[1]}`],
+  min_value: [(v) => v === null || finiteNum(v), 'null or a number'],
+  min_absolute_change: [(v) => finiteNum(v) && (v as number) >= 0, 'a number >= 0'],
+  min_relative_change: [(v) => finiteNum(v) && (v as number) >= 0, 'a number >= 0'],
+  holdout: [(v) => finiteNum(v) && (v as number) >= 0 && (v as number) < 1, 'a number in [0, 1)'],
+  seed: [(v) => Number.isInteger(v), 'an integer'],
+  keep_challenger: [(v) => typeof v === 'boolean', 'true or false'],
+};
+
+/** A hook: a shell command (event JSON on stdin) or a URL (event JSON POSTed), for some event kinds. */
+export interface HookSettings {
+  /** Event kinds it runs on; null: every kind. */
+  events: string[] | null;
+  command: string | null;
+  url: string | null;
+  timeout_ms: number;
+}
+
+const HOOK_EVENTS = ['registered', 'evaluated', 'promoted', 'rejected', 'rolled_back', 'alias_set', 'drift_detected'];
+
 export interface Config {
   /** Absolute path of the config file itself. */
   file: string;
@@ -95,6 +144,9 @@ export interface Config {
   schedule: string | null;
   /** Settings of `mlops serve`; `configured` is true when config.json has a "server" key. */
   server: ServerSettings & { configured: boolean };
+  /** The promotion gate and the holdout split. */
+  promotion: PromotionSettings;
+  hooks: HookSettings[];
 }
 
 const PATH_KEYS = [
@@ -108,7 +160,7 @@ const PATH_KEYS = [
 /** Folders that must already exist (we read from them). The others are created on demand. */
 const INPUT_KEYS = new Set<string>(['input_folder_path', 'test_data_path']);
 
-const OPTIONAL_KEYS = new Set(['target', 'features', 'model', 'drift', 'server', 'schedule']);
+const OPTIONAL_KEYS = new Set(['target', 'features', 'model', 'drift', 'server', 'schedule', 'promotion', 'hooks']);
 const MODEL_KEYS: Record<keyof ModelSettings, (v: unknown) => boolean> = {
   C: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
   max_iter: (v) => typeof v === 'number' && Number.isInteger(v) && v > 0,
@@ -261,5 +313,42 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
       (server as Record<string, unknown>)[k] = val;
     }
   }
-  return { file, root, ...paths, target, features, model, drift, schedule, server };
+  const promotion = { ...DEFAULT_PROMOTION };
+  if (obj.promotion !== undefined) {
+    const d = obj.promotion;
+    if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new ConfigError(`${file}: "promotion" must be an object`);
+    for (const [k, v] of Object.entries(d)) {
+      const rule = Object.hasOwn(PROMOTION_KEYS, k) ? PROMOTION_KEYS[k as keyof PromotionSettings] : undefined;
+      if (!rule) throw new ConfigError(`${file}: unknown key "promotion.${k}"`, `known: ${Object.keys(PROMOTION_KEYS).join(', ')}`);
+      if (!rule[0](v)) throw new ConfigError(`${file}: "promotion.${k}" has an invalid value ${JSON.stringify(v)}`, `it must be ${rule[1]}`);
+      (promotion as Record<string, unknown>)[k] = v;
+    }
+  }
+  const hooks = parseHooks(obj.hooks, file);
+  return { file, root, ...paths, target, features, model, drift, schedule, server, promotion, hooks };
+}
+
+function parseHooks(raw: unknown, file: string): HookSettings[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new ConfigError(`${file}: "hooks" must be an array of {"events": [...], "command": "..."} or {"url": "..."}`);
+  return raw.map((h, i) => {
+    const where = `${file}: "hooks[${i}]"`;
+    if (typeof h !== 'object' || h === null || Array.isArray(h)) throw new ConfigError(`${where} must be an object`);
+    const o = h as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (!['events', 'command', 'url', 'timeout_ms'].includes(k)) throw new ConfigError(`${where}: unknown key "${k}"`, 'known: events, command, url, timeout_ms');
+    }
+    const events = o.events ?? null;
+    if (events !== null && (!Array.isArray(events) || !events.every((e) => typeof e === 'string' && HOOK_EVENTS.includes(e)))) {
+      throw new ConfigError(`${where}.events must list event kinds`, `known: ${HOOK_EVENTS.join(', ')}`);
+    }
+    const command = o.command ?? null;
+    const url = o.url ?? null;
+    if (command !== null && (typeof command !== 'string' || !command.trim())) throw new ConfigError(`${where}.command must be a non-empty string`);
+    if (url !== null && (typeof url !== 'string' || !/^https?:\/\//.test(url))) throw new ConfigError(`${where}.url must be an http(s) URL`);
+    if ((command === null) === (url === null)) throw new ConfigError(`${where} needs exactly one of "command" and "url"`);
+    const timeout = o.timeout_ms ?? 10_000;
+    if (!Number.isInteger(timeout) || (timeout as number) <= 0) throw new ConfigError(`${where}.timeout_ms must be a positive integer`);
+    return { events: events as string[] | null, command: command as string | null, url: url as string | null, timeout_ms: timeout as number };
+  });
 }

@@ -66,10 +66,25 @@ export interface Metrics {
   log_loss: number;
 }
 
+/**
+ * What an evaluation's data is: `test` the reference test set (latestscore.txt, deploy and the
+ * gate), `holdout` rows held out of training, `new-data` newly ingested data, `live` labelled
+ * live traffic, `adhoc` anything else (`score --data`): printed and recorded, never a verdict.
+ */
+export type EvaluationRole = 'test' | 'holdout' | 'new-data' | 'live' | 'adhoc';
+export const EVALUATION_ROLES: readonly EvaluationRole[] = ['test', 'holdout', 'new-data', 'live', 'adhoc'];
+
+/** One evaluation of one model on one data set (a line of score_history.jsonl). */
 export interface ScoreRecord {
   timestamp: string;
+  /** How the model was chosen ("trained", "champion", a version name or a file path). */
   model: string;
   model_sha256: string;
+  /** Registry version of the model, or null for a file outside the registry. */
+  version?: number | null;
+  role?: EvaluationRole;
+  /** Hash of the data: of every file's name and SHA-256 (dataHash). */
+  data_sha256?: string;
   data_files: { name: string; sha256: string; rows: number }[];
   rows: number;
   metrics: Metrics;

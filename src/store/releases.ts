@@ -18,6 +18,9 @@ import { StateError } from '../errors.js';
 
 export const RELEASE_FILES = ['trainedmodel.json', 'latestscore.txt', 'ingestedfiles.txt'] as const;
 
+/** The copy of the training data kept with each release (the data drift reference). */
+export const TRAINING_DATA = 'trainingdata.csv';
+
 export interface ReleaseManifest {
   version: number;
   name: string;
@@ -28,6 +31,13 @@ export interface ReleaseManifest {
   model: { trained_at: string; features: string[]; target: string; data_sha256: string; training_rows: number };
   /** The ingestion that produced the training data: every input file with its hash. */
   ingestion: { timestamp: string; input_folder: string; files: { name: string; size: number; sha256: string; rows: number }[] } | null;
+  /** Registry version this release serves (absent in releases made before the registry). */
+  model_version?: number;
+  model_content_sha256?: string;
+  /** The evaluation `score` and `metrics` come from: always the reference test set. */
+  evaluation?: { role: 'test'; data_sha256: string; timestamp: string; rows: number; data_files: string[] };
+  /** Whether the promotion overrode a failed gate. */
+  forced?: boolean;
 }
 
 export const releaseName = (v: number) => `v${String(v).padStart(4, '0')}`;

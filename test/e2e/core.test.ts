@@ -99,7 +99,7 @@ describe('classic workflow: ingest, train, score, deploy', () => {
     const prod = join(dir, 'production_deployment');
     expect(readdirSync(join(prod, 'releases')).sort()).toEqual(['v0001', 'v0002']);
     expect(read(join(prod, 'ingestedfiles.txt'))).toBe('dataset3.csv\ndataset4.csv\n');
-    expect(cliJson(dir, 'deploy', '--rollback')).toEqual({ from: 2, to: 1 });
+    expect(cliJson(dir, 'deploy', '--rollback')).toEqual({ from: 2, to: 1, from_version: 2, to_version: 1 });
     expect(read(join(prod, 'ingestedfiles.txt'))).toBe('dataset1.csv\ndataset2.csv\n');
     const again = cli(dir, 'deploy', '--rollback');
     expect(again.code).toBe(2);

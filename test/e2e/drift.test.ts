@@ -74,7 +74,7 @@ describe('model drift from the score history', () => {
     for (let k = 0; k < 4; k++) {
       const d = join(dir, `t${k}`);
       genData('--rows', '2000', '--out', d, '--seed', String(30 + k), '--prefix', 'testdata.csv');
-      expect(cli(dir, 'score', '--data', d).code).toBe(0);
+      expect(cli(dir, 'score', '--model', 'champion', '--role', 'new-data', '--data', d).code).toBe(0);
     }
     let r = driftJson(dir, '--only', 'model', '--test', 'raw,parametric,nonparametric');
     expect(r.code).toBe(0);
@@ -82,7 +82,10 @@ describe('model drift from the score history', () => {
     const bad = join(dir, 'bad');
     mkdirSync(bad);
     genData('--rows', '2000', '--out', bad, '--seed', '40', '--prefix', 'testdata.csv', '--shift', '1.5');
-    expect(cli(dir, 'score', '--data', bad).code).toBe(0);
+    // an ad-hoc look first: it is recorded but never enters a verdict
+    expect(cli(dir, 'score', '--model', 'champion', '--data', bad).code).toBe(0);
+    expect(driftJson(dir, '--only', 'model', '--test', 'raw,parametric,nonparametric').code).toBe(0);
+    expect(cli(dir, 'score', '--model', 'champion', '--role', 'new-data', '--data', bad).code).toBe(0);
     r = driftJson(dir, '--only', 'model', '--test', 'all');
     expect(r.code).toBe(4);
     const verdicts = Object.fromEntries(r.json.model!.tests.map((t) => [t.test, t.verdict]));
@@ -95,7 +98,7 @@ describe('model drift from the score history', () => {
     expect(r.code).toBe(0);
     const worse = join(dir, 'worse');
     genData('--rows', '2000', '--out', worse, '--seed', '41', '--prefix', 'testdata.csv', '--shift', '-0.5');
-    expect(cli(dir, 'score', '--data', worse).code).toBe(0);
+    expect(cli(dir, 'score', '--model', 'champion', '--role', 'new-data', '--data', worse).code).toBe(0);
     r = driftJson(dir, '--only', 'model', '--metric', 'log_loss', '--test', 'raw');
     expect(r.code).toBe(4);
     expect(r.json.model!.tests[0]!.threshold).toBeGreaterThan(0.5);

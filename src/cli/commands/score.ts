@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from 'commander';
+import type { EvaluationRole } from '../../store/records.js';
 import { loadConfig } from '../../store/config.js';
 import type { Register } from '../command.js';
 import { fmtNum, fmtSeconds, table } from '../output.js';
@@ -6,13 +8,17 @@ export const register: Register = (program, bind) => {
   program
     .command('score')
     .description('score a model on the test data; write latestscore.txt and append to the score history')
-    .option('--model <which>', '"trained" (output_model_path), "production", or a model file path', 'trained')
-    .option('--data <dir>', 'score on this folder instead of test_data_path')
+    .option('--model <which>', '"trained" (output_model_path), "champion", an alias, a version (v0003), or a model file path', 'trained')
+    .option('--role <role>', 'what the data is: test (default for test_data_path), new-data, holdout or adhoc (default for --data)', (v: string) => {
+      if (!['test', 'new-data', 'holdout', 'adhoc'].includes(v)) throw new InvalidArgumentError('expected test, new-data, holdout or adhoc');
+      return v as EvaluationRole;
+    })
+    .option('--data <dir>', 'score on this file or folder instead of test_data_path (an ad-hoc evaluation: recorded, changes nothing else)')
     .action(
-      bind<{ model: string; data?: string }>(async (o, { flags, c }) => {
+      bind<{ model: string; data?: string; role?: EvaluationRole }>(async (o, { flags, c }) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
         const { score } = await import('../../ops/score.js');
-        const r = await score({ config, model: o.model, dataFolder: o.data });
+        const r = await score({ config, model: o.model, dataFolder: o.data, role: o.role });
         const m = r.metrics;
         const human = [
           ...table(
@@ -27,7 +33,7 @@ export const register: Register = (program, bind) => {
             ],
           ),
           '',
-          `${c.bold('scored')} the ${o.model} model on ${r.rows} rows in ${fmtSeconds(r.seconds)}` +
+          `${c.bold('scored')} the ${o.model} model${r.version !== null && !/^v?\d+$/.test(o.model) ? ` (v${String(r.version).padStart(4, '0')})` : ''} on ${r.rows} rows (${r.role}${r.role === 'adhoc' ? ': recorded, changes nothing else' : ''}) in ${fmtSeconds(r.seconds)}` +
             (r.latestScore ? ` -> ${r.latestScore}` : ''),
         ];
         return { json: r, human };

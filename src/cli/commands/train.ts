@@ -1,16 +1,20 @@
+import { InvalidArgumentError } from 'commander';
 import { loadConfig } from '../../store/config.js';
+import { versionName } from '../../store/registry.js';
 import type { Register } from '../command.js';
 import { fmtNum, fmtSeconds, table } from '../output.js';
 
 export const register: Register = (program, bind) => {
   program
     .command('train')
-    .description('fit logistic regression on finaldata.csv and write trainedmodel.json')
+    .description('fit logistic regression on finaldata.csv, write trainedmodel.json and register it as a model version')
+    .option('--note <text>', 'free text kept with the registered version')
+    .option('--tag <key=value>', 'a tag kept with the registered version (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action(
-      bind(async (_o, { flags, c }) => {
+      bind<{ note?: string; tag: string[] }>(async (o, { flags, c }) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
         const { train } = await import('../../ops/train.js');
-        const r = await train({ config });
+        const r = await train({ config, note: o.note ?? null, tags: parseTags(o.tag) });
         const m = r.model;
         const human = [
           ...table(
@@ -23,9 +27,22 @@ export const register: Register = (program, bind) => {
           '',
           `${c.bold('trained')} on ${m.training_rows} rows in ${m.iterations} Newton iterations ` +
             `(max |gradient| ${m.gradient_max_norm.toExponential(2)}), ${fmtSeconds(r.seconds)} -> ${r.output}`,
+          r.created
+            ? `registered as ${c.bold(versionName(r.version))}`
+            : `identical to the registered ${c.bold(versionName(r.version))} (no new version)`,
         ];
         if (r.unlabelledRows) human.push(`${r.unlabelledRows} rows without a label in "${m.target}" were left out`);
         return { json: r, human };
       }),
     );
 };
+
+function parseTags(list: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of list) {
+    const i = t.indexOf('=');
+    if (i <= 0) throw new InvalidArgumentError(`--tag ${JSON.stringify(t.slice(0, 40))}: expected key=value`);
+    out[t.slice(0, i)] = t.slice(i + 1);
+  }
+  return out;
+}

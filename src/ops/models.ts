@@ -1,0 +1,186 @@
+/**
+ * mlops models: the registry as a table (list), one version whole (show), and versions side by
+ * side (compare: settings and every metric on the same data, with differences against the first).
+ */
+import { StateError } from '../errors.js';
+import { higherIsBetter } from '../model/metrics.js';
+import { currentChampion, syncRegistry } from '../store/champion.js';
+import type { Config } from '../store/config.js';
+import { metricValue, readEvaluations, testDataHash, type Evaluation } from '../store/evaluations.js';
+import { getVersion, listVersions, readAliases, readEvents, type RegistryEvent, type VersionRecord } from '../store/registry.js';
+import { score } from './score.js';
+
+export const METRICS = ['f1', 'precision', 'recall', 'accuracy', 'roc_auc', 'log_loss'] as const;
+
+export interface ModelRow {
+  version: number;
+  name: string;
+  created: string;
+  model_type: string;
+  training_rows: number;
+  metric: string;
+  /** The key metric on the reference test set as it is now (null: not scored on it). */
+  value: number | null;
+  aliases: string[];
+  tags: Record<string, string>;
+  note: string | null;
+}
+
+export type SortKey = 'version' | 'created' | 'metric' | 'rows';
+
+export interface ListOptions {
+  config: Config;
+  sort?: SortKey;
+  /** Sort descending (default true for version/created/metric-best-first). */
+  descending?: boolean;
+  limit?: number;
+}
+
+async function aliasMap(cfg: Config): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  const add = (v: number, a: string) => out.set(v, [...(out.get(v) ?? []), a]);
+  const champ = await currentChampion(cfg);
+  if (champ) add(champ.version, 'champion');
+  for (const [a, v] of Object.entries(await readAliases(cfg))) add(v, a);
+  return out;
+}
+
+/** The latest evaluation of each version on the given data. */
+function latestPerVersion(evals: readonly Evaluation[], data: string): Map<number, Evaluation> {
+  const out = new Map<number, Evaluation>();
+  for (const e of evals) if (e.version !== null && e.data_sha256 === data) out.set(e.version, e);
+  return out;
+}
+
+export async function listModels(opts: ListOptions): Promise<{ metric: string; test_data_sha256: string; total: number; models: ModelRow[] }> {
+  const cfg = opts.config;
+  await syncRegistry(cfg);
+  const metric = cfg.promotion.metric ?? cfg.drift.metric;
+  const [versions, evals, aliases, data] = await Promise.all([listVersions(cfg), readEvaluations(cfg), aliasMap(cfg), testDataHash(cfg)]);
+  const onTest = latestPerVersion(evals, data);
+  const rows: ModelRow[] = versions.map((v) => {
+    const e = onTest.get(v.version);
+    const value = e ? metricValue(e, metric) : Number.NaN;
+    return {
+      version: v.version,
+      name: v.name,
+      created: v.created,
+      model_type: v.model_type,
+      training_rows: v.training_data.rows,
+      metric,
+      value: Number.isFinite(value) ? value : null,
+      aliases: aliases.get(v.version) ?? [],
+      tags: v.tags,
+      note: v.note,
+    };
+  });
+  const sort = opts.sort ?? 'version';
+  const better = higherIsBetter(metric) ? 1 : -1;
+  const key = (r: ModelRow): number =>
+    sort === 'created' ? Date.parse(r.created) || 0 : sort === 'rows' ? r.training_rows : sort === 'metric' ? (r.value === null ? -Infinity : better * r.value) : r.version;
+  const desc = opts.descending ?? true;
+  rows.sort((a, b) => (desc ? key(b) - key(a) : key(a) - key(b)) || b.version - a.version);
+  return { metric, test_data_sha256: data, total: rows.length, models: rows.slice(0, opts.limit && opts.limit > 0 ? opts.limit : rows.length) };
+}
+
+export interface ShowResult {
+  version: VersionRecord;
+  aliases: string[];
+  evaluations: Evaluation[];
+  events: RegistryEvent[];
+}
+
+export async function showModel(opts: { config: Config; version: number }): Promise<ShowResult> {
+  const cfg = opts.config;
+  await syncRegistry(cfg);
+  const version = await getVersion(cfg, opts.version);
+  const [evals, aliases, events] = await Promise.all([readEvaluations(cfg), aliasMap(cfg), readEvents(cfg)]);
+  return {
+    version,
+    aliases: aliases.get(version.version) ?? [],
+    evaluations: evals.filter((e) => e.version === version.version),
+    events: events.filter((e) => e.version === version.version),
+  };
+}
+
+export interface CompareRow {
+  /** "settings.C", "metrics.f1", "training_rows", ... */
+  field: string;
+  values: (string | number | boolean | null)[];
+  /** Numeric fields: each value minus the first version's. */
+  differences: (number | null)[] | null;
+  /** Whether the values differ at all. */
+  differs: boolean;
+}
+
+export interface CompareResult {
+  versions: string[];
+  /** The data every metric row was computed on: the reference test set as it is now. */
+  test_data_sha256: string;
+  rows: CompareRow[];
+}
+
+/**
+ * Compare versions: their settings, training data and every metric on the reference test set.
+ * A version not yet scored on the current test set is scored now (and the evaluation recorded),
+ * so the metrics are always on the same data.
+ */
+export async function compareModels(opts: { config: Config; versions: number[] }): Promise<CompareResult> {
+  const cfg = opts.config;
+  if (opts.versions.length < 2) throw new StateError('models compare needs at least two versions', 'e.g. `mlops models compare v0001 v0002`');
+  await syncRegistry(cfg);
+  const recs = await Promise.all(opts.versions.map((v) => getVersion(cfg, v)));
+  const data = await testDataHash(cfg);
+  const onTest = latestPerVersion(await readEvaluations(cfg), data);
+  const evals: Evaluation[] = [];
+  for (const r of recs) evals.push(onTest.get(r.version) ?? (await score({ config: cfg, model: r.name, role: 'test' })));
+  const aliases = await aliasMap(cfg);
+  const fields: [string, (r: VersionRecord, e: Evaluation) => string | number | boolean | null][] = [
+    ['created', (r) => r.created],
+    ['model_type', (r) => r.model_type],
+    ['features', (r) => r.features.join(', ')],
+    ['aliases', (r) => (aliases.get(r.version) ?? []).join(', ')],
+    ['training_rows', (r) => r.training_data.rows],
+    ['training_data_sha256', (r) => r.training_data.sha256.slice(0, 12)],
+    ...Object.keys(Object.assign({}, ...recs.map((r) => r.settings)) as object).sort().map(
+      (k) => [`settings.${k}`, (r: VersionRecord) => (r.settings[k] ?? null) as string | number | boolean | null] as [string, (r: VersionRecord, e: Evaluation) => string | number | boolean | null],
+    ),
+    ['test_rows', (_r, e) => e.rows],
+    ...METRICS.map((m) => [`metrics.${m}`, (_r: VersionRecord, e: Evaluation) => {
+      const v = metricValue(e, m);
+      return Number.isFinite(v) ? v : null;
+    }] as [string, (r: VersionRecord, e: Evaluation) => string | number | boolean | null]),
+  ];
+  const rows = fields.map(([field, get]) => {
+    const values = recs.map((r, i) => get(r, evals[i]!));
+    const numeric = values.every((v) => typeof v === 'number');
+    return {
+      field,
+      values,
+      differences: numeric && field !== 'created' ? values.map((v) => (v as number) - (values[0] as number)) : null,
+      differs: values.some((v) => v !== values[0]),
+    };
+  });
+  return { versions: recs.map((r) => r.name), test_data_sha256: data, rows };
+}
+
+/** "v0003", "3" -> 3; a StateError otherwise. */
+export function parseVersion(text: string): number {
+  const m = /^v?(\d+)$/.exec(text.trim());
+  if (!m || Number(m[1]) < 1) throw new StateError(`${JSON.stringify(text.slice(0, 40))}: not a model version`, 'versions look like v0003 or 3 (see `mlops models`)');
+  return Number(m[1]);
+}
+
+/** A version by number ("v0003", "3") or by alias ("champion", "challenger", yours). */
+export async function resolveVersion(cfg: Config, text: string): Promise<number> {
+  if (/^v?\d+$/.test(text.trim())) return parseVersion(text);
+  if (text === 'champion' || text === 'production') {
+    await syncRegistry(cfg);
+    const champ = await currentChampion(cfg);
+    if (!champ) throw new StateError(`${cfg.prod_deployment_path}: there is no champion yet`, 'run `mlops run` or `mlops deploy` first');
+    return champ.version;
+  }
+  const aliases = await readAliases(cfg);
+  if (Object.hasOwn(aliases, text)) return aliases[text]!;
+  return parseVersion(text);
+}

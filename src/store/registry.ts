@@ -1,0 +1,360 @@
+/**
+ * The model registry: every trained model as an immutable, numbered version, aliases that
+ * point at versions, and an append-only event log. Plain files under output_model_path:
+ *
+ *   registry/versions/v0001/model.json     the model file, byte for byte as first registered
+ *   registry/versions/v0001/version.json   what the version is (VersionRecord), written last
+ *   registry/index.jsonl                   one VersionRecord per line (a cache for fast listing)
+ *   registry/aliases.json                  {"challenger": 3, "staging": 2}  (not champion: see below)
+ *   registry/events.jsonl                  one RegistryEvent per line
+ *
+ * A version folder is filled under a hidden staging name and renamed to its number, so a
+ * version either exists whole or not at all; the index is appended after that, and a version
+ * missing from the index (a crash in between) is found by listing the folder. Identical model
+ * content (the model file without its training time) is one version, never two.
+ *
+ * The champion is the version the production folder serves: production's `current` release is
+ * the one source of truth for it (switched atomically by rename), so an alias can never point
+ * at a half-published model. Writers of aliases and versions hold the registry mutex; readers
+ * never need it (every file is replaced by rename or only appended to).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StateError } from '../errors.js';
+import { appendJsonLine, readJsonLines, sha256Text, syncTree, writeFileAtomic } from './atomic.js';
+import type { Config } from './config.js';
+import { isAlive } from './releases.js';
+
+export interface VersionRecord {
+  version: number;
+  name: string;
+  /** SHA-256 of the model's content: the model file without its training time (canonical JSON). */
+  content_sha256: string;
+  /** SHA-256 of model.json's bytes. */
+  model_sha256: string;
+  created: string;
+  model_type: string;
+  target: string;
+  features: string[];
+  settings: Record<string, unknown>;
+  training_data: { sha256: string; rows: number };
+  ingestion: { timestamp: string; input_folder: string; output_sha256: string } | null;
+  /** The champion when this version was trained: the version it was trained to replace. */
+  replaces: number | null;
+  tags: Record<string, string>;
+  note: string | null;
+  /** How it came in: "train", "deploy" (a model file registered on deploy), "migrated release v0002". */
+  source: string;
+}
+
+export type EventKind =
+  | 'registered'
+  | 'evaluated'
+  | 'promoted'
+  | 'rejected'
+  | 'rolled_back'
+  | 'alias_set'
+  | 'drift_detected';
+
+export const EVENT_KINDS: readonly EventKind[] = ['registered', 'evaluated', 'promoted', 'rejected', 'rolled_back', 'alias_set', 'drift_detected'];
+
+export interface RegistryEvent {
+  time: string;
+  kind: EventKind;
+  version: number | null;
+  alias: string | null;
+  /** The version the alias pointed at before (promoted, rolled_back, alias_set). */
+  previous: number | null;
+  reason: string;
+  /** The command line that did it. */
+  command: string;
+  forced?: boolean;
+  details?: Record<string, unknown>;
+}
+
+export const versionName = (v: number) => `v${String(v).padStart(4, '0')}`;
+
+export const registryPaths = (cfg: Config) => {
+  const root = join(cfg.output_model_path, 'registry');
+  return {
+    root,
+    versions: join(root, 'versions'),
+    index: join(root, 'index.jsonl'),
+    aliases: join(root, 'aliases.json'),
+    events: join(root, 'events.jsonl'),
+    mutex: join(root, '.mutex'),
+    hookLog: join(root, 'hooks.log'),
+  };
+};
+
+/** Canonical JSON: keys sorted at every level, so equal content gives equal bytes. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Content hash of a model file: everything but the training time. */
+export function modelContentHash(modelText: string): string {
+  const m = JSON.parse(modelText) as Record<string, unknown>;
+  const rest = { ...m };
+  delete rest.trained_at;
+  return createHash('sha256').update(canonical(rest)).digest('hex');
+}
+
+/** The registry's own settings check: a parsed version.json must look like one. */
+function isVersionRecord(v: unknown): v is VersionRecord {
+  const r = v as VersionRecord;
+  return Boolean(r) && typeof r === 'object' && Number.isInteger(r.version) && r.version > 0 && typeof r.content_sha256 === 'string';
+}
+
+/** Every complete version, ascending: the index plus any folder the index does not know yet. */
+export async function listVersions(cfg: Config): Promise<VersionRecord[]> {
+  const rp = registryPaths(cfg);
+  const byVersion = new Map<number, VersionRecord>();
+  for (const r of await readJsonLines<unknown>(rp.index)) if (isVersionRecord(r)) byVersion.set(r.version, r);
+  const entries = await readdir(rp.versions).catch(() => [] as string[]);
+  for (const e of entries) {
+    const m = /^v(\d+)$/.exec(e);
+    if (!m || byVersion.has(Number(m[1]))) continue;
+    const rec = await readVersionFile(join(rp.versions, e, 'version.json'));
+    if (rec) byVersion.set(rec.version, rec);
+  }
+  return [...byVersion.values()].sort((a, b) => a.version - b.version);
+}
+
+async function readVersionFile(path: string): Promise<VersionRecord | null> {
+  const text = await readFile(path, 'utf8').catch(() => null);
+  if (text === null) return null;
+  try {
+    const r = JSON.parse(text) as unknown;
+    return isVersionRecord(r) ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One version, or a StateError that names it. */
+export async function getVersion(cfg: Config, version: number): Promise<VersionRecord> {
+  const rec = await readVersionFile(join(registryPaths(cfg).versions, versionName(version), 'version.json'));
+  if (!rec) {
+    throw new StateError(`${registryPaths(cfg).versions}: there is no model version ${versionName(version)}`, 'list the versions with `mlops models`');
+  }
+  return rec;
+}
+
+export const versionModelPath = (cfg: Config, version: number) =>
+  join(registryPaths(cfg).versions, versionName(version), 'model.json');
+
+export async function findByContent(cfg: Config, contentSha: string): Promise<VersionRecord | null> {
+  return (await listVersions(cfg)).find((v) => v.content_sha256 === contentSha) ?? null;
+}
+
+/**
+ * The registry mutex: a lock file created with O_EXCL holding the owner's pid; a lock of a dead
+ * process is removed. Held only for short read-modify-write sections (register, alias moves,
+ * promotion), so waiting is bounded: after `timeoutMs` it gives up with a StateError.
+ */
+export async function withRegistryLock<T>(cfg: Config, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const rp = registryPaths(cfg);
+  await mkdir(rp.root, { recursive: true });
+  const t0 = Date.now();
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      const fh = await open(rp.mutex, 'wx');
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const text = await readFile(rp.mutex, 'utf8').catch(() => null);
+      const pid = Number(text);
+      const st = await stat(rp.mutex).catch(() => null);
+      // An empty file is a writer between create and write: stale only when it stays empty.
+      const stale = text !== null && (text === '' ? !st || Date.now() - st.mtimeMs > 5000 : !isAlive(pid));
+      if (stale) {
+        // Remove it by renaming to a unique name: of two processes that both saw it stale,
+        // only one rename succeeds, so only one removes it.
+        const gone = `${rp.mutex}.${process.pid}.${randomBytes(4).toString('hex')}`;
+        if (await rename(rp.mutex, gone).then(() => true, () => false)) await rm(gone, { force: true });
+        continue;
+      }
+      if (Date.now() - t0 > timeoutMs) {
+        throw new StateError(`${rp.mutex}: the registry is held by pid ${text} for over ${timeoutMs / 1000} s`, 'wait for that mlops process to finish, or remove the file if no mlops runs');
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(rp.mutex, { force: true });
+  }
+}
+
+export interface RegisterInput {
+  modelText: string;
+  model_type: string;
+  target: string;
+  features: string[];
+  settings: Record<string, unknown>;
+  training_data: { sha256: string; rows: number };
+  ingestion: VersionRecord['ingestion'];
+  replaces: number | null;
+  tags?: Record<string, string>;
+  note?: string | null;
+  source: string;
+  created?: string;
+}
+
+/**
+ * Register a model as a new version, or return the version that already has its content.
+ * Takes the mutex unless the caller holds it (`locked`).
+ */
+export async function registerModel(
+  cfg: Config,
+  input: RegisterInput,
+  locked = false,
+): Promise<{ record: VersionRecord; created: boolean }> {
+  const content = modelContentHash(input.modelText);
+  const body = async () => {
+    const existing = await findByContent(cfg, content);
+    if (existing) return { record: existing, created: false };
+    const rp = registryPaths(cfg);
+    await mkdir(rp.versions, { recursive: true });
+    await removeStaleVersionStaging(cfg);
+    const versions = await listVersions(cfg);
+    const used = new Set((await readdir(rp.versions)).filter((e) => /^v\d+$/.test(e)).map((e) => Number(e.slice(1))));
+    let version = Math.max(0, ...versions.map((v) => v.version), ...used) + 1;
+    const record: VersionRecord = {
+      version,
+      name: versionName(version),
+      content_sha256: content,
+      model_sha256: sha256Text(input.modelText),
+      created: input.created ?? new Date().toISOString(),
+      model_type: input.model_type,
+      target: input.target,
+      features: input.features,
+      settings: input.settings,
+      training_data: input.training_data,
+      ingestion: input.ingestion,
+      replaces: input.replaces,
+      tags: input.tags ?? {},
+      note: input.note ?? null,
+      source: input.source,
+    };
+    const staging = join(rp.versions, `.staging-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await mkdir(staging);
+    try {
+      await writeFile(join(staging, 'model.json'), input.modelText);
+      await writeFile(join(staging, 'version.json'), JSON.stringify(record, null, 2) + '\n');
+      await syncTree(staging);
+      // A folder of that number left by someone else (we hold the mutex, so only by hand or
+      // by a crash of an older mlops): take the next free number.
+      for (;;) {
+        try {
+          await rename(staging, join(rp.versions, versionName(version)));
+          break;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+          version++;
+          record.version = version;
+          record.name = versionName(version);
+          await writeFile(join(staging, 'version.json'), JSON.stringify(record, null, 2) + '\n');
+        }
+      }
+    } catch (err) {
+      await rm(staging, { recursive: true, force: true });
+      throw err;
+    }
+    await appendJsonLine(rp.index, record);
+    return { record, created: true };
+  };
+  return locked ? body() : withRegistryLock(cfg, body);
+}
+
+async function removeStaleVersionStaging(cfg: Config): Promise<void> {
+  const dir = registryPaths(cfg).versions;
+  for (const e of await readdir(dir).catch(() => [] as string[])) {
+    if (!e.startsWith('.staging-')) continue;
+    const pid = Number(e.split('-')[1]);
+    if (pid !== process.pid && !isAlive(pid)) await rm(join(dir, e), { recursive: true, force: true });
+  }
+}
+
+/** User-defined aliases and challenger (champion is production's current release). */
+export async function readAliases(cfg: Config): Promise<Record<string, number>> {
+  const path = registryPaths(cfg).aliases;
+  const text = await readFile(path, 'utf8').catch(() => null);
+  if (text === null) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new StateError(`${path}: not valid JSON (a hand edit?)`, 'fix it or delete it: aliases other than champion are then unset');
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new StateError(`${path}: must hold an object of alias -> version number`, 'fix it or delete it');
+  }
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (!Number.isInteger(v) || (v as number) < 1) throw new StateError(`${path}: alias "${k}" must be a version number`, 'fix it or delete it');
+    out[k] = v as number;
+  }
+  return out;
+}
+
+/** Set (or with null, remove) an alias. Caller holds the mutex. */
+export async function writeAlias(cfg: Config, alias: string, version: number | null): Promise<number | null> {
+  const aliases = await readAliases(cfg);
+  const previous = aliases[alias] ?? null;
+  if (version === null) delete aliases[alias];
+  else aliases[alias] = version;
+  await writeFileAtomic(registryPaths(cfg).aliases, JSON.stringify(aliases, null, 2) + '\n');
+  return previous;
+}
+
+export async function readEvents(cfg: Config): Promise<RegistryEvent[]> {
+  return (await readJsonLines<RegistryEvent>(registryPaths(cfg).events)).filter(
+    (e) => e && typeof e === 'object' && typeof e.kind === 'string' && typeof e.time === 'string',
+  );
+}
+
+/** The command line of this process, for the event log. */
+export const commandLine = () => ['mlops', ...process.argv.slice(2)].join(' ');
+
+/** Append an event and run the hooks that ask for its kind (their failures never propagate). */
+export async function appendEvent(
+  cfg: Config,
+  e: Omit<RegistryEvent, 'time' | 'command' | 'alias' | 'previous'> & Partial<Pick<RegistryEvent, 'alias' | 'previous'>>,
+): Promise<RegistryEvent> {
+  const event: RegistryEvent = { time: new Date().toISOString(), alias: null, previous: null, command: commandLine(), ...e };
+  await appendJsonLine(registryPaths(cfg).events, event);
+  const { runHooks } = await import('./hooks.js');
+  await runHooks(cfg, event);
+  return event;
+}
+
+/**
+ * The champions in order, as the event log tells them: each promotion pushes a version, each
+ * rollback pops one. Rollback goes to the entry below the top, and only versions that were
+ * champion are ever on it.
+ */
+export function championStack(events: readonly RegistryEvent[]): number[] {
+  const stack: number[] = [];
+  for (const e of events) {
+    if (e.alias !== 'champion' || e.version === null) continue;
+    if (e.kind === 'promoted') {
+      if (stack.at(-1) !== e.version) stack.push(e.version);
+    } else if (e.kind === 'rolled_back') {
+      stack.pop();
+      if (stack.at(-1) !== e.version) stack.push(e.version);
+    }
+  }
+  return stack;
+}
