@@ -18,6 +18,7 @@ import { sqlIdent, sqlString } from './duck.js';
 import { MISSING_TOKENS, NUMBER, readCsvHead, type CsvFile, type CsvHead } from './csvfiles.js';
 import { scanFile } from '../store/atomic.js';
 import type { ColumnSummary } from '../store/records.js';
+import { centring, finishMoments, momentsStd } from '../stats/moments.js';
 
 export type ColumnKind = ColumnSummary['kind'];
 
@@ -201,8 +202,12 @@ function csvReadError(run: readonly CsvFile[], err: unknown): DataError {
 const hasControlChars = (s: string) => [...s].some((ch) => ch.charCodeAt(0) < 9);
 
 /**
- * One aggregate over the table: missing counts, whether numeric columns are all integral, and
- * whether any value is infinite (which DOUBLE parsing accepts but no model can use).
+ * Column summaries in two aggregates over the table. The first: missing counts, whether numeric
+ * columns are all integral, min, max, a compensated sum, and so whether any value is infinite
+ * (which DOUBLE parsing accepts but no model can use). The second: mean and standard deviation
+ * by the corrected two-pass algorithm on scaled data (stats/moments.ts), which keeps its digits
+ * far from zero and cannot overflow; DuckDB's stddev_samp loses half of them at 1e12 and fails on
+ * 1e155.
  */
 async function checkColumns(
   db: Db,
@@ -218,21 +223,13 @@ async function checkColumns(
     return [
       ...base,
       `count_if(${id} <> trunc(${id})) AS f${i}`,
-      `avg(${id}) AS a${i}`,
-      `stddev_samp(${id}) AS s${i}`,
+      `fsum(${id}) AS s${i}`,
       `min(${id}) AS lo${i}`,
       `max(${id}) AS hi${i}`,
     ];
   });
   type Cell = bigint | boolean | number | null;
-  let row: Record<string, Cell>;
-  try {
-    [row] = (await db.rows<Record<string, Cell>>(`SELECT count(*) AS total, ${aggs.join(', ')} FROM ${table}`)) as [Record<string, Cell>];
-  } catch (err) {
-    // stddev of an infinite value is "out of range": find and report the value itself
-    await reportNonFinite(db, table, columns.filter((c) => numeric.has(c)), files);
-    throw err;
-  }
+  const [row] = (await db.rows<Record<string, Cell>>(`SELECT count(*) AS total, ${aggs.join(', ')} FROM ${table}`)) as [Record<string, Cell>];
   const total = Number(row.total);
   const num = (v: Cell | undefined) => (v === null || v === undefined || !Number.isFinite(Number(v)) ? null : Number(v));
   const infos = columns.map((name, i): ColumnInfo => {
@@ -241,19 +238,32 @@ async function checkColumns(
     const lo = num(row[`lo${i}`]);
     const hi = num(row[`hi${i}`]);
     const integral = present > 0 && Number(row[`f${i}`]) === 0 && Math.max(Math.abs(lo ?? 0), Math.abs(hi ?? 0)) <= 2 ** 53;
-    return {
-      name,
-      kind: integral ? 'integer' : 'float',
-      missing: total - present,
-      mean: num(row[`a${i}`]),
-      std: num(row[`s${i}`]),
-      min: lo,
-      max: hi,
-    };
+    return { name, kind: integral ? 'integer' : 'float', missing: total - present, mean: null, std: null, min: lo, max: hi };
   });
   // min and max are not finite exactly when some value is infinite or NaN
   const bad = infos.some((c, i) => c.kind !== 'string' && Number(row[`p${i}`]) > 0 && (c.min === null || c.max === null));
   if (bad) await reportNonFinite(db, table, columns.filter((c) => numeric.has(c)), files);
+
+  // pass 2; a double goes into the SQL as text: a bare literal would be read as DECIMAL
+  const dbl = (v: number) => `'${v}'::DOUBLE`;
+  const plans = infos.flatMap((c, i) => {
+    if (c.kind === 'string' || c.min == null || c.max == null) return [];
+    const count = total - c.missing;
+    const at = centring(count, c.min, c.max, Number(row[`s${i}`]));
+    return [{ c, count, at, i, d: `${sqlIdent(c.name)} * ${dbl(at.inverse)} - ${dbl(at.centre * at.inverse)} AS d${i}` }];
+  });
+  if (plans.length) {
+    const sums = plans.map(({ i }) => `fsum(d${i}) AS d${i}, fsum(d${i} * d${i}) AS q${i}`);
+    const [m] = (await db.rows<Record<string, number | null>>(
+      `SELECT ${sums.join(', ')} FROM (SELECT ${plans.map((p) => p.d).join(', ')} FROM ${table})`,
+    )) as [Record<string, number | null>];
+    for (const { c, count, at, i } of plans) {
+      const mo = finishMoments(count, c.min!, c.max!, at, Number(m[`d${i}`]), Number(m[`q${i}`]));
+      const sd = momentsStd(mo, 1);
+      c.mean = Number.isFinite(mo.mean) ? mo.mean : null;
+      c.std = Number.isFinite(sd) ? sd : null;
+    }
+  }
   return infos;
 }
 

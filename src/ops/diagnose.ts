@@ -77,37 +77,27 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
       numeric: [cfg.target, ...(cfg.features ?? [])],
     });
     const numeric = table.columns.filter((c) => c.kind !== 'string');
-    const aggs = numeric.flatMap((c, i) => {
-      const id = sqlIdent(c.name);
-      return [
-        `count(${id}) AS n${i}`,
-        `avg(${id}) AS a${i}`,
-        `stddev_samp(${id}) AS s${i}`,
-        `min(${id}) AS lo${i}`,
-        // one aggregate state per column for the three quartiles (each state holds the values)
-        `quantile_cont(${id}, [0.25, 0.5, 0.75]) AS q${i}`,
-        `max(${id}) AS hi${i}`,
-      ];
-    });
-    type Cell = number | bigint | null | (number | null)[];
-    const [row] = aggs.length
-      ? ((await db.rows<Record<string, Cell>>(`SELECT ${aggs.join(', ')} FROM ${table.view}`)) as [Record<string, Cell>])
+    // count, mean, std, min and max come with the loaded table (stable two-pass, see
+    // data/table.ts); the quartiles take one aggregate state per column (each holds the values)
+    const quartiles = numeric.map((c, i) => `quantile_cont(${sqlIdent(c.name)}, [0.25, 0.5, 0.75]) AS q${i}`);
+    type Cell = (number | null)[] | null;
+    const [row] = quartiles.length
+      ? ((await db.rows<Record<string, Cell>>(`SELECT ${quartiles.join(', ')} FROM ${table.view}`)) as [Record<string, Cell>])
       : [{} as Record<string, Cell>];
-    const num = (v: Cell | undefined) => (v === null || v === undefined || Array.isArray(v) ? null : Number(v));
     const quart = (i: number, k: number) => {
       const q = row[`q${i}`];
       return Array.isArray(q) && q[k] !== null && q[k] !== undefined ? Number(q[k]) : null;
     };
     const summary: ColumnStatistics[] = numeric.map((c, i) => ({
       column: c.name,
-      count: Number(row[`n${i}`] ?? 0),
-      mean: num(row[`a${i}`]),
-      std: num(row[`s${i}`]),
-      min: num(row[`lo${i}`]),
+      count: table.rows - c.missing,
+      mean: c.mean ?? null,
+      std: c.std ?? null,
+      min: c.min ?? null,
       q25: quart(i, 0),
       median: quart(i, 1),
       q75: quart(i, 2),
-      max: num(row[`hi${i}`]),
+      max: c.max ?? null,
     }));
     const missing = table.columns.map((c) => ({
       column: c.name,
@@ -119,7 +109,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
       const target = join(cfg.output_folder_path, IMPUTED_DATA);
       const tmp = tempPathFor(target);
       const fills = numeric
-        .map((c, i) => ({ column: c.name, filled: c.missing, value: num(row[`a${i}`]) }))
+        .map((c) => ({ column: c.name, filled: c.missing, value: c.mean ?? null }))
         .filter((f) => f.filled > 0);
       const unfillable = fills.find((f) => f.value === null);
       if (unfillable) throw new DataError(`${p.finalData}: column "${unfillable.column}" has no values to take a mean of`, 'drop the column');

@@ -1,21 +1,29 @@
 /**
- * Descriptive statistics of small numeric samples (score histories, per-chunk scores), on
- * simple-statistics, with NaN instead of an exception for samples too small to say anything.
+ * Descriptive statistics of small numeric samples (score histories, per-chunk scores), with NaN
+ * instead of an exception for samples too small to say anything. Mean and variance come from
+ * moments.ts (the same algorithm as the column summaries in SQL).
  */
-import { mean as ssMean, sampleVariance, variance as populationVariance } from 'simple-statistics';
+import { momentsOf, momentsStd, momentsVariance } from './moments.js';
 
-/** Arithmetic mean; NaN for an empty sample. */
+/** Arithmetic mean; NaN for an empty sample or one holding NaN or an infinite value. */
 export function mean(x: readonly number[]): number {
-  return x.length === 0 ? Number.NaN : ssMean(x as number[]);
+  return momentsOf(x)?.mean ?? Number.NaN;
 }
 
-/** Variance with `ddof` delta degrees of freedom (0: population, 1: sample, as pandas). */
+/**
+ * Variance with `ddof` delta degrees of freedom (0: population, 1: sample, as pandas), by the
+ * corrected two-pass algorithm on scaled data: accurate far from zero, no overflow of squares.
+ */
 export function variance(x: readonly number[], ddof: 0 | 1): number {
-  if (x.length - ddof <= 0) return Number.NaN;
-  return ddof === 0 ? populationVariance(x as number[]) : sampleVariance(x as number[]);
+  const m = momentsOf(x);
+  return m ? momentsVariance(m, ddof) : Number.NaN;
 }
 
-export const std = (x: readonly number[], ddof: 0 | 1) => Math.sqrt(variance(x, ddof));
+/** Standard deviation with `ddof` delta degrees of freedom; finite even where the variance overflows. */
+export function std(x: readonly number[], ddof: 0 | 1): number {
+  const m = momentsOf(x);
+  return m ? momentsStd(m, ddof) : Number.NaN;
+}
 
 /**
  * Quantile by linear interpolation between order statistics (numpy.percentile's default,

@@ -91,3 +91,68 @@ describe('mlops diagnose', () => {
     expect(r.stderr).toContain('mlops ingest');
   });
 });
+
+describe('summary statistics far from zero and near the largest doubles', () => {
+  /** |got - want| / |want| */
+  const relErr = (got: number | null | undefined, want: number) => Math.abs(got! - want) / Math.abs(want);
+  type Summary = { name?: string; column?: string; mean?: number | null; std?: number | null };
+  const byName = (rows: Summary[]) => Object.fromEntries(rows.map((r) => [r.name ?? r.column, r]));
+  const ingestRecord = (dir: string) => {
+    const log = read(join(dir, 'ingesteddata/ingestion_log.jsonl')).trim().split('\n');
+    return JSON.parse(log.at(-1)!) as { columns: Summary[] };
+  };
+
+  it('offsets 1e6, 1e9, 1e12 plus a spread of std 3.65: mean and std to the last digit, at ingest and in diagnose', () => {
+    const dir = project({ classic: false });
+    // x = offset + k, k = ((37 i) mod 101 - 50) / 8, i < 1000: every value and every k exact in binary
+    const ks = Array.from({ length: 1000 }, (_, i) => (((37 * i) % 101) - 50) / 8);
+    const lines = ks.map((k, i) => `c${i},${1e6 + k},${1e9 + k},${1e12 + k},${i % 2}`);
+    writeFileSync(join(dir, 'practicedata', 'offsets.csv'), ['corporation,o6,o9,o12,exited', ...lines].join('\n') + '\n');
+    // Exact, with Python's fractions: the k have mean 1/800 and sample variance 13.3171593468468...,
+    // so std(ddof=1) = sqrt(that) = 3.64926833034333703637640788753661... for every offset.
+    // DuckDB's stddev_samp gave relative errors 1.4e-13, 5.0e-11 and 2.7e-7; pandas 1e-13 at 1e9
+    // and 3.6e-8 at 1e12.
+    const STD = 3.649268330343337; // the double nearest
+    const MEAN = { o6: 1e6 + 0.00125, o9: 1e9 + 0.00125, o12: 1e12 + 0.00125 };
+    expect(cli(dir, 'ingest').code).toBe(0);
+    const d = cliJson<Diag>(dir, 'diagnose');
+    for (const [where, rows] of [['ingest', ingestRecord(dir).columns], ['diagnose', d.summary]] as const) {
+      const s = byName(rows);
+      for (const [col, mean] of Object.entries(MEAN)) {
+        expect(relErr(s[col]!.std, STD), `${where} ${col} std ${s[col]!.std}`).toBeLessThanOrEqual(2.3e-16);
+        expect(relErr(s[col]!.mean, mean), `${where} ${col} mean ${s[col]!.mean}`).toBeLessThanOrEqual(1.2e-16);
+      }
+    }
+  });
+
+  it('values up to 1.7e308: ingest and diagnose succeed, the statistics are finite or null', () => {
+    const dir = project({ classic: false });
+    // big: 0..999 with 1e155 and -1.7e308 in rows 3 and 5; huge: the sum overflows, the std does
+    // not; wide: the std (2.4e308) is beyond the doubles
+    const huge = [1.7e308, 1.7e308, 1.6e308];
+    const wide = [1.7e308, -1.7e308];
+    const lines = Array.from({ length: 1000 }, (_, i) => {
+      const big = i === 3 ? '1e155' : i === 5 ? '-1.7e308' : String(i);
+      return `c${i},${big},${huge[i] ?? ''},${wide[i] ?? ''},${i % 2}`;
+    });
+    writeFileSync(join(dir, 'practicedata', 'big.csv'), ['corporation,big,huge,wide,exited', ...lines].join('\n') + '\n');
+    const ingest = cli(dir, 'ingest');
+    expect(ingest.stderr).toBe('');
+    expect(ingest.code).toBe(0);
+    const d = cliJson<Diag>(dir, 'diagnose');
+    // the doubles nearest the exact values (Python's fractions on the doubles as read)
+    const want = {
+      big: { mean: -1.6999999999999999e305, std: 5.3758720222862445e306 },
+      huge: { mean: 1.6666666666666666e308, std: 5.773502691896255e306 },
+    };
+    for (const [where, rows] of [['ingest', ingestRecord(dir).columns], ['diagnose', d.summary]] as const) {
+      const s = byName(rows);
+      for (const [col, w] of Object.entries(want)) {
+        expect(relErr(s[col]!.mean, w.mean), `${where} ${col} mean`).toBeLessThanOrEqual(1e-15);
+        expect(relErr(s[col]!.std, w.std), `${where} ${col} std`).toBeLessThanOrEqual(1e-15);
+      }
+      expect(s.wide!.mean).toBe(0);
+      expect(s.wide!.std).toBeNull();
+    }
+  });
+});
