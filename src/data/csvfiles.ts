@@ -1,5 +1,6 @@
 /** Finding the CSV files of a folder and reading their header lines. */
-import { open, readdir, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ConfigError, DataError } from '../errors.js';
 
@@ -11,16 +12,25 @@ export interface CsvFile {
 
 export interface FolderListing {
   csv: CsvFile[];
-  /** Other entries (e.g. .DS_Store, "Icon\r", README) that were not read. */
+  /** Other entries (e.g. .DS_Store, "Icon\r", README, hidden files, folders) that were not read. */
   ignored: string[];
 }
 
 /**
  * Every `.csv` file of a folder (case-insensitive extension), sorted by name with a plain code
- * point comparison so the order does not depend on the locale.
+ * point comparison so the order does not depend on the locale. Names are taken literally (the
+ * DuckDB reader escapes glob characters, see table.ts). Hidden entries (a leading ".") are
+ * ignored like non-.csv ones, even when named *.csv: editors, Finder and rsync leave them.
+ *
+ * A .csv entry that cannot be opened is an error naming it, not a silent skip: a dangling
+ * symbolic link or a link loop (exit 3: the folder holds a broken entry where data was meant
+ * to be; skipping it would train on less data without anyone noticing), a file without read
+ * permission (exit 2: the environment, see fsError).
  */
 export async function listCsvFiles(folder: string): Promise<FolderListing> {
-  const entries = await readdir(folder, { withFileTypes: true });
+  const entries = await readdir(folder, { withFileTypes: true }).catch((err: unknown) => {
+    throw fsError(folder, err);
+  });
   const csv: CsvFile[] = [];
   const ignored: string[] = [];
   for (const e of entries) {
@@ -29,7 +39,9 @@ export async function listCsvFiles(folder: string): Promise<FolderListing> {
       continue;
     }
     const path = join(folder, e.name);
-    const st = await stat(path);
+    const st = await stat(path).catch(async (err: unknown) => {
+      throw await brokenEntryError(path, err);
+    });
     if (!st.isFile()) {
       ignored.push(e.name);
       continue;
@@ -41,12 +53,81 @@ export async function listCsvFiles(folder: string): Promise<FolderListing> {
   return { csv, ignored };
 }
 
+const errCode = (err: unknown) => (err as NodeJS.ErrnoException | null)?.code;
+
+/**
+ * A file-system error on an input path as a typed error: permission problems are the
+ * environment (ConfigError, exit 2), a missing or looping path the data (DataError, exit 3).
+ * Anything else stays as it is (an internal error: a bug or a case to add here).
+ */
+export function fsError(path: string, err: unknown): unknown {
+  const code = errCode(err);
+  const name = basename(path);
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new ConfigError(`${path}: cannot read (permission denied)`, `make it readable (chmod u+r) or move ${name} out of the folder`);
+  }
+  if (code === 'ENOENT') return new DataError(`${path}: no such file (was it moved or deleted?)`, `restore ${name} or remove it from the folder`);
+  if (code === 'ELOOP') return new DataError(`${path}: a symbolic link loop`, `point the link ${name} at a real file or remove it`);
+  if (code === 'EISDIR') return new DataError(`${path}: is a folder, not a CSV file`, 'name a .csv file');
+  return err;
+}
+
+/** The error for a listed entry that stat cannot follow, naming a dangling link's target. */
+async function brokenEntryError(path: string, err: unknown): Promise<unknown> {
+  if (errCode(err) === 'ENOENT' && (await lstat(path).catch(() => null))?.isSymbolicLink()) {
+    const target = await readlink(path).catch(() => '?');
+    return new DataError(
+      `${path}: a symbolic link to ${JSON.stringify(target)}, which does not exist`,
+      `restore the file it points to or remove the link ${basename(path)}`,
+    );
+  }
+  return fsError(path, err);
+}
+
 /** Cell texts read as missing values, as pandas does by default. */
 export const MISSING_TOKENS = ['', 'NA', 'N/A', 'n/a', 'NaN', 'nan', '-NaN', 'null', 'NULL', 'None', '#N/A'];
 const MISSING = new Set(MISSING_TOKENS);
 
-/** A decimal number as DuckDB's DOUBLE cast reads it (spaces around allowed). */
-export const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+/**
+ * A decimal number as DuckDB's DOUBLE cast reads it: ASCII spaces, tabs and line breaks around
+ * it allowed (not U+00A0 or other Unicode spaces), ASCII digits only, an underscore allowed
+ * between two digits as a digit-group separator ("1_000", as DuckDB and Python read it: it is
+ * never a decimal mark, unlike the comma of "1,000", which is refused). No hex, no "1e".
+ * The shared cell table in test/unit/cells.test.ts holds both readers to this.
+ */
+export const NUMBER = /^[ \t\n\v\f\r]*[-+]?(\d+(?:_\d+)*\.?(?:\d+(?:_\d+)*)?|\.\d+(?:_\d+)*)([eE][-+]?\d+(?:_\d+)*)?[ \t\n\v\f\r]*$/;
+
+const ASCII_SPACE = /^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g;
+
+/** Unicode spaces and invisible marks that look like nothing in a terminal. */
+const INVISIBLE = /[\u0080-\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f\u2060\u3000\ufeff]/g;
+const codePoint = (ch: string) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** A cell as shown in messages: quoted, with invisible characters spelled \uXXXX. */
+export function showCell(cell: string): string {
+  return JSON.stringify(cell).replace(INVISIBLE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * The error for a cell of a numeric column that is not a number, the same from both readers
+ * (smallcsv.ts and table.ts), with a hint for the usual causes.
+ */
+export function notANumberError(path: string, line: number | undefined, column: string, cell: string): DataError {
+  let hint = 'fix the value or leave the cell empty to mark it missing';
+  const invisible = cell.match(INVISIBLE);
+  if (invisible) hint = `remove the invisible ${codePoint(invisible[0])} character from the cell (only ASCII spaces may surround a number)`;
+  else if (/^\s*[-+]?\d{1,3}(,\d{3})+(\.\d*)?\s*$/.test(cell)) hint = 'write numbers without thousands separators (1000, not 1,000)';
+  else if (/[^\P{Nd}0-9]/u.test(cell)) hint = 'write numbers with the ASCII digits 0-9';
+  return new DataError(`${at(path, line)}column "${column}" holds ${showCell(cell)}, not a number`, hint);
+}
+
+/** The error for an infinite or NaN value in a numeric column, the same from both readers. */
+export function notFiniteError(path: string, line: number | undefined, column: string, value: number): DataError {
+  return new DataError(`${at(path, line)}column "${column}" holds ${value}, not a finite number`, 'fix the value or leave the cell empty to mark it missing');
+}
+
+/** "path: line N: " (without the line when it is not known), the start of a cell's error. */
+export const at = (path: string, line: number | undefined): string => `${path}: ${line === undefined ? '' : `line ${line}: `}`;
 
 const quoteError = (path: string, line: number) =>
   new DataError(`${path}: line ${line}: cannot parse CSV: unterminated or misplaced quote`, `fix or remove that row of ${basename(path)}`);
@@ -137,18 +218,72 @@ export function parseCsvRecords(text: string, path: string, lenient = false): Cs
 /** The value of a numeric cell: NaN when missing; DataError naming file, line and column when not a finite number. */
 export function numericCell(cell: string, path: string, line: number, column: string): number {
   if (MISSING.has(cell)) return Number.NaN;
-  const t = cell.trim();
+  const t = cell.replace(ASCII_SPACE, '');
   let v: number;
-  if (NUMBER.test(t)) v = Number(t);
+  if (NUMBER.test(t)) v = Number(t.replace(/_/g, ''));
   else if (/^[-+]?(inf|infinity)$/i.test(t)) v = t.startsWith('-') ? -Infinity : Infinity;
   else if (/^[-+]?nan$/i.test(t)) v = Number.NaN;
-  else {
-    throw new DataError(`${path}: line ${line}: column "${column}" holds ${JSON.stringify(cell)}, not a number`, 'fix the value or leave the cell empty to mark it missing');
-  }
-  if (!Number.isFinite(v)) {
-    throw new DataError(`${path}: line ${line}: column "${column}" holds ${v}, not a finite number`, 'fix the value or leave the cell empty to mark it missing');
-  }
+  else throw notANumberError(path, line, column, cell);
+  if (!Number.isFinite(v)) throw notFiniteError(path, line, column, v);
   return v;
+}
+
+/**
+ * The 1-based line where data row `row` (0-based, header excluded) of a CSV file starts, by
+ * the splitting rules of parseCsvRecords (quoted line breaks, blank lines skipped), streamed so
+ * a large file is not held in memory. For messages about a row found by DuckDB, which knows
+ * rows but not lines. Undefined past the end.
+ */
+export async function lineOfRow(path: string, row: number): Promise<number | undefined> {
+  const want = row + 1; // record 0 is the header
+  let record = 0;
+  let line = 1;
+  let startLine = 1;
+  let content = false; // the current record has a character other than \r
+  let fieldStart = true;
+  let quoted = false;
+  let quotePending = false; // a quote inside a quoted field: its end or the first of ""
+  let first = true;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const buf = chunk as Buffer;
+    let i = first && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0; // BOM
+    first = false;
+    for (; i < buf.length; i++) {
+      const b = buf[i]!;
+      if (quoted) {
+        if (quotePending) {
+          quotePending = false;
+          if (b === 34) continue; // "" inside quotes
+          quoted = false; // the quote closed the field; b is read below
+        } else {
+          if (b === 34) quotePending = true;
+          else if (b === 10) line++;
+          continue;
+        }
+      }
+      if (b === 34 && fieldStart) {
+        quoted = true;
+        content = true;
+        fieldStart = false;
+      } else if (b === 44) {
+        content = true;
+        fieldStart = true;
+      } else if (b === 10) {
+        if (content) {
+          if (record === want) return startLine;
+          record++;
+        }
+        line++;
+        startLine = line;
+        content = false;
+        fieldStart = true;
+      } else if (b !== 13) {
+        content = true;
+        fieldStart = false;
+      }
+    }
+  }
+  return content && record === want ? startLine : undefined;
 }
 
 /**
@@ -168,7 +303,9 @@ export interface CsvHead {
 /** The header line and a sample of the first rows of a CSV file. */
 export async function readCsvHead(path: string): Promise<CsvHead> {
   const name = basename(path);
-  const fh = await open(path, 'r');
+  const fh = await open(path, 'r').catch((err: unknown) => {
+    throw fsError(path, err);
+  });
   let text: string;
   let truncated = false;
   try {

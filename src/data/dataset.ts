@@ -34,11 +34,11 @@ export interface Dataset {
 export async function readDataset(files: readonly CsvFile[], spec: DatasetSpec, db?: Db): Promise<Dataset> {
   const numeric = [...(spec.target ? [spec.target] : []), ...(spec.features ?? [])];
   if (!db && files.reduce((sum, f) => sum + f.size, 0) <= SMALL_CSV_BYTES) {
-    const { table, values } = await loadSmallCsv(files, numeric);
+    const { table, values } = await loadSmallCsv(files, numeric, spec.target);
     return assemble(files, spec, table, async (cols) => cols.map((c) => values.get(c)!));
   }
   const viaDuckDb = async (d: Db) => {
-    const table = await loadCsvTable(d, files, { name: spec.name, numeric, numericOnly: true });
+    const table = await loadCsvTable(d, files, { name: spec.name, numeric, numericOnly: true, labels: spec.target });
     return assemble(files, spec, table, (cols) => readFloatColumns(d, table.view, cols, table.rows));
   };
   if (db) return viaDuckDb(db);
@@ -86,19 +86,9 @@ async function assemble(
   let unlabelled = 0;
   if (spec.target) {
     const yAll = data[features.length]!;
+    // the loaders refused values other than 0, 1 and missing (src/data/labels.ts), with file and line
     let unlabelledSeen = 0;
-    for (let i = 0; i < yAll.length; i++) {
-      const v = yAll[i]!;
-      if (v === 0 || v === 1) continue;
-      if (Number.isNaN(v)) {
-        unlabelledSeen++;
-        continue;
-      }
-      throw new DataError(
-        `${where}: target column "${spec.target}" holds ${v}; labels must be 0 or 1`,
-        'recode the label column to 0/1 (binary classification)',
-      );
-    }
+    for (let i = 0; i < yAll.length; i++) if (Number.isNaN(yAll[i]!)) unlabelledSeen++;
     unlabelled = unlabelledSeen;
     y = yAll;
     if (unlabelled > 0) {

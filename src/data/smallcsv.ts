@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { DataError } from '../errors.js';
 import { numericCell, parseCsvRecords, readCsvHead, type CsvFile } from './csvfiles.js';
+import { isLabelOrMissing, labelError } from './labels.js';
 import { checkSameColumns, sampleKinds, type ColumnInfo, type LoadedFile, type LoadedTable } from './table.js';
 
 /** Inputs up to this size in all are read here; larger ones by DuckDB. */
@@ -17,11 +18,13 @@ export const SMALL_CSV_BYTES = Number(process.env.MLOPS_SMALL_CSV_BYTES ?? 1 << 
 
 /**
  * Load small CSV files into numeric columns: the table description the DuckDB path gives
- * (numeric columns only) and every numeric column's values, NaN where missing.
+ * (numeric columns only) and every numeric column's values, NaN where missing. With `labels`,
+ * that column's values must be labels (src/data/labels.ts), as in loadCsvTable.
  */
 export async function loadSmallCsv(
   files: readonly CsvFile[],
   forcedNumeric: readonly string[],
+  labels: string | null = null,
 ): Promise<{ table: LoadedTable; values: Map<string, Float64Array> }> {
   const heads = [];
   for (const f of files) heads.push(await readCsvHead(f.path));
@@ -38,6 +41,7 @@ export async function loadSmallCsv(
     const records = parseCsvRecords(text, f.path).slice(1);
     if (records.length === 0) throw new DataError(`${f.path}: has a header but no data rows`, `add rows or remove ${f.name} from the folder`);
     const pos = columns.map((c) => header.indexOf(c));
+    const labelAt = labels === null ? -1 : columns.indexOf(labels);
     for (const r of records) {
       if (r.fields.length !== header.length) {
         const raw = text.slice(r.start, r.end).replace(/\r?\n$/, '');
@@ -47,7 +51,11 @@ export async function loadSmallCsv(
           `fix or remove that row of ${f.name}`,
         );
       }
-      for (let j = 0; j < columns.length; j++) parts[j]!.push(numericCell(r.fields[pos[j]!]!, f.path, r.line, columns[j]!));
+      for (let j = 0; j < columns.length; j++) {
+        const v = numericCell(r.fields[pos[j]!]!, f.path, r.line, columns[j]!);
+        if (j === labelAt && !isLabelOrMissing(v)) throw labelError(f.path, r.line, labels!, v);
+        parts[j]!.push(v);
+      }
     }
     loaded.push({ ...f, rows: records.length, sha256: createHash('sha256').update(buf).digest('hex'), firstRow: total });
     total += records.length;

@@ -10,12 +10,27 @@
  * values are all integral are written back as integers. With insertion order preserved, the
  * table's rowid is the global order: file order, then row order.
  */
-import { basename } from 'node:path';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { DataError } from '../errors.js';
 import { phase } from '../progress.js';
 import type { Db } from './duck.js';
 import { sqlIdent, sqlString } from './duck.js';
-import { MISSING_TOKENS, NUMBER, readCsvHead, type CsvFile, type CsvHead } from './csvfiles.js';
+import {
+  lineOfRow,
+  MISSING_TOKENS,
+  notANumberError,
+  notFiniteError,
+  NUMBER,
+  readCsvHead,
+  type CsvFile,
+  type CsvHead,
+} from './csvfiles.js';
+import { badLabelSql, labelError } from './labels.js';
 import { scanFile } from '../store/atomic.js';
 import type { ColumnSummary } from '../store/records.js';
 import { centring, finishMoments, momentsStd } from '../stats/moments.js';
@@ -52,6 +67,8 @@ export interface LoadOptions {
    * row is still an error, but not stored): for readers of features and labels.
    */
   numericOnly?: boolean;
+  /** The label column: its values must be 0, 1 or missing (src/data/labels.ts), checked when present. */
+  labels?: string | null;
 }
 
 export async function loadCsvTable(db: Db, files: readonly CsvFile[], opts: LoadOptions): Promise<LoadedTable> {
@@ -68,60 +85,164 @@ export async function loadCsvTable(db: Db, files: readonly CsvFile[], opts: Load
   const table = opts.name;
   const sqlType = (c: string) => (numeric.has(c) ? 'DOUBLE' : 'VARCHAR');
   await db.exec(`CREATE OR REPLACE TEMP TABLE ${table} (${columns.map((c) => `${sqlIdent(c)} ${sqlType(c)}`).join(', ')})`);
-  // Files with the same header order are read in one call (DuckDB reads them in parallel and
-  // in order); a file with another order starts a new run.
-  for (let start = 0; start < files.length; ) {
-    let end = start + 1;
-    const order = heads[start]!.header.join('\u0000');
-    while (end < files.length && heads[end]!.header.join('\u0000') === order) end++;
-    const run = files.slice(start, end);
-    const kept = heads[start]!.header.filter((c) => !opts.numericOnly || numeric.has(c)).map(sqlIdent).join(', ');
-    const sql = `INSERT INTO ${table} (${kept}) SELECT ${kept} FROM ${readCsvSql(run, heads[start]!.header, sqlType)}`;
-    try {
-      await db.exec(sql);
-    } catch (err) {
-      throw csvReadError(run, err);
+  const copies = new LfCopies();
+  try {
+    // Files with the same header order are read in one call (DuckDB reads them in parallel and
+    // in order); a file with another order starts a new run.
+    for (let start = 0; start < files.length; ) {
+      let end = start + 1;
+      const order = heads[start]!.header.join('\u0000');
+      while (end < files.length && heads[end]!.header.join('\u0000') === order) end++;
+      const run = files.slice(start, end);
+      const kept = heads[start]!.header.filter((c) => !opts.numericOnly || numeric.has(c)).map(sqlIdent).join(', ');
+      const insert = () => db.exec(`INSERT INTO ${table} (${kept}) SELECT ${kept} FROM ${copies.readCsvSql(run, heads[start]!.header, sqlType)}`);
+      try {
+        await insert();
+      } catch (err) {
+        // DuckDB's strict parser takes one line ending per file: a file mixing CRLF and LF is
+        // read from a copy with LF endings (same lines, so messages keep their line numbers).
+        if (!(await copies.addMixed(run))) throw csvReadError(run, err, copies);
+        // (a failed INSERT is rolled back as a whole: no rows of the run are left to remove)
+        try {
+          await insert();
+        } catch (err2) {
+          throw csvReadError(run, err2, copies);
+        }
+      }
+      start = end;
     }
-    start = end;
-  }
-  phase('load: read csv');
+    phase('load: read csv');
 
-  const [{ n }] = (await db.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${table}`)) as [{ n: bigint }];
-  const total = Number(n);
-  const scanned = await scans;
-  // Rows per file from the line counts (header excluded). Quoted newlines or blank lines make
-  // those disagree with DuckDB's total; then count each file with DuckDB instead.
-  let rows = scanned.map((s) => Math.max(0, s.lines - 1));
-  if (rows.reduce((a, b) => a + b, 0) !== total) {
-    rows = [];
-    for (const [i, f] of files.entries()) {
-      const [{ c }] = (await db.rows<{ c: bigint }>(
-        `SELECT count(*) AS c FROM ${readCsvSql([f], heads[i]!.header, sqlType)}`,
-      )) as [{ c: bigint }];
-      rows.push(Number(c));
+    const [{ n }] = (await db.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${table}`)) as [{ n: bigint }];
+    const total = Number(n);
+    const scanned = await scans;
+    // Rows per file from the line counts (header excluded). Quoted newlines or blank lines make
+    // those disagree with DuckDB's total; then count each file with DuckDB instead.
+    let rows = scanned.map((s) => Math.max(0, s.lines - 1));
+    if (rows.reduce((a, b) => a + b, 0) !== total) {
+      rows = [];
+      for (const [i, f] of files.entries()) {
+        const [{ c }] = (await db.rows<{ c: bigint }>(
+          `SELECT count(*) AS c FROM ${copies.readCsvSql([f], heads[i]!.header, sqlType)}`,
+        )) as [{ c: bigint }];
+        rows.push(Number(c));
+      }
     }
-  }
-  const loaded: LoadedFile[] = [];
-  let first = 0;
-  files.forEach((f, i) => {
-    if (rows[i] === 0) throw new DataError(`${f.path}: has a header but no data rows`, `add rows or remove ${f.name} from the folder`);
-    loaded.push({ ...f, rows: rows[i]!, sha256: scanned[i]!.sha256, firstRow: first });
-    first += rows[i]!;
-  });
-  phase('load: counts');
+    const loaded: LoadedFile[] = [];
+    let first = 0;
+    files.forEach((f, i) => {
+      if (rows[i] === 0) throw new DataError(`${f.path}: has a header but no data rows`, `add rows or remove ${f.name} from the folder`);
+      loaded.push({ ...f, rows: rows[i]!, sha256: scanned[i]!.sha256, firstRow: first });
+      first += rows[i]!;
+    });
+    phase('load: counts');
 
-  const infos = await checkColumns(db, table, columns, numeric, loaded);
-  return { view: table, columns: infos, files: loaded, rows: total };
+    const infos = await checkColumns(db, table, columns, numeric, loaded);
+    if (opts.labels && columns.includes(opts.labels)) await checkLabels(db, table, opts.labels, loaded);
+    return { view: table, columns: infos, files: loaded, rows: total };
+  } finally {
+    await copies.remove();
+  }
 }
 
-/** read_csv(...) of files that share one header order, with an explicit typed schema. */
-function readCsvSql(files: readonly CsvFile[], header: readonly string[], sqlType: (c: string) => string): string {
-  const schema = `{${header.map((c) => `${sqlString(c)}: '${sqlType(c)}'`).join(', ')}}`;
-  return (
-    `read_csv([${files.map((f) => sqlString(f.path)).join(', ')}], header = true, auto_detect = false, ` +
-    `columns = ${schema}, delim = ',', quote = '"', escape = '"', strict_mode = true, ` +
-    `nullstr = [${MISSING_TOKENS.map(sqlString).join(', ')}])`
+/**
+ * How DuckDB is pointed at the input files. read_csv takes globs, so a file literally named
+ * "*.csv", "[a].csv" or "a?.csv" would read other files of the folder (hidden ones too):
+ * glob characters are escaped as one-character classes ("[*]"), which DuckDB matches
+ * literally. A file mixing CRLF and LF line endings is read from an LF copy in a temp folder.
+ */
+class LfCopies {
+  private dir: string | null = null;
+  /** Original path -> path DuckDB reads, and back. */
+  private readonly copyOf = new Map<string, string>();
+  private readonly originalOf = new Map<string, string>();
+
+  /** read_csv(...) of files that share one header order, with an explicit typed schema. */
+  readCsvSql(files: readonly CsvFile[], header: readonly string[], sqlType: (c: string) => string): string {
+    const schema = `{${header.map((c) => `${sqlString(c)}: '${sqlType(c)}'`).join(', ')}}`;
+    const paths = files.map((f) => sqlString(literalGlob(this.copyOf.get(f.path) ?? f.path)));
+    return (
+      `read_csv([${paths.join(', ')}], header = true, auto_detect = false, ` +
+      `columns = ${schema}, delim = ',', quote = '"', escape = '"', strict_mode = true, ` +
+      `nullstr = [${MISSING_TOKENS.map(sqlString).join(', ')}])`
+    );
+  }
+
+  /** The input path of a path DuckDB names in an error. */
+  original(path: string): string {
+    return this.originalOf.get(path) ?? path;
+  }
+
+  /** Make LF copies of the files of `run` that mix line endings; false when none does. */
+  async addMixed(run: readonly CsvFile[]): Promise<boolean> {
+    let added = false;
+    for (const f of run) {
+      if (this.copyOf.has(f.path) || !(await mixesLineEndings(f.path))) continue;
+      this.dir ??= await mkdtemp(join(tmpdir(), 'mlops-lf-'));
+      const copy = join(this.dir, `${this.copyOf.size}.csv`);
+      await pipeline(createReadStream(f.path), crlfToLf(), createWriteStream(copy));
+      this.copyOf.set(f.path, copy);
+      this.originalOf.set(copy, f.path);
+      added = true;
+    }
+    return added;
+  }
+
+  async remove(): Promise<void> {
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A path for DuckDB's read_csv that matches only itself: glob characters as [c]. */
+export const literalGlob = (path: string): string => path.replace(/[*?[]/g, '[$&]');
+
+/** Whether a file has both CRLF and bare LF line endings. */
+async function mixesLineEndings(path: string): Promise<boolean> {
+  let crlf = false;
+  let lf = false;
+  let prev = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const buf = chunk as Buffer;
+    for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) {
+      if ((i > 0 ? buf[i - 1] : prev) === 13) crlf = true;
+      else lf = true;
+      if (crlf && lf) return true;
+    }
+    if (buf.length) prev = buf[buf.length - 1]!;
+  }
+  return false;
+}
+
+/** A stream transform replacing CRLF by LF (a CR at a chunk's end is held for the next one). */
+function crlfToLf(): Transform {
+  let held = false;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      let text = held ? Buffer.concat([Buffer.from([13]), chunk]) : chunk;
+      held = text.length > 0 && text[text.length - 1] === 13;
+      if (held) text = text.subarray(0, text.length - 1);
+      done(null, Buffer.from(text.toString('latin1').replace(/\r\n/g, '\n'), 'latin1'));
+    },
+    flush(done) {
+      done(null, held ? Buffer.from([13]) : null);
+    },
+  });
+}
+
+/** Throw the label error for the first row whose target value is not 0, 1 or missing. */
+async function checkLabels(db: Db, table: string, target: string, files: LoadedFile[]): Promise<void> {
+  const [hit] = await db.rows<{ r: bigint; v: number }>(
+    `SELECT rowid AS r, ${sqlIdent(target)} AS v FROM ${table} WHERE ${badLabelSql(target)} ORDER BY rowid LIMIT 1`,
   );
+  if (!hit) return;
+  const { file, line } = await rowLocation(files, Number(hit.r));
+  throw labelError(file.path, line, target, hit.v);
+}
+
+/** The file and line of a table row (rowid). */
+async function rowLocation(files: LoadedFile[], rowid: number): Promise<{ file: LoadedFile; line: number | undefined }> {
+  const file = files.findLast((f) => f.firstRow <= rowid)!;
+  return { file, line: await lineOfRow(file.path, rowid - file.firstRow) };
 }
 
 export function checkSameColumns(files: readonly CsvFile[], headers: string[][]): void {
@@ -172,22 +293,18 @@ export function sampleKinds(columns: string[], heads: CsvHead[], forced: Set<str
 }
 
 /** Turn a DuckDB CSV error into one line naming the file, line and column. */
-function csvReadError(run: readonly CsvFile[], err: unknown): DataError {
+function csvReadError(run: readonly CsvFile[], err: unknown, copies: LfCopies): DataError {
   const msg = err instanceof Error ? err.message : String(err);
   const lines = msg.split('\n').map((l) => l.trim());
-  const fileName = lines.find((l) => l.startsWith('file = '))?.slice('file = '.length);
+  const named = lines.find((l) => l.startsWith('file = '))?.slice('file = '.length);
+  const fileName = named === undefined ? undefined : copies.original(named);
   const file = run.find((f) => f.path === fileName) ?? (run.length === 1 ? run[0] : undefined);
   const path = file?.path ?? fileName ?? run.map((f) => f.path).join(', ');
   const lineNo = /CSV Error on Line: (\d+)/.exec(msg)?.[1];
   const where = lineNo ? `line ${lineNo}: ` : '';
   const hint = `fix or remove that row of ${basename(path)}`;
-  const conv = /Error when converting column "(.*)"\. Could not convert string "(.*)" to/.exec(msg);
-  if (conv) {
-    return new DataError(
-      `${path}: ${where}column "${conv[1]}" holds ${JSON.stringify(conv[2])}, not a number`,
-      'fix the value or leave the cell empty to mark it missing',
-    );
-  }
+  const conv = /Error when converting column "(.*?)"\. Could not convert string "(.*?)" to '/s.exec(msg);
+  if (conv) return notANumberError(path, lineNo === undefined ? undefined : Number(lineNo), conv[1]!, conv[2]!);
   const original = lines.find((l) => l.startsWith('Original Line:'))?.slice('Original Line:'.length).trim();
   const expected = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(msg);
   let detail: string;
@@ -274,13 +391,8 @@ async function reportNonFinite(db: Db, table: string, numeric: string[], files: 
       `SELECT rowid AS r, ${sqlIdent(col)} AS v FROM ${table} WHERE NOT isfinite(${sqlIdent(col)}) ORDER BY rowid LIMIT 1`,
     );
     if (!hit) continue;
-    const r = Number(hit.r);
-    const file = files.findLast((f) => f.firstRow <= r)!;
-    const line = r - file.firstRow + 2; // +1 for the header, +1 for 1-based lines
-    throw new DataError(
-      `${file.path}: line ${line}: column "${col}" holds ${hit.v}, not a finite number`,
-      'fix the value or leave the cell empty to mark it missing',
-    );
+    const { file, line } = await rowLocation(files, Number(hit.r));
+    throw notFiniteError(file.path, line, col, hit.v);
   }
 }
 

@@ -35,7 +35,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
 
   const result = await withDb(async (db) => {
     phase('ingest: db open');
-    const table = await loadCsvTable(db, csv, { name: 'ingest', numeric });
+    const table = await loadCsvTable(db, csv, { name: 'ingest', numeric, labels: cfg.target });
     phase('ingest: load', `read ${table.rows} rows from ${csv.length} file${csv.length > 1 ? 's' : ''}`);
     const cols = table.columns.map((c) => sqlIdent(c.name)).join(', ');
     // Keep the first occurrence of each distinct row, in file order then row order: the row

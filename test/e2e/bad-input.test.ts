@@ -2,7 +2,7 @@
  * Bad input: every case exits non-zero with one line naming the file (and line/column), and
  * leaves the earlier finaldata.csv and ingestedfiles.txt byte for byte as they were.
  */
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli, project, read } from '../helpers.js';
@@ -61,6 +61,30 @@ describe('ingest rejects bad files and keeps earlier outputs', () => {
       expect: /zz\.csv: line 2: column "number_of_employees" holds Infinity, not a finite number/,
     },
     {
+      name: 'a label 2',
+      file: 'zz.csv',
+      content: `${HEADER}\nabcd,1,2,3,0\nefgh,1,2,3,2\n`,
+      expect: /zz\.csv: line 3: target column "exited" holds 2; labels must be 0 or 1/,
+    },
+    {
+      name: 'a label 0.5 after a quoted line break',
+      file: 'zz.csv',
+      content: `${HEADER}\n"ab\ncd",1,2,3,0\nefgh,1,2,3,0.5\n`,
+      expect: /zz\.csv: line 4: target column "exited" holds 0\.5; labels must be 0 or 1/,
+    },
+    {
+      name: 'a number with a trailing non-breaking space',
+      file: 'zz.csv',
+      content: `${HEADER}\nabcd,1,2\u00a0,3,0\n`,
+      expect: /zz\.csv: line 2: column "lastyear_activity" holds "2\\u00a0", not a number \(remove the invisible U\+00A0/,
+    },
+    {
+      name: 'a bad value after mixed CRLF and LF line endings',
+      file: 'zz.csv',
+      content: `${HEADER}\r\nabcd,1,2,3,0\nefgh,1,2,3,1\r\nijkl,1,x,3,0\n`,
+      expect: /zz\.csv: line 4: column "lastyear_activity" holds "x", not a number/,
+    },
+    {
       name: 'a binary file',
       file: 'zz.csv',
       content: Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x08, 0x00]),
@@ -94,6 +118,67 @@ describe('ingest rejects bad files and keeps earlier outputs', () => {
     });
   }
 
+  const linkCases: { name: string; make: (folder: string) => string; expect: RegExp; code: number }[] = [
+    {
+      name: 'a dangling symbolic link',
+      make: (f) => (symlinkSync(join(f, 'gone.csv'), join(f, 'zz.csv')), join(f, 'zz.csv')),
+      expect: /zz\.csv: a symbolic link to ".*gone\.csv", which does not exist/,
+      code: 3,
+    },
+    {
+      name: 'a symbolic link loop',
+      make: (f) => (symlinkSync(join(f, 'zz.csv'), join(f, 'zz.csv')), join(f, 'zz.csv')),
+      expect: /zz\.csv: a symbolic link loop/,
+      code: 3,
+    },
+    {
+      name: 'an unreadable file',
+      make: (f) => (writeFileSync(join(f, 'zz.csv'), `${HEADER}\nabcd,1,2,3,0\n`), chmodSync(join(f, 'zz.csv'), 0), join(f, 'zz.csv')),
+      expect: /zz\.csv: cannot read \(permission denied\)/,
+      code: 2,
+    },
+  ];
+  for (const c of linkCases) {
+    // root reads a chmod 000 file anyway: that case cannot be made there
+    it.skipIf(c.code === 2 && process.getuid?.() === 0)(`${c.name}: exit ${c.code}, one line naming it, outputs intact`, () => {
+      const path = c.make(join(dir, 'practicedata'));
+      try {
+        const r = cli(dir, 'ingest');
+        expect(r.code).toBe(c.code);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(c.expect);
+        expect(r.stderr).toContain(join(dir, 'practicedata'));
+        expect(read(join(dir, 'ingesteddata/finaldata.csv'))).toBe(before.final);
+        expect(read(join(dir, 'ingesteddata/ingestedfiles.txt'))).toBe(before.files);
+      } finally {
+        rmSync(path);
+      }
+    });
+  }
+
+  it('file names are literal, never globs; hidden files are skipped', () => {
+    const d = project({ classic: false });
+    const names = ['*.csv', '[a].csv', 'a?.csv', 'a.csv', 'ab.csv', '.hidden.csv'];
+    names.forEach((n, i) => writeFileSync(join(d, 'practicedata', n), `${HEADER}\nrow${i},${i},1,1,0\n`));
+    const r = cli(d, '--json', 'ingest');
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { files: { name: string; rows: number }[]; rows_read: number; ignored: string[] };
+    expect(j.files.map((f) => [f.name, f.rows])).toEqual([['*.csv', 1], ['[a].csv', 1], ['a.csv', 1], ['a?.csv', 1], ['ab.csv', 1]]);
+    expect(j.rows_read).toBe(5);
+    expect(j.ignored).toEqual(['.hidden.csv']);
+    const rows = read(join(d, 'ingesteddata/finaldata.csv')).trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+    expect(rows).toEqual(['row0', 'row1', 'row3', 'row2', 'row4']);
+  });
+
+  it('a file mixing CRLF and LF line endings is read like an LF one', () => {
+    const d = project({ classic: false });
+    writeFileSync(join(d, 'practicedata', 'a.csv'), `${HEADER}\r\nabcd,1,2,3,0\nefgh,4,5,6,1\r\n"ij\r\nkl",7,8,9,1\nmnop,1,1,1,0`);
+    const r = cli(d, '--json', 'ingest');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).rows_written).toBe(4);
+    expect(read(join(d, 'ingesteddata/finaldata.csv'))).toBe(`${HEADER}\nabcd,1,2,3,0\nefgh,4,5,6,1\n"ij\nkl",7,8,9,1\nmnop,1,1,1,0\n`);
+  });
+
   it('an empty input folder: exit 3 naming the folder', () => {
     const empty = project({ classic: false });
     const r = cli(empty, 'ingest');
@@ -109,7 +194,7 @@ describe('ingest rejects bad files and keeps earlier outputs', () => {
     expect(quiet.code).toBe(0);
     expect(quiet.stdout).not.toContain('notes.txt');
     const verbose = cli(dir, '--verbose', 'ingest');
-    expect(verbose.stdout).toContain('ignored (not .csv)');
+    expect(verbose.stdout).toContain('ignored (hidden or not .csv)');
     expect(verbose.stdout).toContain('notes.txt');
     expect(verbose.stdout).toContain('"Icon\\r"');
     expect(read(join(dir, 'ingesteddata/ingestedfiles.txt'))).toBe(before.files);
@@ -159,10 +244,13 @@ describe('train and score reject what they cannot use', () => {
     return d;
   };
 
-  it('a target that is not 0/1', () => {
-    const r = cli(withData('a,1,2,3,0\nb,2,3,4,2\n'), 'train');
+  it('a target that is not 0/1 in a hand-edited finaldata.csv: named with its line', () => {
+    const d = withData('a,1,2,3,0\nb,2,3,4,1\n');
+    const final = join(d, 'ingesteddata/finaldata.csv');
+    writeFileSync(final, read(final).replace('b,2,3,4,1', 'b,2,3,4,2'));
+    const r = cli(d, 'train');
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/finaldata\.csv: target column "exited" holds 2; labels must be 0 or 1/);
+    expect(r.stderr).toMatch(/finaldata\.csv: line 3: target column "exited" holds 2; labels must be 0 or 1/);
   });
 
   it('a single-class target', () => {

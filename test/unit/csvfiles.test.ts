@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listCsvFiles, parseCsvRecords, readCsvHeader } from '../../src/data/csvfiles.js';
+import { fsError, lineOfRow, listCsvFiles, parseCsvRecords, readCsvHeader } from '../../src/data/csvfiles.js';
+import { literalGlob } from '../../src/data/table.js';
 
 describe('csv files', () => {
   it('splits quoted fields', () => {
@@ -29,5 +30,43 @@ describe('csv files', () => {
     await expect(readCsvHeader(join(d, 'y.csv'))).rejects.toThrow(/column 2 of the header has no name/);
     writeFileSync(join(d, 'z.csv'), 'a,b,a\n');
     await expect(readCsvHeader(join(d, 'z.csv'))).rejects.toThrow(/column "a" appears twice/);
+  });
+
+  it('finds the line of a data row as parseCsvRecords splits the file', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'mlops-csv-'));
+    const text = '\ufeffa,b\r\n1,"x\ny"\n\n2,a"b\r\n\r\n3,"q""\n"\n4,5';
+    writeFileSync(join(d, 'x.csv'), text);
+    const records = parseCsvRecords(text, 'p').slice(1);
+    const lines = [];
+    for (let r = 0; r <= records.length; r++) lines.push(await lineOfRow(join(d, 'x.csv'), r));
+    expect(lines).toEqual([...records.map((r) => r.line), undefined]);
+    expect(lines).toEqual([2, 5, 7, 9, undefined]);
+  });
+
+  it('escapes glob characters for DuckDB', () => {
+    expect(literalGlob('/d/*.csv')).toBe('/d/[*].csv');
+    expect(literalGlob('/d[1]/a?.csv')).toBe('/d[[]1]/a[?].csv');
+  });
+
+  it('refuses a dangling link, a link loop and an unreadable file, naming it', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'mlops-csv-'));
+    writeFileSync(join(d, 'a.csv'), 'x,y\n1,2\n');
+    symlinkSync(join(d, 'gone.csv'), join(d, 'dangling.csv'));
+    await expect(listCsvFiles(d)).rejects.toThrow(/dangling\.csv: a symbolic link to ".*gone\.csv", which does not exist/);
+    const e = mkdtempSync(join(tmpdir(), 'mlops-csv-'));
+    symlinkSync(join(e, 'loop.csv'), join(e, 'loop.csv'));
+    await expect(listCsvFiles(e)).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/loop\.csv: a symbolic link loop/) });
+    // dangling links with other names are not data: ignored like any other non-.csv entry
+    const f = mkdtempSync(join(tmpdir(), 'mlops-csv-'));
+    symlinkSync(join(f, 'gone'), join(f, 'notes.txt'));
+    expect((await listCsvFiles(f)).ignored).toEqual(['notes.txt']);
+    const g = join(f, 'locked.csv');
+    writeFileSync(g, 'x,y\n1,2\n');
+    chmodSync(g, 0);
+    // root reads a chmod 000 file anyway: nothing to refuse then
+    expect(fsError(g, Object.assign(new Error('EACCES'), { code: 'EACCES' }))).toMatchObject({ exitCode: 2 });
+    if (process.getuid?.() !== 0) {
+      await expect(readCsvHeader(g)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/locked\.csv: cannot read \(permission denied\)/) });
+    }
   });
 });

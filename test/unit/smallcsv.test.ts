@@ -48,7 +48,22 @@ describe('small-file reader', () => {
     ['a non-numeric value', `${HEADER}\nab,1,2,3,0\ncd,1,lots,3,0\n`, /f0\.csv: line 3: column "lastyear_activity" holds "lots", not a number/],
     ['an infinite value', `${HEADER}\nab,1,2,3,0\ncd,1,2,-inf,0\n`, /f0\.csv: line 3: column "number_of_employees" holds -Infinity, not a finite number/],
     ['a header-only file', `${HEADER}\n`, /f0\.csv: has a header but no data rows/],
-    ['a label that is not 0/1', `${HEADER}\nab,1,2,3,2\n`, /target column "exited" holds 2; labels must be 0 or 1/],
+    ['a label that is not 0/1', `${HEADER}\nab,1,2,3,2\n`, /f0\.csv: line 2: target column "exited" holds 2; labels must be 0 or 1/],
+    [
+      'a label 0.5 after a quoted line break and a blank line',
+      `${HEADER}\n"a\nb",1,2,3,0\n\ncd,1,2,3,0.5\n`,
+      /f0\.csv: line 5: target column "exited" holds 0\.5; labels must be 0 or 1/,
+    ],
+    [
+      'an infinite value after a quoted line break',
+      `${HEADER}\n"a\nb",1,2,3,0\ncd,1,2,inf,0\n`,
+      /f0\.csv: line 4: column "number_of_employees" holds Infinity, not a finite number/,
+    ],
+    [
+      'a bad value after mixed CRLF and LF line endings',
+      `${HEADER}\r\nab,1,2,3,0\ncd,1,2,3,1\r\nef,1,x,3,0\n`,
+      /f0\.csv: line 4: column "lastyear_activity" holds "x", not a number/,
+    ],
     ['an empty file', '', /f0\.csv: file is empty/],
   ];
   for (const [name, content, message] of bad) {
@@ -58,6 +73,19 @@ describe('small-file reader', () => {
       await expect(viaDuck(f)).rejects.toThrow(message);
     });
   }
+
+  it('reads a file mixing CRLF and LF line endings like an LF one', async () => {
+    const rows = ['ab,1,2,3,0', '"c\r\nd",4,5,6,1', 'ef,7,8,9,0', 'gh,1,1,1,1'];
+    const mixed = files([`${HEADER}\r\n${rows[0]}\n${rows[1]}\r\n${rows[2]}\n${rows[3]}\r\n`])
+    const lf = files([`${HEADER}\n${rows.join('\n')}\n`]);
+    const [a, b, ref] = [await viaJs(mixed), await viaDuck(mixed), await viaJs(lf)];
+    for (const x of [a, b]) {
+      expect(x.X.map((c) => Array.from(c))).toEqual(ref.X.map((c) => Array.from(c)));
+      expect(Array.from(x.y!)).toEqual(Array.from(ref.y!));
+      expect(x.table.files.map((f) => [f.rows, f.sha256])).toEqual(a.table.files.map((f) => [f.rows, f.sha256]));
+    }
+    expect(a.rows).toBe(4);
+  });
 
   it('splits records as RFC 4180, a quote opening a field only at its start', () => {
     const r = parseCsvRecords('a,b\n1,"x\ny"\n2,a"b\n\n3,""\n', 'p');

@@ -27,7 +27,7 @@ export const register: Register = (program, bind) => {
         }
         if (flags.verbose) {
           human.push(`columns: ${r.columns.map((col) => `${col.name} (${col.kind}, mean ${fmtNum(col.mean)})`).join(', ')}`);
-          if (r.ignored.length) human.push(`ignored (not .csv): ${r.ignored.map((n) => JSON.stringify(n)).join(', ')}`);
+          if (r.ignored.length) human.push(`ignored (hidden or not .csv): ${r.ignored.map((n) => JSON.stringify(n)).join(', ')}`);
         }
         return { json: r, human };
       }),
