@@ -52,3 +52,23 @@ export class StateError extends MlopsError {
 export function exitCodeOf(err: unknown): ExitCode {
   return err instanceof MlopsError ? err.exitCode : EXIT_CODES.internal;
 }
+
+/**
+ * A user-supplied value for an error message: JSON-quoted, cut to about `max` characters so a
+ * 2 MB value still gives a one-line message. quote("abc") === '"abc"'.
+ */
+export function quote(value: unknown, max = 80): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} chars)`;
+}
+
+/** Up to `max` values, each quote()d, then "and N more": quoteList(["a", "b", "c"], 2) === '"a", "b" and 1 more'. */
+export function quoteList(values: readonly unknown[], max = 5): string {
+  const shown = values.slice(0, max).map((v) => quote(v)).join(', ');
+  return values.length > max ? `${shown} and ${values.length - max} more` : shown;
+}

@@ -13,10 +13,11 @@
  *   training_rows   rows used for the fit
  *   data_sha256     SHA-256 of the training data file
  *   iterations      Newton iterations used
- *   gradient_max_norm, converged, threshold: solver diagnostics and the decision threshold (0.5)
+ *   gradient_max_norm, converged: solver diagnostics
+ *   threshold       decision threshold in (0, 1): class 1 when P(class 1) > threshold; 0.5 when absent
  */
 import { readFile } from 'node:fs/promises';
-import { ModelError } from '../errors.js';
+import { ModelError, quote } from '../errors.js';
 import { predictProba } from './logreg.js';
 import { imputeInPlace } from '../data/dataset.js';
 
@@ -42,20 +43,37 @@ export interface ModelFile {
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
+/**
+ * More features than mlops can fit: Newton's method holds a features x features Hessian, so a
+ * file with more was not made by `mlops train` (and its error messages would list them all).
+ */
+export const MAX_FEATURES = 10_000;
+
 /** Check a parsed model object; `where` names the file in messages. */
 export function parseModel(raw: unknown, where: string): ModelFile {
   const bad = (what: string) =>
     new ModelError(`${where}: ${what}`, 'retrain with `mlops train`, or point to a valid model file');
-  if (typeof raw !== 'object' || raw === null) throw bad('not a model object');
-  const m = raw as Record<string, unknown>;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('not a model object');
+  // own keys only: a file without "threshold" must not find Object.prototype members
+  const m = Object.setPrototypeOf({ ...raw }, null) as Record<string, unknown>;
   if (m.format !== MODEL_FORMAT) {
-    throw bad(`unknown model format ${JSON.stringify(m.format)} (this mlops reads "${MODEL_FORMAT}")`);
+    throw bad(`unknown model format ${quote(m.format)} (this mlops reads "${MODEL_FORMAT}")`);
   }
-  if (m.type !== 'logistic_regression') throw bad(`unknown model type ${JSON.stringify(m.type)}`);
-  if (typeof m.target !== 'string') throw bad('"target" must be a string');
+  if (m.type !== 'logistic_regression') throw bad(`unknown model type ${quote(m.type)}`);
+  if (typeof m.target !== 'string' || m.target === '') throw bad('"target" must be a non-empty string');
   const features = m.features;
-  if (!Array.isArray(features) || features.length === 0 || !features.every((f) => typeof f === 'string')) {
+  if (!Array.isArray(features) || features.length === 0 || !features.every((f) => typeof f === 'string' && f !== '')) {
     throw bad('"features" must be a non-empty array of column names');
+  }
+  if (features.length > MAX_FEATURES) throw bad(`"features" lists ${features.length} columns; mlops fits at most ${MAX_FEATURES}`);
+  const seen = new Set<string>();
+  for (const f of features as string[]) {
+    if (f === m.target) throw bad(`"features" includes the target ${quote(f)}`);
+    if (seen.has(f)) throw bad(`"features" lists ${quote(f)} twice`);
+    seen.add(f);
+  }
+  if (m.threshold !== undefined && !(isNum(m.threshold) && m.threshold > 0 && m.threshold < 1)) {
+    throw bad(`"threshold" must be a number in (0, 1), not ${quote(m.threshold)}`);
   }
   const d = features.length;
   for (const key of ['coefficients', 'feature_means'] as const) {

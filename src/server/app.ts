@@ -4,13 +4,15 @@
  * product, JSON.stringify; see the notes for the measured numbers.
  *
  * Every response is JSON (but /metrics, Prometheus text); every error body is {"error", "hint"}.
- * The client's mistakes get 4xx, never 500.
+ * The client's mistakes get 4xx, never 500; a broken file of the server's own (test data,
+ * diagnostics.json) gets 5xx naming it. No error body holds an absolute path of the server's:
+ * paths under the project are shown relative to it, a client's data file by its data folder.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { basename, isAbsolute, join, resolve, sep } from 'node:path';
-import { MlopsError } from '../errors.js';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { DataError, MlopsError, quote } from '../errors.js';
 import { readDataset } from '../data/dataset.js';
 import type { Config } from '../store/config.js';
 import { score } from '../ops/score.js';
@@ -85,6 +87,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     [cfg.input_folder_path, cfg.output_folder_path, cfg.test_data_path].map((d) => realpath(d).catch(() => d)),
   );
 
+  /** Paths under the project folder, relative to it: error bodies go to clients. */
+  const projectRelative = (text: string) => text.split(cfg.root + sep).join('');
+  /** An error of the server's own files (5xx: not the client's fault), paths relative to the project. */
+  const serverFault = (err: MlopsError) =>
+    new HttpError(err.exitCode === 3 ? 500 : 503, projectRelative(err.message), err.hint && projectRelative(err.hint));
+
   let scoring: { version: string; body: unknown } | null = null;
   const diagnosticsFile = join(cfg.output_model_path, 'diagnostics.json');
   let diagnostics: { mtime: number; data: Record<string, unknown> } | null = null;
@@ -92,7 +100,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const st = await stat(diagnosticsFile).catch(() => null);
     if (!st) throw new HttpError(503, 'no diagnostics yet', 'run `mlops diagnose`');
     if (!diagnostics || diagnostics.mtime !== st.mtimeMs) {
-      diagnostics = { mtime: st.mtimeMs, data: JSON.parse(await readFile(diagnosticsFile, 'utf8')) as Record<string, unknown> };
+      const broken = (what: string) => new HttpError(500, `${relative(cfg.root, diagnosticsFile)}: ${what}`, 'run `mlops diagnose` to write it again');
+      let data: unknown;
+      try {
+        data = JSON.parse(await readFile(diagnosticsFile, 'utf8'));
+      } catch (err) {
+        throw broken(err instanceof SyntaxError ? `not valid JSON (${err.message})` : `cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      }
+      if (typeof data !== 'object' || data === null || Array.isArray(data)) throw broken('must hold a JSON object');
+      diagnostics = { mtime: st.mtimeMs, data: data as Record<string, unknown> };
     }
     return diagnostics.data;
   };
@@ -117,18 +133,26 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   const rowsFromPath = async (m: Loaded, path: unknown): Promise<Float64Array[]> => {
     if (typeof path !== 'string' || path === '') throw new HttpError(400, '"path" must be a non-empty string');
-    if (path.split(/[\\/]/).includes('..')) throw new HttpError(400, `"path" must not contain ".." (${path})`);
+    if (path.split(/[\\/]/).includes('..')) throw new HttpError(400, `"path" must not contain ".." (${quote(path)})`);
     const abs = isAbsolute(path) ? path : resolve(cfg.root, path);
     const real = await realpath(abs).catch(() => {
-      throw new HttpError(404, `no such data file: ${path}`);
+      throw new HttpError(404, `no such data file: ${quote(path)}`);
     });
-    if (!dataDirs.some((d) => real === d || real.startsWith(d + sep))) {
-      throw new HttpError(403, `"path" is outside the configured data folders: ${path}`, 'use a file in input_folder_path, output_folder_path or test_data_path');
+    const dir = dataDirs.find((d) => real === d || real.startsWith(d + sep));
+    if (!dir) {
+      throw new HttpError(403, `"path" is outside the configured data folders: ${quote(path)}`, 'use a file in input_folder_path, output_folder_path or test_data_path');
     }
     const st = await stat(real);
-    if (!st.isFile()) throw new HttpError(400, `"path" is not a file: ${path}`);
-    const ds = await readDataset([{ path: real, name: basename(real), size: st.size }], { target: null, features: m.model.features, name: 'req' });
-    return Array.from({ length: ds.rows }, (_, i) => Float64Array.from(ds.X, (col) => col[i]!));
+    if (!st.isFile()) throw new HttpError(400, `"path" is not a file: ${quote(path)}`);
+    try {
+      const ds = await readDataset([{ path: real, name: basename(real), size: st.size }], { target: null, features: m.model.features, name: 'req' });
+      return Array.from({ length: ds.rows }, (_, i) => Float64Array.from(ds.X, (col) => col[i]!));
+    } catch (err) {
+      // the client chose this file: its faults are the client's (400), named by data folder and name
+      if (!(err instanceof DataError)) throw err;
+      const shown = (text: string) => text.split(real).join(join(basename(dir), relative(dir, real)));
+      throw new HttpError(400, shown(err.message), err.hint && shown(err.hint));
+    }
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, route: string): Promise<number> => {
@@ -166,7 +190,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       case '/scoring': {
         const m = needModel();
         if (!scoring || scoring.version !== m.version) {
-          const r = await score({ config: cfg, model: join(m.release, 'trainedmodel.json'), dryRun: true });
+          const r = await score({ config: cfg, model: join(m.release, 'trainedmodel.json'), dryRun: true }).catch((err: unknown) => {
+            throw err instanceof MlopsError ? serverFault(err) : err;
+          });
           scoring = { version: m.version, body: { model_version: m.version, rows: r.rows, data_files: r.data_files, metrics: r.metrics, confusion: r.confusion } };
         }
         send(res, 200, scoring.body);
@@ -208,10 +234,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         if (err instanceof HttpError) {
           status = err.status;
           body = { error: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+          if (status >= 500 && status !== 503) log(`${req.method} ${route} -> ${status}: ${err.message}`);
         } else if (err instanceof MlopsError) {
-          // data the client pointed at is bad (DataError) or the server's state is (exit 2)
-          status = err.exitCode === 3 ? 400 : 503;
-          body = { error: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+          // not traced to the client's request: the server's own files (exit 3) or state (exit 2)
+          const e = serverFault(err);
+          status = e.status;
+          body = { error: e.message, ...(e.hint ? { hint: e.hint } : {}) };
         } else {
           body = { error: 'internal error' };
           log(`internal error on ${req.method} ${route}: ${(err as Error).stack ?? String(err)}`);

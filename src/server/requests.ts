@@ -4,7 +4,7 @@
  * {"dataframe_records": [{...}]}, and text/csv. A value is a number or null (missing, imputed
  * with the training mean). Anything else is the client's mistake: HttpError 400 naming it.
  */
-import { DataError } from '../errors.js';
+import { DataError, quote, quoteList } from '../errors.js';
 import { numericCell, parseCsvRecords } from '../data/csvfiles.js';
 
 export class HttpError extends Error {
@@ -19,21 +19,25 @@ export class HttpError extends Error {
 
 function checkColumns(columns: readonly string[], features: readonly string[], where: string): void {
   const have = new Set(columns);
+  if (have.size !== columns.length) {
+    const twice = columns.find((c, i) => columns.indexOf(c) !== i);
+    throw new HttpError(400, `${where}: column ${quote(twice)} is listed twice`, 'send each feature column once');
+  }
   const missing = features.filter((f) => !have.has(f));
   const want = new Set(features);
   const extra = columns.filter((c) => !want.has(c));
   if (missing.length || extra.length) {
     const parts = [];
-    if (missing.length) parts.push(`missing feature column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}`);
-    if (extra.length) parts.push(`unknown column${extra.length > 1 ? 's' : ''} ${extra.map((m) => `"${m}"`).join(', ')}`);
-    throw new HttpError(400, `${where}: ${parts.join('; ')}`, `send exactly the model's features: ${features.join(', ')}`);
+    if (missing.length) parts.push(`missing feature column${missing.length > 1 ? 's' : ''} ${quoteList(missing)}`);
+    if (extra.length) parts.push(`unknown column${extra.length > 1 ? 's' : ''} ${quoteList(extra)}`);
+    throw new HttpError(400, `${where}: ${parts.join('; ')}`, `send exactly the model's features: ${quoteList(features, 20)}`);
   }
 }
 
 const value = (v: unknown, row: number, col: string): number => {
   if (v === null) return Number.NaN;
   if (typeof v === 'number' && Number.isFinite(v)) return v;
-  throw new HttpError(400, `row ${row}: column "${col}" holds ${JSON.stringify(v)}, not a finite number`, 'send numbers, or null for a missing value');
+  throw new HttpError(400, `row ${row}: column ${quote(col)} holds ${quote(v)}, not a finite number`, 'send numbers, or null for a missing value');
 };
 
 function fromRecords(records: unknown, features: readonly string[], key: string): Float64Array[] {
@@ -44,7 +48,7 @@ function fromRecords(records: unknown, features: readonly string[], key: string)
     const rec = records[i] as Record<string, unknown>;
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new HttpError(400, `${key}[${i}] must be an object of feature values`);
     const keys = Object.keys(rec);
-    if (keys.length !== d || features.some((f) => !(f in rec))) checkColumns(keys, features, `${key}[${i}]`);
+    if (keys.length !== d || features.some((f) => !Object.hasOwn(rec, f))) checkColumns(keys, features, `${key}[${i}]`);
     const x = new Float64Array(d);
     for (let j = 0; j < d; j++) x[j] = value(rec[features[j]!], i, features[j]!);
     rows[i] = x;
@@ -78,7 +82,7 @@ export function rowsFromJson(body: unknown, features: readonly string[]): Float6
   if ('rows' in b) return fromRecords(b.rows, features, 'rows');
   if ('dataframe_records' in b) return fromRecords(b.dataframe_records, features, 'dataframe_records');
   if ('dataframe_split' in b) return fromSplit(b.dataframe_split, features);
-  throw new HttpError(400, `unknown request shape (keys: ${Object.keys(b).join(', ') || 'none'})`, 'send "rows", "dataframe_split", "dataframe_records" or "path"');
+  throw new HttpError(400, `unknown request shape (keys: ${quoteList(Object.keys(b)) || 'none'})`, 'send "rows", "dataframe_split", "dataframe_records" or "path"');
 }
 
 /**

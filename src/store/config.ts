@@ -3,9 +3,9 @@
  * Folder paths are resolved relative to the config file, never to the working directory, so
  * the same command works from cron, CI or any shell.
  */
-import { readFile, stat, mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { readFile, realpath, stat, mkdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ConfigError, quote } from '../errors.js';
 
 export interface ModelSettings {
   /** Inverse regularisation strength, as scikit-learn's LogisticRegression(C=...). */
@@ -50,6 +50,17 @@ export const DEFAULT_DRIFT: DriftSettings = {
   dataset_share: 0.5,
   max_categories: 10,
 };
+
+/**
+ * The entry of `table` for a key read from config.json, or undefined: own keys only, so
+ * "__proto__", "constructor" or "toString" are unknown keys rather than prototype members.
+ */
+const own = <T>(table: Readonly<Record<string, T>>, key: string): T | undefined =>
+  Object.hasOwn(table, key) ? table[key] : undefined;
+
+/** A JSON object as a null-prototype record: reading a key never reaches Object.prototype. */
+const record = (v: object): Record<string, unknown> =>
+  Object.setPrototypeOf(Object.fromEntries(Object.entries(v)), null) as Record<string, unknown>;
 
 const positive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const DRIFT_KEYS: Record<keyof DriftSettings, [(v: unknown) => boolean, string]> = {
@@ -193,26 +204,59 @@ export async function loadConfig(path: string, opts: LoadConfigOptions = {}): Pr
   }
   const root = dirname(file);
   const cfg = parseConfig(raw, file, root);
+  const missing: string[] = [];
   for (const key of PATH_KEYS) {
     const dir = cfg[key];
     const st = await stat(dir).catch(() => null);
     if (st && !st.isDirectory()) {
       throw new ConfigError(`${file}: ${key} "${dir}" is not a folder`, `point ${key} at a folder`);
     }
-    if (!st) {
-      if (INPUT_KEYS.has(key) || !opts.createOutputs) {
-        if (INPUT_KEYS.has(key)) {
-          throw new ConfigError(
-            `${file}: ${key} folder "${dir}" does not exist`,
-            `create it or fix ${key} (relative paths resolve against the config file's folder)`,
-          );
-        }
-        continue;
+    if (!st && INPUT_KEYS.has(key)) {
+      throw new ConfigError(
+        `${file}: ${key} folder "${dir}" does not exist`,
+        `create it or fix ${key} (relative paths resolve against the config file's folder)`,
+      );
+    }
+    if (!st) missing.push(dir);
+  }
+  // the same check as parseConfig's, on the real folders: a symlink or ".." can hide a shared one
+  const real = {} as Record<PathKey, string>;
+  for (const key of PATH_KEYS) real[key] = await realFolder(cfg[key]);
+  checkSeparateFolders(real, file);
+  if (opts.createOutputs) for (const dir of missing) await mkdir(dir, { recursive: true });
+  return cfg;
+}
+
+type PathKey = (typeof PATH_KEYS)[number];
+
+/** realpath of a folder, or of its nearest existing parent plus the rest when it does not exist yet. */
+async function realFolder(dir: string): Promise<string> {
+  try {
+    return await realpath(dir);
+  } catch {
+    const parent = dirname(dir);
+    return parent === dir ? dir : join(await realFolder(parent), basename(dir));
+  }
+}
+
+/**
+ * Every role needs a folder of its own: ingested data in the input folder would be ingested again,
+ * test data in the input folder would be trained on, and a model folder that is the production
+ * folder would overwrite the deployed model without the gate. Folders inside one another are
+ * fine: input and test folders are read without their subfolders.
+ */
+function checkSeparateFolders(paths: Readonly<Record<PathKey, string>>, file: string): void {
+  for (let i = 0; i < PATH_KEYS.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const [a, b] = [PATH_KEYS[j]!, PATH_KEYS[i]!];
+      if (paths[a] === paths[b]) {
+        throw new ConfigError(
+          `${file}: "${b}" and "${a}" are the same folder (${paths[a]})`,
+          `give ${b} a folder of its own (symlinks are resolved)`,
+        );
       }
-      await mkdir(dir, { recursive: true });
     }
   }
-  return cfg;
 }
 
 /** Validate the parsed JSON. Exported for tests. */
@@ -220,11 +264,11 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(`${file}: must hold a JSON object`, 'see config.json in the repository for an example');
   }
-  const obj = raw as Record<string, unknown>;
+  const obj = record(raw);
   for (const key of Object.keys(obj)) {
     if (!(PATH_KEYS as readonly string[]).includes(key) && !OPTIONAL_KEYS.has(key)) {
       throw new ConfigError(
-        `${file}: unknown key "${key}"`,
+        `${file}: unknown key ${quote(key)}`,
         `remove it; known keys are ${[...PATH_KEYS, ...OPTIONAL_KEYS].join(', ')}`,
       );
     }
@@ -238,10 +282,7 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
     }
     paths[key] = resolve(root, v);
   }
-  // finaldata.csv written into the input folder would be ingested again as input next time
-  if (paths.output_folder_path === paths.input_folder_path) {
-    throw new ConfigError(`${file}: "output_folder_path" is the input folder`, 'write the ingested data to a folder of its own');
-  }
+  checkSeparateFolders(paths, file);
   let target = 'exited';
   if (obj.target !== undefined) {
     if (typeof obj.target !== 'string' || !obj.target) {
@@ -256,7 +297,7 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
       throw new ConfigError(`${file}: "features" must be a non-empty array of column names`);
     }
     if (new Set(f).size !== f.length) throw new ConfigError(`${file}: "features" lists a column twice`);
-    if (f.includes(target)) throw new ConfigError(`${file}: "features" must not include the target "${target}"`);
+    if (f.includes(target)) throw new ConfigError(`${file}: "features" must not include the target ${quote(target)}`);
     features = f as string[];
   }
   const model = { ...DEFAULT_MODEL };
@@ -266,11 +307,11 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
       throw new ConfigError(`${file}: "model" must be an object such as {"C": 1.0}`);
     }
     for (const [k, v] of Object.entries(m)) {
-      const check = MODEL_KEYS[k as keyof ModelSettings];
-      if (!check) throw new ConfigError(`${file}: unknown key "model.${k}"`, `known: ${Object.keys(MODEL_KEYS).join(', ')}`);
+      const check = own(MODEL_KEYS, k);
+      if (!check) throw new ConfigError(`${file}: unknown key ${quote(`model.${k}`)}`, `known: ${Object.keys(MODEL_KEYS).join(', ')}`);
       if (!check(v)) {
         throw new ConfigError(
-          `${file}: "model.${k}" has an invalid value ${JSON.stringify(v)}`,
+          `${file}: "model.${k}" has an invalid value ${quote(v)}`,
           k === 'C' ? 'C must be a positive number' : 'max_iter must be a positive integer',
         );
       }
@@ -282,16 +323,20 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
     const d = obj.drift;
     if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new ConfigError(`${file}: "drift" must be an object`);
     for (const [k, v] of Object.entries(d)) {
-      const rule = DRIFT_KEYS[k as keyof DriftSettings];
-      if (!rule) throw new ConfigError(`${file}: unknown key "drift.${k}"`, `known: ${Object.keys(DRIFT_KEYS).join(', ')}`);
-      if (!rule[0](v)) throw new ConfigError(`${file}: "drift.${k}" has an invalid value ${JSON.stringify(v)}`, `it must be ${rule[1]}`);
+      const rule = own(DRIFT_KEYS, k);
+      if (!rule) throw new ConfigError(`${file}: unknown key ${quote(`drift.${k}`)}`, `known: ${Object.keys(DRIFT_KEYS).join(', ')}`);
+      if (!rule[0](v)) throw new ConfigError(`${file}: "drift.${k}" has an invalid value ${quote(v)}`, `it must be ${rule[1]}`);
       (drift as Record<string, unknown>)[k] = v;
     }
   }
   let schedule: string | null = null;
   if (obj.schedule !== undefined) {
     const v = obj.schedule;
-    const expr = typeof v === 'string' ? v : typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as { cron?: unknown }).cron : undefined;
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      const extra = Object.keys(v).find((k) => k !== 'cron');
+      if (extra !== undefined) throw new ConfigError(`${file}: unknown key ${quote(`schedule.${extra}`)}`, 'known: cron');
+    }
+    const expr = typeof v === 'string' ? v : typeof v === 'object' && v !== null && !Array.isArray(v) ? record(v).cron : undefined;
     if (typeof expr !== 'string' || !expr.trim()) {
       throw new ConfigError(`${file}: "schedule" must be a cron expression such as "*/10 * * * *" (or {"cron": "..."})`);
     }
@@ -308,8 +353,8 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
         : k === 'body_limit' ? Number.isInteger(val) && (val as number) > 0
         : k === 'url' ? typeof val === 'string' && /^https?:\/\//.test(val)
         : null;
-      if (ok === null) throw new ConfigError(`${file}: unknown key "server.${k}"`, 'known: host, port, body_limit, url');
-      if (!ok) throw new ConfigError(`${file}: "server.${k}" has an invalid value ${JSON.stringify(val)}`);
+      if (ok === null) throw new ConfigError(`${file}: unknown key ${quote(`server.${k}`)}`, 'known: host, port, body_limit, url');
+      if (!ok) throw new ConfigError(`${file}: "server.${k}" has an invalid value ${quote(val)}`);
       (server as Record<string, unknown>)[k] = val;
     }
   }

@@ -84,6 +84,8 @@ describe('mlops serve', () => {
     ['an extra column', () => post(url, JSON.stringify({ rows: [{ ...row, region: 3 }] })), 400, /unknown column "region"/],
     ['a non-numeric value', () => post(url, JSON.stringify({ rows: [{ ...row, lastyear_activity: 'lots' }] })), 400, /column "lastyear_activity" holds "lots"/],
     ['a non-numeric CSV value', () => post(url, 'lastmonth_activity,lastyear_activity,number_of_employees\n1,x,3\n', 'text/csv'), 400, /column "lastyear_activity" holds "x"/],
+    ['a column twice in dataframe_split', () => post(url, JSON.stringify({ dataframe_split: { columns: [...FEATURES, 'lastyear_activity'], data: [[1, 2, 3, 2]] } })), 400, /^dataframe_split\.columns: column "lastyear_activity" is listed twice$/],
+    ['a column twice in a CSV header', () => post(url, 'lastmonth_activity,lastyear_activity,number_of_employees,lastmonth_activity\n1,2,3,1\n', 'text/csv'), 400, /^CSV header: column "lastmonth_activity" is listed twice$/],
     ['an unknown body shape', () => post(url, JSON.stringify({ data: [] })), 400, /unknown request shape/],
     ['a wrong content type', () => post(url, 'a=1', 'application/x-www-form-urlencoded'), 415, /not supported/],
     ['a body over the limit', () => post(url, JSON.stringify({ rows: Array(200).fill(row) })), 413, /over the 4096-byte limit/],
@@ -101,6 +103,19 @@ describe('mlops serve', () => {
       expect(j.error).toMatch(message);
     });
   }
+
+  it('a malformed data file the client points at: 400 naming it by its data folder, no absolute server path', async () => {
+    writeFileSync(join(dir, 'practicedata', 'broken.csv'), 'lastmonth_activity,lastyear_activity,number_of_employees\n1,lots,3\n');
+    try {
+      const res = await post(url, JSON.stringify({ path: 'practicedata/broken.csv' }));
+      expect(res.status).toBe(400);
+      const text = await res.text();
+      expect(text).toContain('practicedata/broken.csv');
+      expect(text).not.toContain(dir);
+    } finally {
+      rmSync(join(dir, 'practicedata', 'broken.csv'));
+    }
+  });
 
   it('a symlink out of the data folders is refused', async () => {
     symlinkSync('/etc/hostname', join(dir, 'testdata', 'escape.csv'));
@@ -126,6 +141,41 @@ describe('mlops serve', () => {
     const down = cli(dir, 'apicalls', '--url', 'http://127.0.0.1:9');
     expect(down.code).toBe(5);
     expect(down.stderr).toContain('did not return 200');
+  });
+});
+
+describe("the server's own broken files are 5xx naming the file relative to the project", () => {
+  let dir: string;
+  let url: string;
+  let log: () => string;
+  beforeAll(async () => {
+    dir = project();
+    expect(cli(dir, 'run').code).toBe(0);
+    expect(cli(dir, 'diagnose').code).toBe(0);
+    writeFileSync(join(dir, 'practicemodels', 'diagnostics.json'), '{"timestamp": ');
+    writeFileSync(join(dir, 'testdata', 'testdata.csv'), readFileSync(join(dir, 'testdata', 'testdata.csv'), 'utf8') + 'zz,abc,1,2,0\n');
+    ({ url, log } = await serve(dir));
+  });
+
+  it('a broken diagnostics.json', async () => {
+    for (const route of ['/diagnostics', '/summarystats']) {
+      const res = await fetch(url + route);
+      expect(res.status).toBe(500);
+      const j = (await res.json()) as { error: string; hint: string };
+      expect(j.error).toMatch(/^practicemodels\/diagnostics\.json: not valid JSON/);
+      expect(j.hint).toContain('mlops diagnose');
+    }
+    writeFileSync(join(dir, 'practicemodels', 'diagnostics.json'), '[]');
+    expect(((await (await fetch(url + '/diagnostics')).json()) as { error: string }).error).toBe('practicemodels/diagnostics.json: must hold a JSON object');
+  });
+
+  it('malformed test data behind /scoring', async () => {
+    const scoring = await fetch(url + '/scoring');
+    expect(scoring.status).toBe(500);
+    const body = await scoring.text();
+    expect(JSON.parse(body).error).toMatch(/^testdata\/testdata\.csv: line \d+: column "lastmonth_activity"/);
+    expect(body).not.toContain(dir);
+    expect(log()).toContain('/scoring -> 500');
   });
 });
 

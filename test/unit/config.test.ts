@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/store/config.js';
-import { ConfigError } from '../../src/errors.js';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig, parseConfig } from '../../src/store/config.js';
+import { ConfigError, quote } from '../../src/errors.js';
 
 const base = {
   input_folder_path: 'practicedata',
@@ -33,9 +36,86 @@ describe('parseConfig', () => {
     [{ ...base, model: { gamma: 1 } }, /unknown key "model\.gamma"/],
     [{ ...base, target: 5 }, /"target" must be a non-empty string/],
     [[1, 2], /must hold a JSON object/],
-    [{ ...base, output_folder_path: './practicedata/' }, /"output_folder_path" is the input folder/],
+    [{ ...base, output_folder_path: './practicedata/' }, /"output_folder_path" and "input_folder_path" are the same folder \(\/p\/practicedata\)/],
+    [{ ...base, prod_deployment_path: 'practicemodels' }, /"prod_deployment_path" and "output_model_path" are the same folder/],
+    [{ ...base, test_data_path: 'x/../practicedata' }, /"test_data_path" and "input_folder_path" are the same folder/],
+    [{ ...base, schedule: { cron: '* * * * *', every: 5 } }, /unknown key "schedule\.every"/],
   ])('rejects %j', (raw, msg) => {
     expect(() => parseConfig(raw, '/p/c.json', '/p')).toThrow(ConfigError);
     expect(() => parseConfig(raw, '/p/c.json', '/p')).toThrow(msg);
+  });
+});
+
+describe('parseConfig: keys that are Object.prototype members are unknown keys', () => {
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['drift.__proto__', JSON.parse('{"drift": {"__proto__": {"p_value": 0.5}}}'), 'drift.__proto__'],
+    ['drift.constructor', { drift: { constructor: 1 } }, 'drift.constructor'],
+    ['model.toString', { model: { toString: 2 } }, 'model.toString'],
+    ['model.hasOwnProperty', { model: { hasOwnProperty: 2 } }, 'model.hasOwnProperty'],
+    ['server.__proto__', JSON.parse('{"server": {"__proto__": {"port": 1}}}'), 'server.__proto__'],
+    ['constructor', { constructor: 'x' }, 'constructor'],
+    ['hasOwnProperty', { hasOwnProperty: 1 }, 'hasOwnProperty'],
+    ['__proto__', JSON.parse('{"__proto__": {"target": "y"}}'), '__proto__'],
+    ['schedule.constructor', { schedule: { constructor: 'x' } }, 'schedule.constructor'],
+  ];
+  it.each(cases)('%s', (_, extra, key) => {
+    const raw = { ...base, ...extra };
+    // JSON.parse makes "__proto__" an own key; the spread above would drop it, so copy it over
+    if (Object.hasOwn(extra, '__proto__')) Object.defineProperty(raw, '__proto__', { value: extra.__proto__, enumerable: true });
+    expect(() => parseConfig(raw, '/p/c.json', '/p')).toThrow(ConfigError);
+    expect(() => parseConfig(raw, '/p/c.json', '/p')).toThrow(`/p/c.json: unknown key "${key}"`);
+  });
+
+  it('a prototype key left out of the file does not leak in (schedule object without cron)', () => {
+    expect(() => parseConfig({ ...base, schedule: {} }, '/p/c.json', '/p')).toThrow(/"schedule" must be a cron expression/);
+  });
+
+  it('a long bad value is quoted in at most ~80 characters', () => {
+    const long = 'x'.repeat(5000);
+    let message = '';
+    try {
+      parseConfig({ ...base, drift: { metric: long } }, '/p/c.json', '/p');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/"drift\.metric" has an invalid value "x{79}\.\.\. \(5002 chars\)$/);
+    expect(quote('abc')).toBe('"abc"');
+    expect(quote(undefined)).toBe('undefined');
+  });
+});
+
+describe('loadConfig: real folders', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const projectWith = (config: Record<string, unknown>, setup: (dir: string) => void = () => undefined) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlops-config-'));
+    dirs.push(dir);
+    mkdirSync(join(dir, 'practicedata'));
+    mkdirSync(join(dir, 'testdata'));
+    setup(dir);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...base, ...config }));
+    return join(dir, 'config.json');
+  };
+
+  it('refuses an output folder that is a symlink to the input folder', async () => {
+    const file = projectWith({}, (d) => symlinkSync('practicedata', join(d, 'ingesteddata')));
+    await expect(loadConfig(file, { createOutputs: true })).rejects.toThrow(
+      new RegExp(`^${file}: "output_folder_path" and "input_folder_path" are the same folder`),
+    );
+  });
+
+  it('refuses a model folder that would be created inside a symlink to the production folder, and creates nothing', async () => {
+    const file = projectWith({ output_model_path: 'link/prod', prod_deployment_path: 'real/prod' }, (d) => {
+      mkdirSync(join(d, 'real'));
+      symlinkSync('real', join(d, 'link'));
+    });
+    await expect(loadConfig(file, { createOutputs: true })).rejects.toThrow(/"prod_deployment_path" and "output_model_path" are the same folder/);
+    expect(existsSync(join(file, '..', 'real', 'prod'))).toBe(false);
+  });
+
+  it('accepts separate folders, nested ones included, and creates the outputs', async () => {
+    const file = projectWith({ output_folder_path: 'practicedata/ingested' });
+    const c = await loadConfig(file, { createOutputs: true });
+    expect(c.output_folder_path).toBe(join(file, '..', 'practicedata', 'ingested'));
   });
 });

@@ -16,7 +16,8 @@ const driftTest = (v: string): DriftTestName => {
 
 /**
  * SIGINT/SIGTERM during a run: the current step finishes (every step is atomic), the rest is
- * abandoned, the lock is released. A second signal exits at once.
+ * abandoned, the lock is released. A second signal exits at once; process.exit still releases
+ * the lock (the lock's own exit hook, src/store/lock.ts).
  */
 function interruptible(): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
