@@ -8,7 +8,8 @@
  * file so runs can be compared (--compare shows the change).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,7 +116,49 @@ async function loadTest(project: string, seconds: number): Promise<BenchReport['
   }
 }
 
-const TARGETS_1M: Record<string, number> = { ingest: 0.6, train: 0.5, score: 0.2, 'run (bootstrap)': 1.5 };
+const TARGETS_1M: Record<string, number> = { ingest: 0.6, train: 0.5, score: 0.2, 'run (bootstrap)': 1.5, 'models (10,000 versions)': 0.2 };
+
+/**
+ * A copy of the bootstrapped project whose registry holds `n` versions, each with a test
+ * evaluation and a registered event (as n trainings would leave it), for timing `mlops models`.
+ */
+function registryProject(project: string, n: number): string {
+  const dir = join(dirname(project), `registry-${n}`);
+  if (existsSync(join(dir, 'ready'))) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['config.json', 'testdata']) cpSync(join(project, f), join(dir, f), { recursive: true });
+  mkdirSync(join(dir, 'practicedata'));
+  const reg = join(dir, 'practicemodels', 'registry');
+  const model = readFileSync(join(project, 'practicemodels', 'trainedmodel.json'), 'utf8');
+  const hist = readFileSync(join(project, 'practicemodels', 'score_history.jsonl'), 'utf8').trim().split('\n');
+  const test = JSON.parse(hist.find((l) => l.includes('"role":"test"')) ?? hist[0]!) as Record<string, unknown>;
+  const index: string[] = [];
+  const scores: string[] = [];
+  const events: string[] = [];
+  for (let v = 1; v <= n; v++) {
+    const name = `v${String(v).padStart(4, '0')}`;
+    const m = JSON.parse(model) as { intercept: number };
+    const text = JSON.stringify({ ...m, intercept: m.intercept + v * 1e-12 }, null, 2) + '\n';
+    const rec = {
+      version: v, name, content_sha256: createHash('sha256').update(`c${v}`).digest('hex'), model_sha256: createHash('sha256').update(text).digest('hex'),
+      created: new Date(Date.UTC(2026, 0, 1) + v * 60_000).toISOString(), model_type: 'logistic_regression', target: 'exited',
+      features: ['lastmonth_activity', 'lastyear_activity', 'number_of_employees'], settings: { C: 1, max_iter: 100, threshold: 0.5 },
+      training_data: { sha256: 'x', rows: 1000 + v }, ingestion: null, replaces: v - 1 || null, tags: {}, note: null, source: 'train',
+    };
+    mkdirSync(join(reg, 'versions', name), { recursive: true });
+    writeFileSync(join(reg, 'versions', name, 'model.json'), text);
+    writeFileSync(join(reg, 'versions', name, 'version.json'), JSON.stringify(rec, null, 2));
+    index.push(JSON.stringify(rec));
+    scores.push(JSON.stringify({ ...test, version: v, model: name, model_sha256: rec.model_sha256, metrics: { ...(test.metrics as object), f1: 0.5 + (v % 1000) / 10_000 } }));
+    events.push(JSON.stringify({ time: rec.created, kind: 'registered', version: v, alias: null, previous: null, reason: 'bench', command: 'mlops train' }));
+  }
+  writeFileSync(join(reg, 'index.jsonl'), index.join('\n') + '\n');
+  writeFileSync(join(reg, 'events.jsonl'), events.join('\n') + '\n');
+  writeFileSync(join(dir, 'practicemodels', 'score_history.jsonl'), scores.join('\n') + '\n');
+  writeFileSync(join(dir, 'ready'), '');
+  return dir;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const o = new Command('bench')
@@ -158,6 +201,9 @@ export async function main(argv: string[]): Promise<number> {
   measure(project, ['deploy']);
   record('diagnose', o.rows, times(o.repeat, () => measure(project, ['diagnose'])));
   record('drift', Math.min(o.rows, 1_000_000), times(o.repeat, () => measure(project, ['drift', '--current', 'current'])));
+  const reg = registryProject(project, 10_000);
+  record('models (10,000 versions)', 10_000, times(o.repeat, () => measure(reg, ['models'])));
+  record('models --limit 20 --sort metric', 10_000, times(o.repeat, () => measure(reg, ['models', '--limit', '20', '--sort', 'metric'])));
 
   const serve = o.serve ? await loadTest(project, o.duration) : null;
   const report: BenchReport = {

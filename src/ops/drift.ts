@@ -118,7 +118,7 @@ export async function modelDrift(opts: ModelDriftOptions): Promise<ModelDriftRes
   );
   const previous = baseline.map((e) => metricValue(e, metric));
   // Two versions on the same data: the champion against the champion before it.
-  const stack = championStack(await readEvents(cfg));
+  const stack = championStack(await readEvents(cfg, true));
   const prevChampion = champ ? stack.filter((v) => v !== champ.version).at(-1) : undefined;
   const mine = perData(own);
   const theirs = prevChampion === undefined ? [] : perData(evals.filter((e) => e.version === prevChampion && e.role !== 'adhoc'));

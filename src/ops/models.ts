@@ -56,7 +56,8 @@ export async function listModels(opts: ListOptions): Promise<{ metric: string; t
   const cfg = opts.config;
   await syncRegistry(cfg);
   const metric = cfg.promotion.metric ?? cfg.drift.metric;
-  const [versions, evals, aliases, data] = await Promise.all([listVersions(cfg), readEvaluations(cfg), aliasMap(cfg), testDataHash(cfg)]);
+  const data = await testDataHash(cfg);
+  const [versions, evals, aliases] = await Promise.all([listVersions(cfg), readEvaluations(cfg, data), aliasMap(cfg)]);
   const onTest = latestPerVersion(evals, data);
   const rows: ModelRow[] = versions.map((v) => {
     const e = onTest.get(v.version);
@@ -66,7 +67,7 @@ export async function listModels(opts: ListOptions): Promise<{ metric: string; t
       name: v.name,
       created: v.created,
       model_type: v.model_type,
-      training_rows: v.training_data.rows,
+      training_rows: v.training_rows,
       metric,
       value: Number.isFinite(value) ? value : null,
       aliases: aliases.get(v.version) ?? [],
@@ -79,7 +80,9 @@ export async function listModels(opts: ListOptions): Promise<{ metric: string; t
   const key = (r: ModelRow): number =>
     sort === 'created' ? Date.parse(r.created) || 0 : sort === 'rows' ? r.training_rows : sort === 'metric' ? (r.value === null ? -Infinity : better * r.value) : r.version;
   const desc = opts.descending ?? true;
-  rows.sort((a, b) => (desc ? key(b) - key(a) : key(a) - key(b)) || b.version - a.version);
+  const keyed = rows.map((r) => ({ r, k: key(r) }));
+  keyed.sort((a, b) => (desc ? b.k - a.k : a.k - b.k) || b.r.version - a.r.version);
+  rows.splice(0, rows.length, ...keyed.map((x) => x.r));
   return { metric, test_data_sha256: data, total: rows.length, models: rows.slice(0, opts.limit && opts.limit > 0 ? opts.limit : rows.length) };
 }
 

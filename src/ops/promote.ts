@@ -231,7 +231,7 @@ export async function rollback(opts: { config: Config }): Promise<RollbackResult
   return withRegistryLock(cfg, async () => {
     const cur = await currentChampion(cfg);
     if (!cur) throw new StateError(`${prod}: nothing is deployed`, 'there is no release to roll back');
-    const stack = championStack(await readEvents(cfg));
+    const stack = championStack(await readEvents(cfg, true));
     const to = stack.at(-2);
     if (to === undefined) {
       throw new StateError(`${prod}: ${cur.release} (${versionName(cur.version)}) is the first release`, 'there is no earlier champion to roll back to');

@@ -11,7 +11,7 @@ import { appendJsonLine, readJsonLines, sha256Text, writeFileAtomic } from '../s
 import { currentChampion } from '../store/champion.js';
 import type { Config } from '../store/config.js';
 import { paths, type IngestionRecord, type TrainingRecord } from '../store/records.js';
-import { appendEvent, registerModel, versionModelPath, versionName, type VersionRecord } from '../store/registry.js';
+import { appendEvent, registerModel, versionModelPath, versionName, type VersionSummary } from '../store/registry.js';
 
 export interface TrainOptions {
   config: Config;
@@ -148,7 +148,7 @@ export async function registerTrained(
   model: ModelFile,
   source: 'train' | 'deploy',
   extra: { note?: string | null; tags?: Record<string, string>; heldOut?: number } = {},
-): Promise<{ record: VersionRecord; created: boolean }> {
+): Promise<{ record: VersionSummary; created: boolean }> {
   const ingestion = (await readJsonLines<IngestionRecord>(paths(cfg).ingestionLog)).filter((r) => r && r.output_sha256 === model.data_sha256).at(-1);
   const champion = await currentChampion(cfg).catch(() => null);
   const reg = await registerModel(cfg, {

@@ -65,7 +65,7 @@ export async function appendJsonLine(path: string, record: unknown): Promise<voi
  * Read a JSON-lines file; a missing file is an empty list. A torn last line (a crash in the
  * middle of an append) is skipped rather than failing every later reader.
  */
-export async function readJsonLines<T>(path: string): Promise<T[]> {
+export async function readJsonLines<T>(path: string, keep?: (line: string) => boolean): Promise<T[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -75,7 +75,7 @@ export async function readJsonLines<T>(path: string): Promise<T[]> {
   }
   const out: T[] = [];
   for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
+    if (!line.trim() || (keep && !keep(line))) continue;
     try {
       out.push(JSON.parse(line) as T);
     } catch {

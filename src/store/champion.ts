@@ -12,7 +12,7 @@ import {
   appendEvent,
   championStack,
   findByContent,
-  listVersions,
+  hasVersions,
   modelContentHash,
   readEvents,
   registerModel,
@@ -58,18 +58,17 @@ export async function syncRegistry(cfg: Config): Promise<void> {
   const prod = cfg.prod_deployment_path;
   const releases = await listReleases(prod);
   if (releases.length === 0) return;
-  const versions = await listVersions(cfg);
   const dir = await currentReleaseDir(prod);
-  const events = await readEvents(cfg);
-  const needsMigration = versions.length === 0;
+  const events = await readEvents(cfg, true);
+  const needsMigration = !(await hasVersions(cfg));
   const cur = dir ? await currentManifest(prod).catch(() => null) : null;
   const curVersion = cur && dir && !needsMigration ? await releaseVersion(cfg, cur, dir) : null;
   if (!needsMigration && curVersion !== null && championStack(events).at(-1) === curVersion) return;
   await withRegistryLock(cfg, async () => {
-    if ((await listVersions(cfg)).length === 0) await migrateReleases(cfg, releases, cur?.version ?? null);
+    if (!(await hasVersions(cfg))) await migrateReleases(cfg, releases, cur?.version ?? null);
     const now = await currentChampion(cfg);
     if (!now) return;
-    const stack = championStack(await readEvents(cfg));
+    const stack = championStack(await readEvents(cfg, true));
     if (stack.at(-1) !== now.version) {
       await appendEvent(cfg, {
         kind: 'promoted',

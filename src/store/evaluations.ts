@@ -34,8 +34,11 @@ export interface Evaluation extends ScoreRecord {
  * version from the model's hash, the data hash from the files, and the role `test` for scores
  * of the trained model on the test data (what latestscore.txt and deploy used), else `adhoc`.
  */
-export async function readEvaluations(cfg: Config): Promise<Evaluation[]> {
-  const raw = await readJsonLines<ScoreRecord>(paths(cfg).scoreHistory);
+export async function readEvaluations(cfg: Config, onData?: string): Promise<Evaluation[]> {
+  // On one data set only (the listing's test column): lines without its hash are not parsed,
+  // except records from before the registry, whose data hash is derived below.
+  const keep = onData ? (line: string) => line.includes(onData) || !line.includes('"data_sha256"') : undefined;
+  const raw = await readJsonLines<ScoreRecord>(paths(cfg).scoreHistory, keep);
   const needVersions = raw.some((r) => r && r.version === undefined);
   const byModelSha = new Map<string, number>();
   if (needVersions) for (const v of await listVersions(cfg)) byModelSha.set(v.model_sha256, v.version);
@@ -51,7 +54,7 @@ export async function readEvaluations(cfg: Config): Promise<Evaluation[]> {
       data_sha256: r.data_sha256 ?? dataHash(Array.isArray(r.data_files) ? r.data_files : []),
     });
   }
-  return out;
+  return onData ? out.filter((e) => e.data_sha256 === onData) : out;
 }
 
 export const metricValue = (r: { metrics: Metrics }, metric: string): number => {

@@ -19,7 +19,7 @@
  * never need it (every file is replaced by rename or only appended to).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateError } from '../errors.js';
 import { appendJsonLine, readJsonLines, sha256Text, syncTree, writeFileAtomic } from './atomic.js';
@@ -47,6 +47,24 @@ export interface VersionRecord {
   /** How it came in: "train", "deploy" (a model file registered on deploy), "migrated release v0002". */
   source: string;
 }
+
+/** What the index keeps of a version: enough to list, find by content and map hashes. */
+export type VersionSummary = Pick<
+  VersionRecord,
+  'version' | 'name' | 'content_sha256' | 'model_sha256' | 'created' | 'model_type' | 'tags' | 'note'
+> & { training_rows: number };
+
+const summary = (r: VersionRecord): VersionSummary => ({
+  version: r.version,
+  name: r.name,
+  content_sha256: r.content_sha256,
+  model_sha256: r.model_sha256,
+  created: r.created,
+  model_type: r.model_type,
+  training_rows: r.training_data?.rows ?? 0,
+  tags: r.tags ?? {},
+  note: r.note ?? null,
+});
 
 export type EventKind =
   | 'registered'
@@ -106,25 +124,44 @@ export function modelContentHash(modelText: string): string {
   return createHash('sha256').update(canonical(rest)).digest('hex');
 }
 
-/** The registry's own settings check: a parsed version.json must look like one. */
-function isVersionRecord(v: unknown): v is VersionRecord {
+/** A parsed version.json (or index line) must look like one. */
+function isVersionLike(v: unknown): v is { version: number; content_sha256: string; model_sha256: string } {
   const r = v as VersionRecord;
-  return Boolean(r) && typeof r === 'object' && Number.isInteger(r.version) && r.version > 0 && typeof r.content_sha256 === 'string';
+  return Boolean(r) && typeof r === 'object' && Number.isInteger(r.version) && r.version > 0 && typeof r.content_sha256 === 'string' && typeof r.model_sha256 === 'string';
 }
+const isVersionRecord = (v: unknown): v is VersionRecord =>
+  isVersionLike(v) && typeof (v as VersionRecord).training_data === 'object' && Array.isArray((v as VersionRecord).features);
 
-/** Every complete version, ascending: the index plus any folder the index does not know yet. */
-export async function listVersions(cfg: Config): Promise<VersionRecord[]> {
+/**
+ * Every complete version, ascending, as the index summarises it, plus any folder the index does
+ * not know yet (a crash between the folder's rename and the index append). Only folders whose
+ * name is a version are complete: staging folders are hidden.
+ */
+export async function listVersions(cfg: Config): Promise<VersionSummary[]> {
   const rp = registryPaths(cfg);
-  const byVersion = new Map<number, VersionRecord>();
-  for (const r of await readJsonLines<unknown>(rp.index)) if (isVersionRecord(r)) byVersion.set(r.version, r);
+  const byVersion = new Map<number, VersionSummary>();
+  for (const r of await readJsonLines<VersionSummary>(rp.index)) if (isVersionLike(r)) byVersion.set(r.version, r);
   const entries = await readdir(rp.versions).catch(() => [] as string[]);
+  const found: VersionSummary[] = [];
   for (const e of entries) {
     const m = /^v(\d+)$/.exec(e);
     if (!m || byVersion.has(Number(m[1]))) continue;
     const rec = await readVersionFile(join(rp.versions, e, 'version.json'));
-    if (rec) byVersion.set(rec.version, rec);
+    if (rec) found.push(summary(rec));
+  }
+  if (found.length) {
+    for (const f of found) byVersion.set(f.version, f);
+    // Repair the index in one append (a duplicate line from a racing repair is harmless: the
+    // version number is the key); a read-only folder just stays slower.
+    await appendFile(rp.index, found.map((f) => JSON.stringify(f) + '\n').join('')).catch(() => undefined);
   }
   return [...byVersion.values()].sort((a, b) => a.version - b.version);
+}
+
+/** Whether any version folder exists (cheaper than listing them). */
+export async function hasVersions(cfg: Config): Promise<boolean> {
+  const entries = await readdir(registryPaths(cfg).versions).catch(() => [] as string[]);
+  return entries.some((e) => /^v\d+$/.test(e));
 }
 
 async function readVersionFile(path: string): Promise<VersionRecord | null> {
@@ -150,7 +187,7 @@ export async function getVersion(cfg: Config, version: number): Promise<VersionR
 export const versionModelPath = (cfg: Config, version: number) =>
   join(registryPaths(cfg).versions, versionName(version), 'model.json');
 
-export async function findByContent(cfg: Config, contentSha: string): Promise<VersionRecord | null> {
+export async function findByContent(cfg: Config, contentSha: string): Promise<VersionSummary | null> {
   return (await listVersions(cfg)).find((v) => v.content_sha256 === contentSha) ?? null;
 }
 
@@ -219,7 +256,7 @@ export async function registerModel(
   cfg: Config,
   input: RegisterInput,
   locked = false,
-): Promise<{ record: VersionRecord; created: boolean }> {
+): Promise<{ record: VersionSummary; created: boolean }> {
   const content = modelContentHash(input.modelText);
   const body = async () => {
     const existing = await findByContent(cfg, content);
@@ -272,8 +309,8 @@ export async function registerModel(
       await rm(staging, { recursive: true, force: true });
       throw err;
     }
-    await appendJsonLine(rp.index, record);
-    return { record, created: true };
+    await appendJsonLine(rp.index, summary(record));
+    return { record: summary(record), created: true };
   };
   return locked ? body() : withRegistryLock(cfg, body);
 }
@@ -319,8 +356,10 @@ export async function writeAlias(cfg: Config, alias: string, version: number | n
   return previous;
 }
 
-export async function readEvents(cfg: Config): Promise<RegistryEvent[]> {
-  return (await readJsonLines<RegistryEvent>(registryPaths(cfg).events)).filter(
+/** The event log; `championOnly` parses only the champion's events (what championStack needs). */
+export async function readEvents(cfg: Config, championOnly = false): Promise<RegistryEvent[]> {
+  const keep = championOnly ? (line: string) => line.includes('"alias":"champion"') : undefined;
+  return (await readJsonLines<RegistryEvent>(registryPaths(cfg).events, keep)).filter(
     (e) => e && typeof e === 'object' && typeof e.kind === 'string' && typeof e.time === 'string',
   );
 }
