@@ -35,7 +35,18 @@ export function cli(cwd: string, ...args: string[]): CliResult {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', npm_config_registry: 'http://127.0.0.1:9/' },
   });
+  assertNoInternalError(args, r.stdout, r.stderr);
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * "internal error" means a bug in mlops: no test case, however hostile, may produce one. Every
+ * CLI run of the suite goes through here (and spawned processes through the same check).
+ */
+export function assertNoInternalError(args: readonly string[], stdout: string, stderr: string): void {
+  if (/internal error/i.test(stderr) || /"exit_code":1\b/.test(stdout)) {
+    throw new Error(`mlops ${args.join(' ')} reported an internal error: ${stderr.trim().split('\n')[0]}`);
+  }
 }
 
 export function cliJson<T = Record<string, unknown>>(cwd: string, ...args: string[]): T {
