@@ -330,7 +330,7 @@ describe('two deploys at once', () => {
     nothingLeft(dir);
   };
 
-  // FAILS: promote() checks "already champion" outside the registry mutex (src/ops/promote.ts:89), so the second deploy re-promotes: "deployed v0002 ... previous release v0002 kept" and a duplicate promoted event
+  // FAILS: promote() checks "already champion" outside the registry mutex (src/ops/promote.ts:93, re-checked nowhere inside the lock at :105), so the second deploy re-promotes: "deployed v0002 ... previous release v0002 kept" and a duplicate promoted event
   it('started together, repeated: one release, one promotion, the other sees it already champion', async () => {
     for (let i = 0; i < 4; i++) {
       const dir = copyOf(trained);
