@@ -24,6 +24,9 @@ export interface GateComparison {
 
 export interface GateResult {
   metric: string;
+  /** The versions compared (champion null: nothing deployed). */
+  candidate_version: number;
+  champion_version: number | null;
   candidate: number;
   champion: number | null;
   passed: boolean;
@@ -105,6 +108,8 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
   const test = comparisons[0]!;
   return {
     metric,
+    candidate_version: opts.candidate,
+    champion_version: opts.champion,
     candidate: test.candidate,
     champion: test.champion,
     passed,

@@ -10,7 +10,7 @@ import { copyFile, link, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXIT_CODES, StateError, MlopsError } from '../errors.js';
 import { readJsonLines, sha256File, sha256Text, syncTree } from '../store/atomic.js';
-import { currentChampion, releaseVersion, syncRegistry } from '../store/champion.js';
+import { currentChampion, releaseVersion, syncRegistry, type Champion } from '../store/champion.js';
 import type { Config } from '../store/config.js';
 import { latestOn, readEvaluations, testDataHash, type Evaluation } from '../store/evaluations.js';
 import { pausePoint } from '../store/pause.js';
@@ -89,16 +89,21 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
       return { version: rec.version, name: rec.name, alias, previous, changed: previous !== rec.version, forced: false, gate: null, release: null, previousRelease: null };
     });
   }
+  const unchanged = (champ: Champion): PromoteResult =>
+    ({ version: rec.version, name: rec.name, alias, previous: rec.version, changed: false, forced: false, gate: null, release: champ.manifest, previousRelease: null });
+  const judged = async (champion: number | null, given: GateResult | null | undefined): Promise<GateResult> => {
+    const gate = given ?? (await runGate({ config: cfg, candidate: rec.version, champion }));
+    if (!gate.passed && !opts.force) {
+      await appendEvent(cfg, { kind: 'rejected', version: rec.version, alias, previous: champion, reason: gate.summary, details: { gate } });
+      throw new GateRejectedError(`${rec.name} failed the promotion gate: ${gate.summary}`, 'improve the model, change "promotion" in config.json, or pass --force');
+    }
+    return gate;
+  };
   const champ = await currentChampion(cfg);
-  if (champ?.version === rec.version) {
-    return { version: rec.version, name: rec.name, alias, previous: rec.version, changed: false, forced: false, gate: null, release: champ.manifest, previousRelease: null };
-  }
-  const gate = opts.gate ?? (await runGate({ config: cfg, candidate: rec.version, champion: champ?.version ?? null }));
-  if (!gate.passed && !opts.force) {
-    await appendEvent(cfg, { kind: 'rejected', version: rec.version, alias, previous: champ?.version ?? null, reason: gate.summary, details: { gate } });
-    throw new GateRejectedError(`${rec.name} failed the promotion gate: ${gate.summary}`, 'improve the model, change "promotion" in config.json, or pass --force');
-  }
-  const forced = !gate.passed;
+  if (champ?.version === rec.version) return unchanged(champ);
+  // The gate is judged before taking the mutex (scoring can take a while) and again inside it
+  // when the champion changed meanwhile (another promote, deploy or run won the race).
+  let gate = await judged(champ?.version ?? null, opts.gate?.champion_version === (champ?.version ?? null) ? opts.gate : null);
   const evals = await readEvaluations(cfg);
   const testEval = latestOn(evals, rec.version, await testDataHash(cfg));
   if (!testEval) throw new StateError(`${rec.name} has no score on the reference test set`, 'run `mlops score --model ' + rec.name + '`');
@@ -106,6 +111,9 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
     const prod = cfg.prod_deployment_path;
     const previousRelease = await currentVersion(prod);
     const before = await currentChampion(cfg);
+    if (before?.version === rec.version) return unchanged(before);
+    if ((before?.version ?? null) !== gate.champion_version) gate = await judged(before?.version ?? null, null);
+    const forced = !gate.passed;
     const manifest = await releaseFor(cfg, rec, testEval, forced);
     await pausePoint('promote:published');
     await activateRelease(prod, manifest.version);

@@ -19,12 +19,13 @@
  * never need it (every file is replaced by rename or only appended to).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateError } from '../errors.js';
 import { appendJsonLine, readJsonLines, sha256Text, syncTree, writeFileAtomic } from './atomic.js';
 import type { Config } from './config.js';
 import { isAlive } from './releases.js';
+import { acquireLock, LockedError, type Lock } from './lock.js';
 
 export interface VersionRecord {
   version: number;
@@ -192,44 +193,32 @@ export async function findByContent(cfg: Config, contentSha: string): Promise<Ve
 }
 
 /**
- * The registry mutex: a lock file created with O_EXCL holding the owner's pid; a lock of a dead
- * process is removed. Held only for short read-modify-write sections (register, alias moves,
- * promotion), so waiting is bounded: after `timeoutMs` it gives up with a StateError.
+ * The registry mutex: held only for short read-modify-write sections (register, alias moves,
+ * promotion, rollback), so waiting is bounded: after `timeoutMs` it gives up with a StateError.
  */
 export async function withRegistryLock<T>(cfg: Config, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const rp = registryPaths(cfg);
   await mkdir(rp.root, { recursive: true });
   const t0 = Date.now();
+  let lock: Lock;
+  // The run lock's mechanism (complete record linked into place, stale by pid and start time,
+  // race-free takeover), waited for instead of refused.
   for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
     try {
-      const fh = await open(rp.mutex, 'wx');
-      await fh.writeFile(String(process.pid));
-      await fh.close();
+      lock = await acquireLock(rp.mutex);
       break;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const text = await readFile(rp.mutex, 'utf8').catch(() => null);
-      const pid = Number(text);
-      const st = await stat(rp.mutex).catch(() => null);
-      // An empty file is a writer between create and write: stale only when it stays empty.
-      const stale = text !== null && (text === '' ? !st || Date.now() - st.mtimeMs > 5000 : !isAlive(pid));
-      if (stale) {
-        // Remove it by renaming to a unique name: of two processes that both saw it stale,
-        // only one rename succeeds, so only one removes it.
-        const gone = `${rp.mutex}.${process.pid}.${randomBytes(4).toString('hex')}`;
-        if (await rename(rp.mutex, gone).then(() => true, () => false)) await rm(gone, { force: true });
-        continue;
-      }
+      if (!(err instanceof LockedError)) throw err;
       if (Date.now() - t0 > timeoutMs) {
-        throw new StateError(`${rp.mutex}: the registry is held by pid ${text} for over ${timeoutMs / 1000} s`, 'wait for that mlops process to finish, or remove the file if no mlops runs');
+        throw new StateError(`${rp.mutex}: the registry is held by another mlops process for over ${timeoutMs / 1000} s (${err.message})`, 'wait for it to finish, or remove the file if no mlops runs');
       }
-      await new Promise((r) => setTimeout(r, wait));
+      await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
     }
   }
   try {
     return await fn();
   } finally {
-    await rm(rp.mutex, { force: true });
+    await lock.release();
   }
 }
 

@@ -330,7 +330,7 @@ describe('two deploys at once', () => {
     nothingLeft(dir);
   };
 
-  // FAILS: promote() checks "already champion" outside the registry mutex (src/ops/promote.ts:93, re-checked nowhere inside the lock at :105), so the second deploy re-promotes: "deployed v0002 ... previous release v0002 kept" and a duplicate promoted event
+
   it('started together, repeated: one release, one promotion, the other sees it already champion', async () => {
     for (let i = 0; i < 4; i++) {
       const dir = copyOf(trained);
@@ -340,7 +340,7 @@ describe('two deploys at once', () => {
     }
   });
 
-  // FAILS: same bug, made deterministic: the second deploy passes the outside-the-mutex champion check while the first holds the mutex
+
   it('the second starts while the first holds the registry mutex (deterministic)', async () => {
     const dir = copyOf(trained);
     const before = events(dir).length;
@@ -353,7 +353,7 @@ describe('two deploys at once', () => {
     await check(dir, { code: code ?? -1, stdout: firstOut.join(''), stderr: first.stderr().replace(/paused at \S+\n/, '') }, b, before);
   });
 
-  // FAILS: same bug through `promote`: a promote queued on the mutex behind a deploy of the same version re-promotes it ("promoted v0002 to champion (was v0002)") and logs a second promoted event
+
   it('a promote of the version a deploy is publishing, queued behind it, finds it already champion', async () => {
     const dir = copyOf(trained);
     const before = events(dir).length;
