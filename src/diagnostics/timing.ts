@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MlopsError } from '../errors.js';
-import { readJsonLines } from '../store/atomic.js';
+import { readLog } from '../store/statefile.js';
 import type { Config } from '../store/config.js';
-import { paths, type IngestionRecord, type TrainingRecord } from '../store/records.js';
+import { INGESTION_RECORD, paths, TRAINING_RECORD } from '../store/records.js';
 import { quantile } from '../stats/describe.js';
 
 export interface Timings {
@@ -25,8 +25,8 @@ export interface Timings {
 
 export async function recordedTimings(cfg: Config): Promise<Timings> {
   const p = paths(cfg);
-  const ing = (await readJsonLines<IngestionRecord>(p.ingestionLog)).at(-1);
-  const tr = (await readJsonLines<TrainingRecord>(p.trainLog)).at(-1);
+  const ing = (await readLog(p.ingestionLog, INGESTION_RECORD)).at(-1);
+  const tr = (await readLog(p.trainLog, TRAINING_RECORD)).at(-1);
   return { source: 'recorded', ingest_seconds: ing?.seconds ?? null, train_seconds: tr?.seconds ?? null };
 }
 

@@ -15,9 +15,10 @@ import { modelProba } from '../model/modelfile.js';
 import { dependencyStatus, type DependencyReport } from '../diagnostics/dependencies.js';
 import { compareIngestions, type StabilityReport } from '../diagnostics/stability.js';
 import { measureTimings, recordedTimings, type Timings } from '../diagnostics/timing.js';
-import { appendJsonLine, commitTempFile, readJsonLines, tempPathFor, writeFileAtomic } from '../store/atomic.js';
+import { appendJsonLine, commitTempFile, tempPathFor, writeFileAtomic } from '../store/atomic.js';
+import { readLog } from '../store/statefile.js';
 import type { Config } from '../store/config.js';
-import { paths, type IngestionRecord } from '../store/records.js';
+import { INGESTION_RECORD, paths } from '../store/records.js';
 import { currentReleaseDir } from '../store/releases.js';
 import { loadModelFrom } from './modelchoice.js';
 
@@ -147,7 +148,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
   const timings = opts.time
     ? await measureTimings(cfg, MLOPS_BIN, opts.repeat ?? 3)
     : await recordedTimings(cfg);
-  const ingestions = await readJsonLines<IngestionRecord>(p.ingestionLog);
+  const ingestions = await readLog(p.ingestionLog, INGESTION_RECORD);
   const stability = compareIngestions(ingestions.at(-2), ingestions.at(-1));
   if (ingestions.length < 2) notes.push('stability: only one ingestion recorded, nothing to compare with yet');
 

@@ -9,12 +9,13 @@
 import { copyFile, link, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXIT_CODES, StateError, MlopsError } from '../errors.js';
-import { readJsonLines, sha256File, sha256Text, syncTree } from '../store/atomic.js';
+import { sha256File, sha256Text, syncTree } from '../store/atomic.js';
+import { readLog } from '../store/statefile.js';
 import { currentChampion, releaseVersion, syncRegistry, type Champion } from '../store/champion.js';
 import type { Config } from '../store/config.js';
 import { latestOn, readEvaluations, testDataHash, type Evaluation } from '../store/evaluations.js';
 import { pausePoint } from '../store/pause.js';
-import { paths, type IngestionRecord } from '../store/records.js';
+import { INGESTION_RECORD, paths, type IngestionRecord } from '../store/records.js';
 import {
   appendEvent,
   championStack,
@@ -34,9 +35,11 @@ import {
   releaseName,
   removeStaleStaging,
   stagingDir,
+  readManifest as readReleaseManifest,
   TRAINING_DATA,
   type ReleaseManifest,
 } from '../store/releases.js';
+import { warn } from '../warnings.js';
 import { runGate, type GateResult } from './gate.js';
 
 /** The candidate failed the promotion gate: exit 4, like a run whose candidate was rejected. */
@@ -197,19 +200,21 @@ async function releaseFor(cfg: Config, rec: VersionRecord, testEval: Evaluation,
   return manifest;
 }
 
+/** A release's manifest, or null (with a warning) when it is damaged: such a release is skipped. */
 async function readManifest(dir: string): Promise<ReleaseManifest | null> {
   try {
-    const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as ReleaseManifest;
-    return m && typeof m === 'object' && Number.isInteger(m.version) ? m : null;
-  } catch {
+    return await readReleaseManifest(dir);
+  } catch (err) {
+    if (!(err instanceof StateError)) throw err;
+    warn(`${err.message}; that release is skipped`);
     return null;
   }
 }
 
 /** The ingestion record that produced a version's training data. */
 async function ingestionOf(cfg: Config, rec: VersionRecord): Promise<IngestionRecord | null> {
-  const log = await readJsonLines<IngestionRecord>(paths(cfg).ingestionLog);
-  return log.filter((r) => r && r.output_sha256 === rec.training_data.sha256 && Array.isArray(r.files)).at(-1) ?? null;
+  const log = await readLog(paths(cfg).ingestionLog, INGESTION_RECORD);
+  return log.filter((r) => r.output_sha256 === rec.training_data.sha256).at(-1) ?? null;
 }
 
 async function trainingDataSource(cfg: Config, sha: string, releases: number[]): Promise<string | null> {

@@ -5,9 +5,11 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateError } from '../errors.js';
-import { readJsonLines, writeFileAtomic } from '../store/atomic.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { readEvaluations } from '../store/evaluations.js';
+import { championStack, readEvents, versionName } from '../store/registry.js';
 import type { Config } from '../store/config.js';
-import { paths, type Metrics, type ScoreRecord } from '../store/records.js';
+import type { Metrics } from '../store/records.js';
 import { currentManifest } from '../store/releases.js';
 import { confusionMatrixSpec, renderSvg, scoreHistorySpec, svgToPng } from '../report/charts.js';
 import { esc, htmlTable, num, page, verdictBadge } from '../report/html.js';
@@ -30,7 +32,6 @@ export interface ReportResult {
 
 export async function report(opts: ReportOptions): Promise<ReportResult> {
   const cfg = opts.config;
-  const p = paths(cfg);
   const manifest = await currentManifest(cfg.prod_deployment_path);
   if (!manifest) throw new StateError(`${cfg.prod_deployment_path}: nothing is deployed to report on`, 'run `mlops run` or `mlops deploy` first');
   // The deployed model on the test data, without touching latestscore.txt or the history.
@@ -38,10 +39,13 @@ export async function report(opts: ReportOptions): Promise<ReportResult> {
   const cmSvg = await renderSvg(confusionMatrixSpec(sc.confusion, `Confusion matrix, release ${manifest.name}`, manifest.model.target));
   const png = svgToPng(cmSvg);
 
-  const history = await readJsonLines<ScoreRecord>(p.scoreHistory);
+  // The champions' own evidence only (test set and new data): never a rejected candidate's or
+  // an ad-hoc score, so the chart tells the story of what production served.
+  const champions = new Set(championStack(await readEvents(cfg, true)));
+  const history = (await readEvaluations(cfg)).filter((e) => e.version !== null && champions.has(e.version) && (e.role === 'test' || e.role === 'new-data'));
   const metric = cfg.drift.metric as keyof Metrics;
   const points = history
-    .map((r, i) => ({ run: i + 1, timestamp: r.timestamp, score: r.metrics[metric] as number, model: r.model_sha256.slice(0, 8) }))
+    .map((r, i) => ({ run: i + 1, timestamp: r.timestamp, score: r.metrics[metric] as number, model: `${versionName(r.version!)} ${r.role}` }))
     .filter((q) => typeof q.score === 'number' && Number.isFinite(q.score));
   const histSvg = points.length ? await renderSvg(scoreHistorySpec(points, metric)) : null;
 
@@ -72,15 +76,15 @@ export async function report(opts: ReportOptions): Promise<ReportResult> {
     `<div class="figs" style="margin-top:14px"><div class="fig">${cmSvg}</div>${histSvg ? `<div class="fig">${histSvg}</div>` : ''}</div>`,
     `<p class="note">Model: ${esc(manifest.model.features.join(', '))} &rarr; ${esc(manifest.model.target)}; trained on ${manifest.model.training_rows} rows at ${esc(manifest.model.trained_at)}. Test files: ${esc(sc.data_files.map((f) => f.name).join(', '))}.</p>`,
   ];
-  body.push(`<h2>Score history (${history.length} records)</h2>`);
+  body.push(`<h2>Score history of the champions (${history.length} records)</h2>`);
   body.push(
     history.length
       ? htmlTable(
-          ['#', 'time', 'model', 'rows', 'F1', 'precision', 'recall', 'accuracy', 'ROC AUC', 'log loss'],
+          ['#', 'time', 'model (data)', 'rows', 'F1', 'precision', 'recall', 'accuracy', 'ROC AUC', 'log loss'],
           history.slice(-15).map((r, i) => [
             history.length - Math.min(15, history.length) + i + 1,
             r.timestamp,
-            r.model === 'trained' || r.model === 'production' ? `${r.model} ${r.model_sha256.slice(0, 8)}` : r.model_sha256.slice(0, 8),
+            `${versionName(r.version!)} (${r.role})`,
             r.rows,
             r.metrics.f1,
             r.metrics.precision,

@@ -31,6 +31,7 @@ import type { Config, DriftTestName } from '../store/config.js';
 import { acquireLock } from '../store/lock.js';
 import { pausePoint } from '../store/pause.js';
 import { FILES } from '../store/records.js';
+import { readLog, shape } from '../store/statefile.js';
 import type { ReleaseManifest } from '../store/releases.js';
 import { deploy } from './deploy.js';
 import { modelDrift } from './drift.js';
@@ -80,6 +81,13 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called after each step (progress output). */
   onStep?: (s: StepRecord) => void;
+}
+
+export const RUN_RECORD = shape<RunRecord>('run record', { started: 'string', decision: 'string', steps: 'array', new_files: 'array' });
+
+/** The recent runs of runs.jsonl, oldest first. */
+export async function readRuns(cfg: Config, limit: number): Promise<RunRecord[]> {
+  return (await readLog(join(cfg.output_folder_path, FILES.runsLog), RUN_RECORD)).slice(-Math.max(1, limit));
 }
 
 /** The run was stopped by SIGINT/SIGTERM between steps. */

@@ -7,10 +7,11 @@ import { phase } from '../progress.js';
 import { imputeInPlace, nanMean, readDataset } from '../data/dataset.js';
 import { fitLogistic } from '../model/logreg.js';
 import { MODEL_FORMAT, type ModelFile } from '../model/modelfile.js';
-import { appendJsonLine, readJsonLines, sha256Text, writeFileAtomic } from '../store/atomic.js';
+import { appendJsonLine, sha256Text, writeFileAtomic } from '../store/atomic.js';
+import { readLog } from '../store/statefile.js';
 import { currentChampion } from '../store/champion.js';
 import type { Config } from '../store/config.js';
-import { paths, type IngestionRecord, type TrainingRecord } from '../store/records.js';
+import { INGESTION_RECORD, paths, type TrainingRecord } from '../store/records.js';
 import { appendEvent, registerModel, versionModelPath, versionName, type VersionSummary } from '../store/registry.js';
 
 export interface TrainOptions {
@@ -149,7 +150,7 @@ export async function registerTrained(
   source: 'train' | 'deploy',
   extra: { note?: string | null; tags?: Record<string, string>; heldOut?: number } = {},
 ): Promise<{ record: VersionSummary; created: boolean }> {
-  const ingestion = (await readJsonLines<IngestionRecord>(paths(cfg).ingestionLog)).filter((r) => r && r.output_sha256 === model.data_sha256).at(-1);
+  const ingestion = (await readLog(paths(cfg).ingestionLog, INGESTION_RECORD)).filter((r) => r.output_sha256 === model.data_sha256).at(-1);
   const champion = await currentChampion(cfg).catch(() => null);
   const reg = await registerModel(cfg, {
     modelText: text,

@@ -58,7 +58,26 @@ export async function commitTempFile(tmp: string, target: string): Promise<void>
 /** Append one JSON record as a line. A single small append is one write(2) call. */
 export async function appendJsonLine(path: string, record: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await appendFile(path, JSON.stringify(record) + '\n');
+  // After a torn write (no final newline) start a new line, so the torn piece stays a line of
+  // its own that readers skip, and this record stays whole.
+  const torn = await endsWithoutNewline(path);
+  await appendFile(path, (torn ? '\n' : '') + JSON.stringify(record) + '\n');
+}
+
+async function endsWithoutNewline(path: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    const { size } = await fh.stat();
+    if (size === 0) return false;
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, size - 1);
+    return b[0] !== 10;
+  } catch {
+    return false;
+  } finally {
+    await fh?.close();
+  }
 }
 
 /**

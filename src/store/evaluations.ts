@@ -4,9 +4,10 @@
  * on successive data of one role, or two versions on the same data.
  */
 import { createHash } from 'node:crypto';
-import { readJsonLines, sha256File } from './atomic.js';
+import { sha256File } from './atomic.js';
+import { readLog } from './statefile.js';
 import type { Config } from './config.js';
-import { paths, EVALUATION_ROLES, type EvaluationRole, type Metrics, type ScoreRecord } from './records.js';
+import { paths, EVALUATION_ROLES, SCORE_RECORD, type EvaluationRole, type Metrics, type ScoreRecord } from './records.js';
 import { listVersions } from './registry.js';
 import { csvFilesAt } from '../data/csvfiles.js';
 
@@ -38,13 +39,12 @@ export async function readEvaluations(cfg: Config, onData?: string): Promise<Eva
   // On one data set only (the listing's test column): lines without its hash are not parsed,
   // except records from before the registry, whose data hash is derived below.
   const keep = onData ? (line: string) => line.includes(onData) || !line.includes('"data_sha256"') : undefined;
-  const raw = await readJsonLines<ScoreRecord>(paths(cfg).scoreHistory, keep);
+  const raw = await readLog(paths(cfg).scoreHistory, SCORE_RECORD, keep);
   const needVersions = raw.some((r) => r && r.version === undefined);
   const byModelSha = new Map<string, number>();
   if (needVersions) for (const v of await listVersions(cfg)) byModelSha.set(v.model_sha256, v.version);
   const out: Evaluation[] = [];
   for (const r of raw) {
-    if (!r || typeof r !== 'object' || !r.metrics || typeof r.metrics !== 'object' || typeof r.model_sha256 !== 'string') continue;
     const role: EvaluationRole =
       r.role && EVALUATION_ROLES.includes(r.role) ? r.role : r.model === 'trained' ? 'test' : 'adhoc';
     out.push({

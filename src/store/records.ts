@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import type { Config } from './config.js';
+import { shape } from './statefile.js';
 
 export const FILES = {
   finalData: 'finaldata.csv',
@@ -90,6 +91,11 @@ export interface ScoreRecord {
   metrics: Metrics;
   seconds: number;
 }
+
+/** What a line of each log must look like (the one reader, statefile.ts, checks them). */
+export const SCORE_RECORD = shape<ScoreRecord>('score record', { timestamp: 'string', model_sha256: 'string', metrics: 'object', rows: 'number', data_files: 'array' });
+export const INGESTION_RECORD = shape<IngestionRecord>('ingestion record', { timestamp: 'string', input_folder: 'string', files: 'array', output_sha256: 'string', seconds: 'number' });
+export const TRAINING_RECORD = shape<TrainingRecord>('training record', { timestamp: 'string', model_sha256: 'string', seconds: 'number' });
 
 export const paths = (cfg: Config) => ({
   finalData: join(cfg.output_folder_path, FILES.finalData),

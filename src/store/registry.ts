@@ -22,7 +22,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateError } from '../errors.js';
-import { appendJsonLine, readJsonLines, sha256Text, syncTree, writeFileAtomic } from './atomic.js';
+import { appendJsonLine, sha256Text, syncTree, writeFileAtomic } from './atomic.js';
+import { readLog, shape } from './statefile.js';
 import type { Config } from './config.js';
 import { isAlive } from './releases.js';
 import { acquireLock, LockedError, type Lock } from './lock.js';
@@ -125,6 +126,9 @@ export function modelContentHash(modelText: string): string {
   return createHash('sha256').update(canonical(rest)).digest('hex');
 }
 
+const INDEX_LINE = shape<VersionSummary>('registry index line', { version: 'integer', name: 'string', content_sha256: 'string', model_sha256: 'string', created: 'string' });
+const EVENT_LINE = shape<RegistryEvent>('registry event', { time: 'string', kind: 'string' });
+
 /** A parsed version.json (or index line) must look like one. */
 function isVersionLike(v: unknown): v is { version: number; content_sha256: string; model_sha256: string } {
   const r = v as VersionRecord;
@@ -141,7 +145,7 @@ const isVersionRecord = (v: unknown): v is VersionRecord =>
 export async function listVersions(cfg: Config): Promise<VersionSummary[]> {
   const rp = registryPaths(cfg);
   const byVersion = new Map<number, VersionSummary>();
-  for (const r of await readJsonLines<VersionSummary>(rp.index)) if (isVersionLike(r)) byVersion.set(r.version, r);
+  for (const r of await readLog(rp.index, INDEX_LINE)) byVersion.set(r.version, r);
   const entries = await readdir(rp.versions).catch(() => [] as string[]);
   const found: VersionSummary[] = [];
   for (const e of entries) {
@@ -348,9 +352,7 @@ export async function writeAlias(cfg: Config, alias: string, version: number | n
 /** The event log; `championOnly` parses only the champion's events (what championStack needs). */
 export async function readEvents(cfg: Config, championOnly = false): Promise<RegistryEvent[]> {
   const keep = championOnly ? (line: string) => line.includes('"alias":"champion"') : undefined;
-  return (await readJsonLines<RegistryEvent>(registryPaths(cfg).events, keep)).filter(
-    (e) => e && typeof e === 'object' && typeof e.kind === 'string' && typeof e.time === 'string',
-  );
+  return readLog(registryPaths(cfg).events, EVENT_LINE, keep);
 }
 
 /** The command line of this process, for the event log. */

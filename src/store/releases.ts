@@ -12,9 +12,10 @@
  * so they never mix a new model with an old score.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, symlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readlink, realpath, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateError } from '../errors.js';
+import { readRecord, shape } from './statefile.js';
 
 export const RELEASE_FILES = ['trainedmodel.json', 'latestscore.txt', 'ingestedfiles.txt'] as const;
 
@@ -43,8 +44,31 @@ export interface ReleaseManifest {
 export const releaseName = (v: number) => `v${String(v).padStart(4, '0')}`;
 const releasesDir = (prod: string) => join(prod, 'releases');
 
+export const MANIFEST = shape<ReleaseManifest>('release manifest', { version: 'integer', name: 'string', files: 'object', score: 'number', metrics: 'object', model: 'object' });
+
+/** The manifest of a release folder, checked; a damaged one is a StateError naming it. */
+export async function readManifest(dir: string): Promise<ReleaseManifest | null> {
+  return readRecord(join(dir, 'manifest.json'), MANIFEST, 'the release is damaged: make another release current (`mlops deploy --rollback` or `mlops promote V`)');
+}
+
+/**
+ * The production folder's own entries must be what mlops made: `releases` a folder, `current`
+ * a link to a folder. Anything else (a hand edit, a copy that followed the links) is named.
+ */
+async function checkLayout(prod: string): Promise<void> {
+  const rel = await lstat(releasesDir(prod)).catch(() => null);
+  if (rel && !rel.isDirectory()) {
+    throw new StateError(`${releasesDir(prod)}: is not a folder`, 'move it away: mlops keeps every release in that folder');
+  }
+  const cur = await lstat(join(prod, 'current')).catch(() => null);
+  if (cur && !cur.isSymbolicLink()) {
+    throw new StateError(`${join(prod, 'current')}: is not a link to a release`, 'move it away and make a release current with `mlops promote V`');
+  }
+}
+
 /** Versions of complete releases (those with a manifest), ascending. */
 export async function listReleases(prod: string): Promise<number[]> {
+  await checkLayout(prod);
   const entries = await readdir(releasesDir(prod)).catch(() => [] as string[]);
   const out: number[] = [];
   for (const e of entries) {
@@ -58,17 +82,24 @@ export async function listReleases(prod: string): Promise<number[]> {
 
 /** Absolute folder of the current release, or null when nothing is deployed. */
 export async function currentReleaseDir(prod: string): Promise<string | null> {
+  await checkLayout(prod);
+  let dir: string;
   try {
-    return await realpath(join(prod, 'current'));
+    dir = await realpath(join(prod, 'current'));
   } catch {
-    return null;
+    return null; // no link, or a link to a release that is gone: nothing is deployed
   }
+  const st = await lstat(dir).catch(() => null);
+  if (!st?.isDirectory()) throw new StateError(`${join(prod, 'current')}: points at ${dir}, which is not a release folder`, 'make a release current with `mlops promote V`');
+  return dir;
 }
 
 export async function currentManifest(prod: string): Promise<ReleaseManifest | null> {
   const dir = await currentReleaseDir(prod);
   if (!dir) return null;
-  return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as ReleaseManifest;
+  const m = await readManifest(dir);
+  if (!m) throw new StateError(`${dir}: the current release has no manifest.json`, 'make another release current (`mlops deploy --rollback` or `mlops promote V`)');
+  return m;
 }
 
 /** Path of a file of the current release; StateError when nothing is deployed. */

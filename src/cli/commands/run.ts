@@ -2,10 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import { EXIT_CODES } from '../../errors.js';
 import { loadConfig, type DriftTestName } from '../../store/config.js';
 import type { RunRecord } from '../../ops/run.js';
-import { FILES } from '../../store/records.js';
 import { onProgress } from '../../progress.js';
-import { readJsonLines } from '../../store/atomic.js';
-import { join } from 'node:path';
 import type { Register } from '../command.js';
 import { fmtSeconds, table } from '../output.js';
 
@@ -82,7 +79,8 @@ export const register: Register = (program, bind) => {
     .action(
       bind<{ limit: number }>(async (o, { flags }) => {
         const config = await loadConfig(flags.config);
-        const runs = (await readJsonLines<RunRecord>(join(config.output_folder_path, FILES.runsLog))).slice(-Math.max(1, o.limit || 20));
+        const { readRuns } = await import('../../ops/run.js');
+        const runs = await readRuns(config, o.limit || 20);
         return {
           json: { runs },
           human: runs.length
