@@ -6,7 +6,8 @@ import { phase } from '../progress.js';
 import { listCsvFiles } from '../data/csvfiles.js';
 import { sqlIdent, sqlString, withDb } from '../data/duck.js';
 import { loadCsvTable, outputColumns } from '../data/table.js';
-import { appendJsonLine, commitTempFile, sha256File, tempPathFor, writeFileAtomic } from '../store/atomic.js';
+import { appendJsonLine, commitTempFile, removeStaleTemps, sha256File, tempPathFor, writeFileAtomic } from '../store/atomic.js';
+import { isAlive } from '../store/releases.js';
 import type { Config } from '../store/config.js';
 import { paths, type IngestionRecord } from '../store/records.js';
 
@@ -30,6 +31,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     throw new DataError(`${folder}: no .csv files to ingest`, 'put the data files in input_folder_path (see config.json)');
   }
   const out = paths(cfg);
+  // temp files of an ingest that was killed (a COPY cut short can be large)
+  await removeStaleTemps(cfg.output_folder_path, isAlive);
   const tmp = tempPathFor(out.finalData);
   const numeric = [cfg.target, ...(cfg.features ?? [])];
 

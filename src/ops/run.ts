@@ -26,6 +26,7 @@ import { readLoopState, writeLoopState, type LoopState } from '../store/loopstat
 import { appendEvent, versionName } from '../store/registry.js';
 import { runGate, type GateResult } from './gate.js';
 import { makeHoldout } from './holdout.js';
+import { tidyUp } from '../store/recovery.js';
 import { promote } from './promote.js';
 import type { Config, DriftTestName } from '../store/config.js';
 import { acquireLock } from '../store/lock.js';
@@ -163,6 +164,8 @@ async function loop(
   record: RunRecord,
 ): Promise<void> {
   const config = cfg;
+  const tidied = await tidyUp(cfg);
+  if (tidied.length) record.reason += `${tidied.join('; ')}; `;
   await syncRegistry(cfg);
   const champ = await currentChampion(cfg);
   const manifest = champ?.manifest ?? null;
@@ -172,7 +175,37 @@ async function loop(
     r.fresh.length ? `new or changed: ${r.fresh.map((f) => f.name).join(', ')}` : 'every input file was deployed or already looked at',
   );
   record.new_files = check.fresh.map((f) => f.name);
+  const seen = async (decision: string, candidate: LoopState['candidate'], post: LoopState['post_deploy'] = null) =>
+    writeLoopState(cfg, { updated: new Date().toISOString(), decision, files: check.all, candidate, post_deploy: post });
+  // After a deployment: diagnose, report, and call a configured server, each recorded as done,
+  // so a run killed among them has the next run finish them for the release it deployed.
+  const postDeploy = async (version: number, release: string, pending: string[]) => {
+    const { diagnose } = await import('./diagnose.js');
+    const { report } = await import('./report.js');
+    const left = [...pending];
+    for (const name of pending) {
+      if (name === 'diagnose') await step('diagnose', () => diagnose({ config, registryTimeoutMs: 2000 }), (r) => `diagnostics.json (${r.rows} rows)`);
+      if (name === 'report') await step('report', () => report({ config }), (r) => `report.html, confusionmatrix.png (${r.archive})`);
+      if (name === 'apicalls' && cfg.server.configured) {
+        const { apicalls } = await import('./apicalls.js');
+        // A configured server should now answer with the new release; its failure is recorded
+        // but does not undo a good deployment.
+        const calls = await step('apicalls', () => apicalls({ config, timeoutMs: 10_000, expectVersion: release }).then(
+          (r) => ({ ok: true, detail: `${r.calls.length} calls to ${r.url}: all 200` }),
+          (err: Error) => ({ ok: false, detail: err.message }),
+        ), (r) => r.detail);
+        if (!calls.ok) record.steps.at(-1)!.outcome = 'failed';
+      }
+      left.shift();
+      await seen('deployed', null, left.length ? { version, pending: left } : null);
+    }
+  };
+  const unfinished = state?.post_deploy && champ && state.post_deploy.version === champ.version ? state.post_deploy.pending : [];
   if (champ && check.fresh.length === 0) {
+    if (unfinished.length) {
+      await postDeploy(champ.version, champ.release, unfinished);
+      record.reason += `finished ${unfinished.join(', ')} of release ${champ.release}, left by an interrupted run; `;
+    }
     const why = state?.candidate
       ? `candidate ${state.candidate.name} rejected at ${state.candidate.at}: ${state.candidate.reason}`
       : state?.decision === 'no drift'
@@ -180,9 +213,6 @@ async function loop(
         : 'every input file is in the deployed release';
     return decide('no new data', `no new or changed input files (${why})`);
   }
-  const seen = async (decision: string, candidate: LoopState['candidate']) =>
-    writeLoopState(cfg, { updated: new Date().toISOString(), decision, files: check.all, candidate });
-
   const ing = await step('ingest', () => ingest({ config }), (r) =>
     `${r.files.length} files, ${r.rows_read} rows read, ${r.duplicates_dropped} duplicates dropped, ${r.rows_written} written`,
   );
@@ -250,29 +280,16 @@ async function loop(
       return decide('drift: not deployed', `candidate ${versionName(tr.version)} failed the gate (${reason})${kept}; use --force to deploy it anyway`);
     }
   }
+  const after = champ ? ['diagnose', 'report', ...(cfg.server.configured ? ['apicalls'] : [])] : [];
+  // Recorded before deploying: a run killed once production switched leaves these to the next.
+  if (after.length) await seen('deploying', null, { version: tr.version, pending: after });
   const dep = await step('deploy', () => deploy({ config, gate, force: opts.force }), (r) =>
     `${versionName(r.model_version)} is champion, release ${r.manifest.name}${r.forced ? ' (forced past the gate)' : ''}`,
   );
   void sc;
   record.release = dep.manifest.name;
-  if (champ) {
-    // After a redeploy: diagnose, report, and call a configured server. (A bootstrap is
-    // train, score, deploy only.) Their modules are loaded only here.
-    const { diagnose } = await import('./diagnose.js');
-    const { report } = await import('./report.js');
-    await step('diagnose', () => diagnose({ config, registryTimeoutMs: 2000 }), (r) => `diagnostics.json (${r.rows} rows)`);
-    await step('report', () => report({ config }), (r) => `report.html, confusionmatrix.png (${r.archive})`);
-    if (cfg.server.configured) {
-      const { apicalls } = await import('./apicalls.js');
-      // A configured server should now answer with the new release; its failure is recorded
-      // but does not undo a good deployment.
-      const calls = await step('apicalls', () => apicalls({ config, timeoutMs: 10_000, expectVersion: dep.manifest.name }).then(
-        (r) => ({ ok: true, detail: `${r.calls.length} calls to ${r.url}: all 200` }),
-        (err: Error) => ({ ok: false, detail: err.message }),
-      ), (r) => r.detail);
-      if (!calls.ok) record.steps.at(-1)!.outcome = 'failed';
-    }
-  }
+  // (A bootstrap is train, score, deploy only.)
+  if (after.length) await postDeploy(dep.model_version, dep.manifest.name, after);
   await seen('redeployed', null);
   if (champ) decide('drift: redeployed', `model drift on the new data; ${versionName(dep.model_version)} is champion (release ${dep.manifest.name})`);
   else decide('bootstrap: deployed', `first deployment: ${versionName(dep.model_version)} trained and made champion (release ${dep.manifest.name})`);
@@ -289,7 +306,10 @@ interface InputFile extends CsvFile {
 async function newFiles(cfg: Config, manifest: ReleaseManifest | null, state: LoopState | null): Promise<{ fresh: InputFile[]; all: { name: string; sha256: string }[] }> {
   const { csv } = await listCsvFiles(cfg.input_folder_path);
   const key = (f: { name: string; sha256: string }) => `${f.name}\u0000${f.sha256}`;
-  const known = new Set([...(manifest?.ingestion?.files ?? []), ...(state?.files ?? [])].map(key));
+  // Files the last run looked at count as seen only when it decided not to deploy (no drift, a
+  // rejected or identical candidate); a run that was deploying is judged by production itself.
+  const looked = state && ['no drift', 'rejected', 'identical'].includes(state.decision) ? state.files : [];
+  const known = new Set([...(manifest?.ingestion?.files ?? []), ...looked].map(key));
   const all: InputFile[] = [];
   for (const f of csv) all.push({ ...f, sha256: (await scanFile(f.path)).sha256 });
   return { fresh: all.filter((f) => !known.has(key(f))), all: all.map((f) => ({ name: f.name, sha256: f.sha256 })) };

@@ -25,6 +25,23 @@ export async function syncPath(path: string): Promise<void> {
   }
 }
 
+/** Temp names this toolkit makes: `<name>.<pid>.<8 hex>.tmp` (tempPathFor, swapSymlink, the lock). */
+const TEMP_NAME = /\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Remove temp files and links of ours in a folder whose writer is gone (killed mid-write); a
+ * live writer's temp file is left alone. Returns the names removed.
+ */
+export async function removeStaleTemps(dir: string, alive: (pid: number) => boolean): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const m = TEMP_NAME.exec(name);
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    await rm(join(dir, name), { force: true, recursive: true }).then(() => removed.push(name), () => undefined);
+  }
+  return removed;
+}
+
 /** Write `data` to `target` atomically (temp file + fsync + rename). */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(target), { recursive: true });

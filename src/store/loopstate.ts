@@ -14,6 +14,8 @@ export interface LoopState {
   files: { name: string; sha256: string }[];
   /** The candidate that was rejected on these files, if any. */
   candidate: { version: number; name: string; at: string; reason: string } | null;
+  /** Steps after a deployment not done yet (a run killed there): the next run does them. */
+  post_deploy?: { version: number; pending: string[] } | null;
 }
 
 export const loopStatePath = (cfg: Config) => join(cfg.output_folder_path, 'loop_state.json');
@@ -28,7 +30,8 @@ export async function readLoopState(cfg: Config): Promise<{ state: LoopState | n
     const ok =
       s && typeof s === 'object' && Array.isArray(s.files) &&
       s.files.every((f) => f && typeof f.name === 'string' && typeof f.sha256 === 'string') &&
-      (s.candidate === null || (typeof s.candidate === 'object' && Number.isInteger(s.candidate.version)));
+      (s.candidate === null || (typeof s.candidate === 'object' && Number.isInteger(s.candidate.version))) &&
+      (!s.post_deploy || (Number.isInteger(s.post_deploy.version) && Array.isArray(s.post_deploy.pending)));
     if (ok) return { state: s, warning: null };
   } catch {
     // fall through

@@ -308,7 +308,7 @@ export async function registerModel(
   return locked ? body() : withRegistryLock(cfg, body);
 }
 
-async function removeStaleVersionStaging(cfg: Config): Promise<void> {
+export async function removeStaleVersionStaging(cfg: Config): Promise<void> {
   const dir = registryPaths(cfg).versions;
   for (const e of await readdir(dir).catch(() => [] as string[])) {
     if (!e.startsWith('.staging-')) continue;

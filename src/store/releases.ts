@@ -138,22 +138,42 @@ async function swapSymlink(target: string, link: string): Promise<void> {
 /** Point `current` at a release and make sure the top-level names follow `current`. */
 export async function activateRelease(prod: string, version: number): Promise<void> {
   await swapSymlink(join('releases', releaseName(version)), join(prod, 'current'));
+  await ensureTopLevelLinks(prod);
+}
+
+/**
+ * The top-level trainedmodel.json, latestscore.txt and ingestedfiles.txt are links through
+ * `current`; a kill between switching `current` and making them leaves them missing, and the
+ * next command that changes production (or a run) makes them. Returns the names it fixed.
+ */
+export async function ensureTopLevelLinks(prod: string): Promise<string[]> {
+  const fixed: string[] = [];
+  if (!(await lstat(join(prod, 'current')).catch(() => null))) return fixed;
   for (const name of RELEASE_FILES) {
     const link = join(prod, name);
     const want = join('current', name);
     const existing = await readlink(link).catch(() => null);
-    if (existing !== want) await swapSymlink(want, link);
+    if (existing !== want) {
+      await swapSymlink(want, link);
+      fixed.push(name);
+    }
   }
+  return fixed;
 }
 
-/** Remove staging folders left by a crashed deploy. */
-export async function removeStaleStaging(prod: string): Promise<void> {
+/** Remove staging folders left by a crashed deploy; returns how many. */
+export async function removeStaleStaging(prod: string): Promise<number> {
   const entries = await readdir(releasesDir(prod)).catch(() => [] as string[]);
+  let n = 0;
   for (const e of entries) {
     if (!e.startsWith('.staging-')) continue;
     const pid = Number(e.split('-')[1]);
-    if (pid !== process.pid && !isAlive(pid)) await rm(join(releasesDir(prod), e), { recursive: true, force: true });
+    if (pid !== process.pid && !isAlive(pid)) {
+      await rm(join(releasesDir(prod), e), { recursive: true, force: true });
+      n++;
+    }
   }
+  return n;
 }
 
 export function isAlive(pid: number): boolean {
