@@ -14,6 +14,7 @@ import { modelProba } from '../model/modelfile.js';
 import { appendJsonLine, sha256Text, writeFileAtomic } from '../store/atomic.js';
 import type { Config } from '../store/config.js';
 import { dataHash } from '../store/evaluations.js';
+import { appendEvent } from '../store/registry.js';
 import { paths, type EvaluationRole, type ScoreRecord } from '../store/records.js';
 import { loadModelFrom, type ModelChoice } from './modelchoice.js';
 
@@ -75,6 +76,14 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
       latestScore = p.latestScore;
     }
     await appendJsonLine(p.scoreHistory, record);
+    if (version !== null) {
+      await appendEvent(cfg, {
+        kind: 'evaluated',
+        version,
+        reason: `${role} data (${ds.rows} rows, ${record.data_sha256!.slice(0, 12)}): f1 ${metrics.f1}`,
+        details: { role, data_sha256: record.data_sha256, rows: ds.rows, metrics },
+      });
+    }
   }
   return { ...record, version, role, data_sha256: record.data_sha256!, confusion, latestScore };
 }

@@ -87,8 +87,12 @@ describe('the registry walk', () => {
     expect(gate.outcome).toBe('rejected');
     expect(gate.detail).toMatch(/relative improvement .* < min_relative_change 0.5/);
     expect(champion(dir)).toBe('v0001');
-    const kinds = events(dir).map((e) => e.kind);
+    const kinds = events(dir).map((e) => e.kind).filter((k) => k !== 'evaluated');
     expect(kinds).toEqual(['registered', 'promoted', 'drift_detected', 'registered', 'rejected']);
+    // every recorded evaluation of a version is an event too: the champion on the new data, the candidate on the test set
+    const evaluated = events(dir).filter((e) => e.kind === 'evaluated');
+    expect(evaluated.map((e) => e.version)).toEqual(expect.arrayContaining([1, 2]));
+    expect(evaluated.some((e) => /^new-data data/.test(e.reason))).toBe(true);
     // human output: the gate row says rejected
     const runs = read(join(dir, 'ingesteddata/runs.jsonl')).trim().split('\n');
     expect(JSON.parse(runs.at(-1)!).steps.find((s: { step: string }) => s.step === 'gate').outcome).toBe('rejected');
