@@ -7,8 +7,8 @@ import { higherIsBetter } from '../model/metrics.js';
 import { currentChampion, syncRegistry } from '../store/champion.js';
 import type { Config } from '../store/config.js';
 import { metricValue, readEvaluations, testDataHash, type Evaluation } from '../store/evaluations.js';
-import { getVersion, listVersions, readAliases, readEvents, type RegistryEvent, type VersionRecord } from '../store/registry.js';
-import { score } from './score.js';
+import { LISTED_METRICS, registryListing } from '../store/listingcache.js';
+import { getVersion, readAliases, readEvents, type RegistryEvent, type VersionRecord } from '../store/registry.js';
 
 export const METRICS = ['f1', 'precision', 'recall', 'accuracy', 'roc_auc', 'log_loss'] as const;
 
@@ -57,22 +57,21 @@ export async function listModels(opts: ListOptions): Promise<{ metric: string; t
   await syncRegistry(cfg);
   const metric = cfg.promotion.metric ?? cfg.drift.metric;
   const data = await testDataHash(cfg);
-  const [versions, evals, aliases] = await Promise.all([listVersions(cfg), readEvaluations(cfg, data), aliasMap(cfg)]);
-  const onTest = latestPerVersion(evals, data);
-  const rows: ModelRow[] = versions.map((v) => {
-    const e = onTest.get(v.version);
-    const value = e ? metricValue(e, metric) : Number.NaN;
+  const [{ rows: listed, latest }, aliases] = await Promise.all([registryListing(cfg, data), aliasMap(cfg)]);
+  const at = (LISTED_METRICS as readonly string[]).indexOf(metric);
+  const rows: ModelRow[] = listed.map(([version, name, created, model_type, training_rows, tags, note]) => {
+    const value = latest.get(version)?.[at];
     return {
-      version: v.version,
-      name: v.name,
-      created: v.created,
-      model_type: v.model_type,
-      training_rows: v.training_rows,
+      version,
+      name,
+      created,
+      model_type,
+      training_rows,
       metric,
-      value: Number.isFinite(value) ? value : null,
-      aliases: aliases.get(v.version) ?? [],
-      tags: v.tags,
-      note: v.note,
+      value: typeof value === 'number' && Number.isFinite(value) ? value : null,
+      aliases: aliases.get(version) ?? [],
+      tags: tags ?? {},
+      note,
     };
   });
   const sort = opts.sort ?? 'version';
@@ -136,6 +135,7 @@ export async function compareModels(opts: { config: Config; versions: number[] }
   const data = await testDataHash(cfg);
   const onTest = latestPerVersion(await readEvaluations(cfg), data);
   const evals: Evaluation[] = [];
+  const { score } = await import('./score.js'); // loaded only here: listing stays light
   for (const r of recs) evals.push(onTest.get(r.version) ?? (await score({ config: cfg, model: r.name, role: 'test' })));
   const aliases = await aliasMap(cfg);
   const fields: [string, (r: VersionRecord, e: Evaluation) => string | number | boolean | null][] = [

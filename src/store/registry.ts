@@ -126,7 +126,7 @@ export function modelContentHash(modelText: string): string {
   return createHash('sha256').update(canonical(rest)).digest('hex');
 }
 
-const INDEX_LINE = shape<VersionSummary>('registry index line', { version: 'integer', name: 'string', content_sha256: 'string', model_sha256: 'string', created: 'string' });
+export const INDEX_LINE = shape<VersionSummary>('registry index line', { version: 'integer', name: 'string', content_sha256: 'string', model_sha256: 'string', created: 'string' });
 const EVENT_LINE = shape<RegistryEvent>('registry event', { time: 'string', kind: 'string' });
 
 /** A parsed version.json (or index line) must look like one. */

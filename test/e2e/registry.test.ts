@@ -256,3 +256,27 @@ describe('holdout and keep_challenger', () => {
     expect(roles).toEqual([1, 2]);
   });
 });
+
+describe('the listing cache never changes an answer', () => {
+  it('appends are read incrementally; a damaged, stale or foreign cache is rebuilt', () => {
+    const dir = project();
+    expect(cli(dir, 'run').code).toBe(0);
+    const cache = join(dir, 'practicemodels/registry/listing-cache.json');
+    const first = cliJson<ModelsJson>(dir, 'models');
+    expect(existsSync(cache)).toBe(true);
+    // a new version and a new score arrive: read from the logs' tails
+    writeFileSync(join(dir, 'config.json'), read(join(dir, 'config.json')).replace('"practicedata"', '"sourcedata"'));
+    for (const v of ['ingest', 'train', 'score']) expect(cli(dir, v).code).toBe(0);
+    const second = cliJson<ModelsJson>(dir, 'models');
+    expect(second.total).toBe(2);
+    expect(second.models[0]!.value).not.toBeNull();
+    for (const damage of ['{"format": "x"', 'null', JSON.stringify({ ...JSON.parse(read(cache)), rows: [] })]) {
+      writeFileSync(cache, damage);
+      expect(cliJson<ModelsJson>(dir, 'models')).toEqual(second);
+    }
+    // the test set changes: metrics on the new test set only (none yet)
+    writeFileSync(join(dir, 'testdata/testdata.csv'), read(join(dir, 'testdata/testdata.csv')) + '\n');
+    expect(cliJson<ModelsJson>(dir, 'models').models.every((m) => m.value === null)).toBe(true);
+    expect(first.total).toBe(1);
+  });
+});
