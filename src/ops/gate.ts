@@ -6,7 +6,7 @@
  */
 import { higherIsBetter } from '../model/metrics.js';
 import type { Config } from '../store/config.js';
-import { metricValue, readEvaluations, testDataHash, type Evaluation } from '../store/evaluations.js';
+import { latestOn, metricValue, readEvaluations, testDataHash, type Evaluation } from '../store/evaluations.js';
 import type { EvaluationRole } from '../store/records.js';
 import { score } from './score.js';
 
@@ -70,10 +70,8 @@ export function judgeComparison(cfg: Config, metric: string, cand: number, champ
 
 /** The latest recorded evaluation of a version on some data, or a new one. */
 async function evaluation(cfg: Config, evals: Evaluation[], version: number, data: string, role: EvaluationRole, folder?: string): Promise<Evaluation> {
-  for (let i = evals.length - 1; i >= 0; i--) {
-    const e = evals[i]!;
-    if (e.version === version && e.data_sha256 === data) return e;
-  }
+  const recorded = latestOn(evals, version, data);
+  if (recorded) return recorded;
   const r = await score({ config: cfg, model: `v${version}`, dataFolder: folder, role });
   const e: Evaluation = { ...r };
   evals.push(e);

@@ -46,7 +46,16 @@ export async function loadModelFrom(cfg: Config, choice: ModelChoice): Promise<C
     if (Object.hasOwn(aliases, choice)) {
       version = aliases[choice]!;
       path = versionModelPath(cfg, version);
-    } else path = choice;
+    } else {
+      path = choice;
+      // A bare name that is neither an alias nor a file: say so, not "model file not found".
+      if (/^[A-Za-z][\w-]*$/.test(choice) && !(await access(choice).then(() => true, () => false))) {
+        throw new StateError(
+          `"${choice}": no alias of that name is set and no such model file exists`,
+          Object.keys(aliases).length ? `aliases: champion, ${Object.keys(aliases).join(', ')}` : 'set one with `mlops promote V --alias NAME`',
+        );
+      }
+    }
   }
   const loaded = await loadModel(path);
   if (version === null) {

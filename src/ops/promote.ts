@@ -137,12 +137,9 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
 /** A complete release serving the version: an existing one, or a new one published now. */
 async function releaseFor(cfg: Config, rec: VersionRecord, testEval: Evaluation, forced: boolean): Promise<ReleaseManifest> {
   const prod = cfg.prod_deployment_path;
+  const existing = await findRelease(cfg, rec.version);
+  if (existing) return existing;
   const releases = await listReleases(prod);
-  for (const r of [...releases].reverse()) {
-    const dir = join(prod, 'releases', releaseName(r));
-    const m = await readManifest(dir);
-    if (m && (await releaseVersion(cfg, m, dir)) === rec.version) return m;
-  }
   await removeStaleStaging(prod);
   const staging = await stagingDir(prod);
   const files: ReleaseManifest['files'] = {};
@@ -266,6 +263,7 @@ export async function rollback(opts: { config: Config }): Promise<RollbackResult
   });
 }
 
+/** The newest complete release that serves a version, or null. */
 async function findRelease(cfg: Config, version: number): Promise<ReleaseManifest | null> {
   for (const r of (await listReleases(cfg.prod_deployment_path)).reverse()) {
     const dir = join(cfg.prod_deployment_path, 'releases', releaseName(r));

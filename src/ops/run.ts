@@ -255,7 +255,7 @@ async function loop(
     `${versionName(r.version)}${r.created ? '' : ' (identical to an earlier version)'}: ${r.model.training_rows} rows, ${r.model.iterations} Newton iterations`,
   );
   record.candidate = tr.version;
-  const sc = await step('score', () => score({ config }), (r) => `F1 ${r.metrics.f1.toFixed(4)} on ${r.rows} test rows`);
+  await step('score', () => score({ config }), (r) => `F1 ${r.metrics.f1.toFixed(4)} on ${r.rows} test rows`);
   let gate: GateResult | null = null;
   if (champ) {
     if (tr.version === champ.version) {
@@ -286,7 +286,6 @@ async function loop(
   const dep = await step('deploy', () => deploy({ config, gate, force: opts.force }), (r) =>
     `${versionName(r.model_version)} is champion, release ${r.manifest.name}${r.forced ? ' (forced past the gate)' : ''}`,
   );
-  void sc;
   record.release = dep.manifest.name;
   // (A bootstrap is train, score, deploy only.)
   if (after.length) await postDeploy(dep.model_version, dep.manifest.name, after);

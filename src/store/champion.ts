@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { currentManifest, currentReleaseDir, listReleases, releaseName, type ReleaseManifest } from './releases.js';
+import { currentManifest, currentReleaseDir, listReleases, readManifest, releaseName, type ReleaseManifest } from './releases.js';
 import type { Config } from './config.js';
 import {
   appendEvent,
@@ -86,7 +86,8 @@ async function migrateReleases(cfg: Config, releases: number[], current: number 
   for (const r of releases) {
     const dir = join(prod, 'releases', releaseName(r));
     const text = await readFile(join(dir, 'trainedmodel.json'), 'utf8').catch(() => null);
-    const manifest = await readFile(join(dir, 'manifest.json'), 'utf8').then((t) => JSON.parse(t) as ReleaseManifest).catch(() => null);
+    // a damaged release is not migrated (it is skipped everywhere else too)
+    const manifest = await readManifest(dir).catch(() => null);
     if (text === null || !manifest) continue;
     let model: Record<string, unknown>;
     try {

@@ -18,7 +18,7 @@ import { INDEX_LINE, listVersions, registryPaths, type VersionSummary } from './
 import { SCORE_RECORD } from './records.js';
 import type { Shape } from './statefile.js';
 
-const FORMAT = 'mlops-listing-cache/4';
+const FORMAT = 'mlops-listing-cache/5';
 
 /** One listed version: [version, name, created, model_type, training_rows, tags, note]. */
 export type ListedRow = [number, string, string, string, number, Record<string, string> | null, string | null];
@@ -31,8 +31,6 @@ interface Cache {
   test_data_sha256: string;
   index_bytes: number;
   history_bytes: number;
-  /** mtime of registry/versions when the cache was last checked against it (diagnostics only). */
-  versions_mtime: number;
   rows: ListedRow[];
   /** [version, metrics in LISTED_METRICS order] of each version's latest test-set evaluation. */
   latest: [number, ...(number | null)[]][];
@@ -86,7 +84,7 @@ function parseLines<T>(text: string, s: Shape<T>, keep: (line: string) => boolea
   return out;
 }
 
-async function rebuild(cfg: Config, test: string, indexBytes: number, historyBytes: number, versionsMtime: number): Promise<Cache> {
+async function rebuild(cfg: Config, test: string, indexBytes: number, historyBytes: number): Promise<Cache> {
   const rows = (await listVersions(cfg)).map(row);
   const latest = new Map<number, Metrics>();
   for (const e of await readEvaluations(cfg, test)) if (e.version !== null) latest.set(e.version, e.metrics);
@@ -95,7 +93,6 @@ async function rebuild(cfg: Config, test: string, indexBytes: number, historyByt
     test_data_sha256: test,
     index_bytes: indexBytes,
     history_bytes: historyBytes,
-    versions_mtime: versionsMtime,
     rows,
     latest: [...latest].map(([v, m]) => metricsRow(v, m)),
   };
@@ -104,11 +101,7 @@ async function rebuild(cfg: Config, test: string, indexBytes: number, historyByt
 export async function registryListing(cfg: Config, test: string): Promise<Listing> {
   const rp = registryPaths(cfg);
   const historyPath = paths(cfg).scoreHistory;
-  const [indexBytes, historyBytes, versionsMtime] = await Promise.all([
-    size(rp.index),
-    size(historyPath),
-    stat(rp.versions).then((st) => st.mtimeMs, () => 0),
-  ]);
+  const [indexBytes, historyBytes] = await Promise.all([size(rp.index), size(historyPath)]);
   let cache: Cache | null = null;
   try {
     const c = JSON.parse(await readFile(cachePath(cfg), 'utf8')) as Cache;
@@ -149,13 +142,9 @@ export async function registryListing(cfg: Config, test: string): Promise<Listin
   if (cache) {
     const folders = await readdir(rp.versions).then((es) => es.filter((e) => /^v\d+$/.test(e)).length, () => 0);
     if (folders !== cache.rows.length) cache = null;
-    else if (cache.versions_mtime !== versionsMtime) {
-      cache.versions_mtime = versionsMtime;
-      changed = true;
-    }
   }
   if (!cache) {
-    cache = await rebuild(cfg, test, indexBytes, historyBytes, versionsMtime);
+    cache = await rebuild(cfg, test, indexBytes, historyBytes);
     changed = true;
   }
   if (changed) await writeFileAtomic(cachePath(cfg), JSON.stringify(cache)).catch(() => undefined);

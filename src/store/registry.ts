@@ -19,11 +19,11 @@
  * never need it (every file is replaced by rename or only appended to).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateError } from '../errors.js';
 import { appendJsonLine, sha256Text, syncTree, writeFileAtomic } from './atomic.js';
-import { readLog, shape } from './statefile.js';
+import { readLog, readRecord, shape, type Shape } from './statefile.js';
 import type { Config } from './config.js';
 import { isAlive } from './releases.js';
 import { acquireLock, LockedError, type Lock } from './lock.js';
@@ -129,13 +129,9 @@ export function modelContentHash(modelText: string): string {
 export const INDEX_LINE = shape<VersionSummary>('registry index line', { version: 'integer', name: 'string', content_sha256: 'string', model_sha256: 'string', created: 'string' });
 const EVENT_LINE = shape<RegistryEvent>('registry event', { time: 'string', kind: 'string' });
 
-/** A parsed version.json (or index line) must look like one. */
-function isVersionLike(v: unknown): v is { version: number; content_sha256: string; model_sha256: string } {
-  const r = v as VersionRecord;
-  return Boolean(r) && typeof r === 'object' && Number.isInteger(r.version) && r.version > 0 && typeof r.content_sha256 === 'string' && typeof r.model_sha256 === 'string';
-}
-const isVersionRecord = (v: unknown): v is VersionRecord =>
-  isVersionLike(v) && typeof (v as VersionRecord).training_data === 'object' && Array.isArray((v as VersionRecord).features);
+const VERSION_FILE = shape<VersionRecord>('version record', {
+  version: 'integer', name: 'string', content_sha256: 'string', model_sha256: 'string', created: 'string', features: 'array', training_data: 'object', settings: 'object',
+});
 
 /**
  * Every complete version, ascending, as the index summarises it, plus any folder the index does
@@ -170,14 +166,7 @@ export async function hasVersions(cfg: Config): Promise<boolean> {
 }
 
 async function readVersionFile(path: string): Promise<VersionRecord | null> {
-  const text = await readFile(path, 'utf8').catch(() => null);
-  if (text === null) return null;
-  try {
-    const r = JSON.parse(text) as unknown;
-    return isVersionRecord(r) ? r : null;
-  } catch {
-    return null;
-  }
+  return readRecord(path, VERSION_FILE, 'a version folder is immutable: restore it from a backup, or move the folder away');
 }
 
 /** One version, or a StateError that names it. */
@@ -318,25 +307,17 @@ export async function removeStaleVersionStaging(cfg: Config): Promise<void> {
 }
 
 /** User-defined aliases and challenger (champion is production's current release). */
+const ALIASES: Shape<Record<string, number>> = {
+  what: 'registry alias file (alias -> version number)',
+  check: (v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not an object';
+    const bad = Object.entries(v).find(([, n]) => !Number.isInteger(n) || (n as number) < 1);
+    return bad ? `alias "${bad[0]}" must be a version number` : null;
+  },
+};
+
 export async function readAliases(cfg: Config): Promise<Record<string, number>> {
-  const path = registryPaths(cfg).aliases;
-  const text = await readFile(path, 'utf8').catch(() => null);
-  if (text === null) return {};
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new StateError(`${path}: not valid JSON (a hand edit?)`, 'fix it or delete it: aliases other than champion are then unset');
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new StateError(`${path}: must hold an object of alias -> version number`, 'fix it or delete it');
-  }
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    if (!Number.isInteger(v) || (v as number) < 1) throw new StateError(`${path}: alias "${k}" must be a version number`, 'fix it or delete it');
-    out[k] = v as number;
-  }
-  return out;
+  return (await readRecord(registryPaths(cfg).aliases, ALIASES, 'fix it or delete it: aliases other than champion are then unset')) ?? {};
 }
 
 /** Set (or with null, remove) an alias. Caller holds the mutex. */

@@ -114,6 +114,8 @@ describe('damaged state files get a clear answer', () => {
       ['ingesteddata/ingestion_log.jsonl', ['train']],
       ['ingesteddata/runs.jsonl', ['runs']],
       ['practicemodels/registry/events.jsonl', ['models', 'show', 'v0001']],
+      ['practicemodels/registry/index.jsonl', ['models']],
+      ['practicemodels/training_log.jsonl', ['diagnose']],
     ];
     for (const [file, args] of cases) {
       const dir = copy();
@@ -162,12 +164,24 @@ describe('damaged state files get a clear answer', () => {
     }
   });
 
+  it('a hand-edited version.json is named; a bare name that is no alias says so', () => {
+    const dir = copy();
+    writeFileSync(join(dir, 'practicemodels/registry/versions/v0001/version.json'), '{"version": 1}');
+    const r = cli(dir, 'models', 'show', 'v0001');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/versions\/v0001\/version\.json: not a version record: "name" is not a string/);
+    oneLine(r);
+    const alias = cli(dir, 'score', '--model', 'challenger');
+    expect(alias.code).toBe(2);
+    expect(alias.stderr).toMatch(/"challenger": no alias of that name is set and no such model file exists/);
+  });
+
   it('a damaged aliases.json or loop_state.json', () => {
     const dir = copy();
     writeFileSync(join(dir, 'practicemodels/registry/aliases.json'), '{"challenger": "x"}');
     const r = cli(dir, 'models');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/aliases\.json: alias "challenger" must be a version number/);
+    expect(r.stderr).toMatch(/aliases\.json: not a registry alias file \(alias -> version number\): alias "challenger" must be a version number/);
     rmSync(join(dir, 'practicemodels/registry/aliases.json'));
     writeFileSync(join(dir, 'ingesteddata/loop_state.json'), '{"files": 3');
     const run = runJson(dir);
