@@ -203,6 +203,7 @@ export async function main(argv: string[]): Promise<number> {
   record('drift', Math.min(o.rows, 1_000_000), times(o.repeat, () => measure(project, ['drift', '--current', 'current'])));
   const reg = registryProject(project, 10_000);
   record('models (10,000 versions)', 10_000, times(o.repeat, () => measure(reg, ['models'])));
+  record('models --all (10,000 lines)', 10_000, times(o.repeat, () => measure(reg, ['models', '--all'])));
   record('models --limit 20 --sort metric', 10_000, times(o.repeat, () => measure(reg, ['models', '--limit', '20', '--sort', 'metric'])));
 
   const serve = o.serve ? await loadTest(project, o.duration) : null;

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { onProgress, phase } from '../progress.js';
 import { EXIT_CODES, MlopsError, exitCodeOf } from '../errors.js';
 import type { Action, CommandContext, Outcome, Register } from './command.js';
-import { colours, type GlobalFlags } from './output.js';
+import { colours, prepareColours, type GlobalFlags } from './output.js';
 import { register as ingest } from './commands/ingest.js';
 import { register as train } from './commands/train.js';
 import { register as score } from './commands/score.js';
@@ -26,6 +26,7 @@ const version = (createRequire(import.meta.url)('../../package.json') as { versi
 
 export async function main(argv: string[]): Promise<number> {
   phase('cli: modules loaded');
+  await prepareColours();
   let exitCode: number = EXIT_CODES.ok;
   let flags: GlobalFlags = { config: 'config.json', json: false, quiet: false, verbose: false };
   const program = new Command('mlops')

@@ -7,7 +7,8 @@ import { higherIsBetter } from '../model/metrics.js';
 import { currentChampion, syncRegistry } from '../store/champion.js';
 import type { Config } from '../store/config.js';
 import { metricValue, readEvaluations, testDataHash, type Evaluation } from '../store/evaluations.js';
-import { LISTED_METRICS, registryListing } from '../store/listingcache.js';
+import { registryListing } from '../store/listingcache.js';
+import { versionName } from '../store/names.js';
 import { getVersion, readAliases, readEvents, type RegistryEvent, type VersionRecord } from '../store/registry.js';
 
 export const METRICS = ['f1', 'precision', 'recall', 'accuracy', 'roc_auc', 'log_loss'] as const;
@@ -56,33 +57,40 @@ export async function listModels(opts: ListOptions): Promise<{ metric: string; t
   const cfg = opts.config;
   await syncRegistry(cfg);
   const metric = cfg.promotion.metric ?? cfg.drift.metric;
-  const data = await testDataHash(cfg);
-  const [{ rows: listed, latest }, aliases] = await Promise.all([registryListing(cfg, data), aliasMap(cfg)]);
-  const at = (LISTED_METRICS as readonly string[]).indexOf(metric);
-  const rows: ModelRow[] = listed.map(([version, name, created, model_type, training_rows, tags, note]) => {
-    const value = latest.get(version)?.[at];
-    return {
-      version,
-      name,
-      created,
-      model_type,
-      training_rows,
-      metric,
-      value: typeof value === 'number' && Number.isFinite(value) ? value : null,
-      aliases: aliases.get(version) ?? [],
-      tags: tags ?? {},
-      note,
-    };
-  });
+  const [{ test_data_sha256: data, columns: c, value }, aliases] = await Promise.all([registryListing(cfg, metric), aliasMap(cfg)]);
+  // Sort positions by key and build rows only for the ones shown (10,000 versions, 20 shown).
   const sort = opts.sort ?? 'version';
   const better = higherIsBetter(metric) ? 1 : -1;
-  const key = (r: ModelRow): number =>
-    sort === 'created' ? Date.parse(r.created) || 0 : sort === 'rows' ? r.training_rows : sort === 'metric' ? (r.value === null ? -Infinity : better * r.value) : r.version;
+  const key = (i: number): number => {
+    if (sort === 'created') return Date.parse(c.created[i]!) || 0;
+    if (sort === 'rows') return c.rows[i]!;
+    if (sort === 'metric') {
+      const v = value.get(c.version[i]!) ?? null;
+      return v === null ? -Infinity : better * v;
+    }
+    return c.version[i]!;
+  };
+  const keys = Float64Array.from(c.version, (_, i) => key(i));
   const desc = opts.descending ?? true;
-  const keyed = rows.map((r) => ({ r, k: key(r) }));
-  keyed.sort((a, b) => (desc ? b.k - a.k : a.k - b.k) || b.r.version - a.r.version);
-  rows.splice(0, rows.length, ...keyed.map((x) => x.r));
-  return { metric, test_data_sha256: data, total: rows.length, models: rows.slice(0, opts.limit && opts.limit > 0 ? opts.limit : rows.length) };
+  const order = Array.from(c.version, (_, i) => i);
+  order.sort((i, j) => (desc ? keys[j]! - keys[i]! : keys[i]! - keys[j]!) || c.version[j]! - c.version[i]!);
+  const shown = opts.limit && opts.limit > 0 ? order.slice(0, opts.limit) : order;
+  const models: ModelRow[] = shown.map((i) => {
+    const version = c.version[i]!;
+    return {
+      version,
+      name: versionName(version),
+      created: c.created[i]!,
+      model_type: c.types[c.type[i]!]!,
+      training_rows: c.rows[i]!,
+      metric,
+      value: value.get(version) ?? null,
+      aliases: aliases.get(version) ?? [],
+      tags: c.tags[version] ?? {},
+      note: c.notes[version] ?? null,
+    };
+  });
+  return { metric, test_data_sha256: data, total: order.length, models };
 }
 
 export interface ShowResult {

@@ -22,6 +22,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateError } from '../errors.js';
+import { versionName } from './names.js';
 import { appendJsonLine, sha256Text, syncTree, writeFileAtomic } from './atomic.js';
 import { readLog, readRecord, shape, type Shape } from './statefile.js';
 import type { Config } from './config.js';
@@ -93,7 +94,8 @@ export interface RegistryEvent {
   details?: Record<string, unknown>;
 }
 
-export const versionName = (v: number) => `v${String(v).padStart(4, '0')}`;
+
+export { versionName };
 
 export const registryPaths = (cfg: Config) => {
   const root = join(cfg.output_model_path, 'registry');

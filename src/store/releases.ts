@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readlink, realpath, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateError } from '../errors.js';
+import { versionName as releaseName } from './names.js';
 import { readRecord, shape } from './statefile.js';
 
 export const RELEASE_FILES = ['trainedmodel.json', 'latestscore.txt', 'ingestedfiles.txt'] as const;
@@ -41,7 +42,8 @@ export interface ReleaseManifest {
   forced?: boolean;
 }
 
-export const releaseName = (v: number) => `v${String(v).padStart(4, '0')}`;
+/** A release folder has its model version's name. */
+export { releaseName };
 const releasesDir = (prod: string) => join(prod, 'releases');
 
 export const MANIFEST = shape<ReleaseManifest>('release manifest', { version: 'integer', name: 'string', files: 'object', score: 'number', metrics: 'object', model: 'object' });

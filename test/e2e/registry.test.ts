@@ -4,13 +4,14 @@
  * earlier version; roll back through the champions; hooks; identical content is one version;
  * a project made before the registry brought into it.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, cliJson, genData, project, read } from '../helpers.js';
 
 interface ModelsJson {
   metric: string;
+  test_data_sha256: string;
   total: number;
   models: { version: number; name: string; aliases: string[]; value: number | null; training_rows: number }[];
 }
@@ -278,5 +279,60 @@ describe('the listing cache never changes an answer', () => {
     writeFileSync(join(dir, 'testdata/testdata.csv'), read(join(dir, 'testdata/testdata.csv')) + '\n');
     expect(cliJson<ModelsJson>(dir, 'models').models.every((m) => m.value === null)).toBe(true);
     expect(first.total).toBe(1);
+  });
+
+  it('remembers the test hash and the versions folder by their identity, and notices every change to them', () => {
+    const dir = project();
+    expect(cli(dir, 'run').code).toBe(0);
+    const test = join(dir, 'testdata/testdata.csv');
+    const versions = join(dir, 'practicemodels/registry/versions');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(test, hourAgo, hourAgo);
+    utimesSync(versions, hourAgo, hourAgo);
+    const scored = cliJson<ModelsJson>(dir, 'models');
+    expect(scored.models[0]!.value).not.toBeNull();
+    const cache = () => JSON.parse(read(join(dir, 'practicemodels/registry/listing-cache.json'))) as { test_files: Record<string, string | null>; versions_folder: string | null };
+    expect(cache().test_files['testdata.csv']).toMatch(/^\d+:\d+:\d+:\d+$/);
+    expect(cache().versions_folder).not.toBeNull();
+    expect(cliJson<ModelsJson>(dir, 'models')).toEqual(scored);
+    // same size, other content, another (old) mtime: the identity differs, so it is hashed again
+    const text = read(test);
+    const at = text.lastIndexOf('1');
+    writeFileSync(test, text.slice(0, at) + '0' + text.slice(at + 1));
+    const twoHoursAgo = new Date(Date.now() - 7200_000);
+    utimesSync(test, twoHoursAgo, twoHoursAgo);
+    const changed = cliJson<ModelsJson>(dir, 'models');
+    expect(changed.test_data_sha256).not.toBe(scored.test_data_sha256);
+    expect(changed.models[0]!.value).toBeNull();
+    // a version folder the index does not know (a crash before the index append) is listed
+    const v2 = join(versions, 'v0002');
+    cpSync(join(versions, 'v0001'), v2, { recursive: true });
+    const rec = JSON.parse(read(join(v2, 'version.json')));
+    writeFileSync(join(v2, 'version.json'), JSON.stringify({ ...rec, version: 2, name: 'v0002', content_sha256: 'x'.repeat(64) }));
+    const listed = cliJson<ModelsJson>(dir, 'models');
+    expect(listed.total).toBe(2);
+    expect(listed.models.map((m) => m.name)).toEqual(['v0002', 'v0001']);
+  });
+
+  it('shows a page of versions by default, every one with --all', () => {
+    const dir = project();
+    expect(cli(dir, 'run').code).toBe(0);
+    const reg = join(dir, 'practicemodels/registry');
+    const index = read(join(reg, 'index.jsonl')).trim().split('\n').map((l) => JSON.parse(l));
+    const v1 = index[0];
+    const lines: string[] = [];
+    for (let v = 2; v <= 60; v++) {
+      const name = `v${String(v).padStart(4, '0')}`;
+      cpSync(join(reg, 'versions/v0001'), join(reg, 'versions', name), { recursive: true });
+      const rec = { ...v1, version: v, name, content_sha256: String(v).padStart(64, '0') };
+      writeFileSync(join(reg, 'versions', name, 'version.json'), JSON.stringify({ ...JSON.parse(read(join(reg, 'versions/v0001/version.json'))), ...rec }));
+      lines.push(JSON.stringify(rec));
+    }
+    writeFileSync(join(reg, 'index.jsonl'), read(join(reg, 'index.jsonl')) + lines.join('\n') + '\n');
+    const page = cli(dir, 'models');
+    expect(page.stdout).toContain('(50 of 60 versions; --limit N or --all to see more)');
+    expect(page.stdout.split('\n').filter((l) => /^v\d{4}/.test(l))).toHaveLength(50);
+    expect(cliJson<ModelsJson>(dir, 'models', '--all').models).toHaveLength(60);
+    expect(cliJson<ModelsJson>(dir, 'models', '--limit', '5').models.map((m) => m.name)).toEqual(['v0060', 'v0059', 'v0058', 'v0057', 'v0056']);
   });
 });

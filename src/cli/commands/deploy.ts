@@ -1,6 +1,5 @@
 import { loadConfig } from '../../store/config.js';
-import { releaseName } from '../../store/releases.js';
-import { versionName } from '../../store/registry.js';
+import { versionName } from '../../store/names.js';
 import type { Register } from '../command.js';
 import { fmtNum } from '../output.js';
 
@@ -18,7 +17,7 @@ export const register: Register = (program, bind) => {
           const r = await rollback({ config });
           return {
             json: r,
-            human: [`${c.bold('rolled back')} ${versionName(r.from_version)} -> ${versionName(r.to_version)} (release ${releaseName(r.from)} -> ${releaseName(r.to)})`],
+            human: [`${c.bold('rolled back')} ${versionName(r.from_version)} -> ${versionName(r.to_version)} (release ${versionName(r.from)} -> ${versionName(r.to)})`],
           };
         }
         const r = await deploy({ config, force: o.force });
@@ -29,7 +28,7 @@ export const register: Register = (program, bind) => {
           json: r,
           human: [
             `${c.bold('deployed')} ${versionName(r.model_version)} as champion: release ${r.manifest.name} (F1 ${fmtNum(r.score)}) in ${config.prod_deployment_path}` +
-              (r.previous ? `; previous release ${releaseName(r.previous)} kept` : '') +
+              (r.previous ? `; previous release ${versionName(r.previous)} kept` : '') +
               (r.forced ? ' (forced past the gate)' : ''),
             ...(r.gate ? [`gate: ${r.gate.summary}`] : []),
           ],

@@ -1,9 +1,11 @@
 import { InvalidArgumentError } from 'commander';
 import { loadConfig } from '../../store/config.js';
-import { versionName } from '../../store/registry.js';
+import { versionName } from '../../store/names.js';
 import type { Register } from '../command.js';
 import { fmtNum, table } from '../output.js';
 
+/** A terminal page: the newest (or best) versions, like `git log -n`; --all for every one. */
+const DEFAULT_LIMIT = 50;
 const SORTS = ['version', 'created', 'metric', 'rows'] as const;
 const sortKey = (v: string) => {
   if (!(SORTS as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${SORTS.join(', ')}`);
@@ -22,19 +24,21 @@ export const register: Register = (program, bind) => {
     .description('the model registry: list versions; `models show V`, `models compare V1 V2 ...`')
     .option('--sort <key>', 'version (default), created, metric or rows', sortKey, 'version')
     .option('--asc', 'ascending order (default: descending, best metric first)')
-    .option('--limit <n>', 'show at most n versions', positiveInt)
+    .option('--limit <n>', `show at most n versions (default ${DEFAULT_LIMIT})`, positiveInt)
+    .option('--all', 'show every version')
     .action(
-      bind<{ sort: (typeof SORTS)[number]; asc?: boolean; limit?: number }>(async (o, { flags }) => {
+      bind<{ sort: (typeof SORTS)[number]; asc?: boolean; limit?: number; all?: boolean }>(async (o, { flags }) => {
         const config = await loadConfig(flags.config);
         const { listModels } = await import('../../ops/models.js');
-        const r = await listModels({ config, sort: o.sort, descending: !o.asc, limit: o.limit });
+        const limit = o.all ? undefined : (o.limit ?? DEFAULT_LIMIT);
+        const r = await listModels({ config, sort: o.sort, descending: !o.asc, limit });
         const human = r.models.length
           ? [
               ...table(
                 ['version', 'created', 'type', 'rows', `${r.metric} (test)`, 'aliases', 'tags'],
                 r.models.map((m) => [m.name, m.created, m.model_type, m.training_rows, fmtNum(m.value), m.aliases.join(','), Object.entries(m.tags).map(([k, v]) => `${k}=${v}`).join(',')]),
               ),
-              ...(r.total > r.models.length ? [`(${r.models.length} of ${r.total} versions; --limit to see more)`] : []),
+              ...(r.total > r.models.length ? [`(${r.models.length} of ${r.total} versions; --limit N or --all to see more)`] : []),
             ]
           : ['no model versions yet (run `mlops train`)'];
         return { json: r, human };

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { loadConfig } from '../../store/config.js';
-import { versionName } from '../../store/registry.js';
+import { versionName } from '../../store/names.js';
 import type { Register } from '../command.js';
 import { fmtNum, fmtSeconds, table } from '../output.js';
 
