@@ -70,10 +70,8 @@ export function fitGbt(X: readonly Float64Array[], y: Float64Array, opts: GbtOpt
 
   const task = settings.task;
   const baseline = baselineOf(task, yTrain);
-  const raw = new Float64Array(nTrain).fill(baseline);
   const rawVal = yVal ? new Float64Array(yVal.length).fill(baseline) : null;
-  const lossRows = nTrain > TRAIN_LOSS_ROWS ? sampleRows(nTrain, TRAIN_LOSS_ROWS, random).sort() : null;
-  const trainLoss = [meanLoss(task, yTrain, raw, lossRows)];
+  const lossRows = nTrain > TRAIN_LOSS_ROWS ? sampleRows(nTrain, TRAIN_LOSS_ROWS, random) : null;
   const valLoss = yVal ? [meanLoss(task, yVal, rawVal!, null)] : [];
 
   const grower = new Grower(
@@ -89,28 +87,24 @@ export function fitGbt(X: readonly Float64Array[], y: Float64Array, opts: GbtOpt
       maxLeafNodes: settings.max_leaf_nodes,
       maxDepth: settings.max_depth,
     },
-    rowMajor(binsTrain),
-    nFeatures,
-    nTrain,
+    binsTrain,
+    yTrain,
+    baseline,
+    lossRows,
   );
+  binsTrain.length = 0;
+  const trainLoss = [meanLoss(task, grower.y, grower.raw, grower.inSample)];
   const valBins = validation ? rowMajor(binsVal) : null;
-  const g = new Float64Array(nTrain);
-  const h = new Float64Array(task === 'regression' ? 0 : nTrain);
   const trees: GbtTree[] = [];
   const gains = new Float64Array(nFeatures);
   const lr = settings.learning_rate;
   for (let iter = 0; iter < settings.max_iter; iter++) {
-    gradients(task, yTrain, raw, g, h);
-    const tree = grower.grow(g, h);
-    const rows = grower.rows;
-    for (let i = 0; i < tree.isLeaf.length; i++) {
-      if (tree.isLeaf[i]) {
-        const v = lr * tree.value[i]!;
-        for (let k = tree.start[i]!; k < tree.stop[i]!; k++) raw[rows[k]!]! += v;
-      } else gains[tree.feature[i]!]! += tree.gain[i]!;
-    }
+    gradients(task, grower.y, grower.raw, grower.g, grower.h);
+    const tree = grower.grow();
+    grower.addLeaves(tree, lr);
+    for (let i = 0; i < tree.isLeaf.length; i++) if (!tree.isLeaf[i]) gains[tree.feature[i]!]! += tree.gain[i]!;
     trees.push(toModelTree(tree, lr, thresholds, known, nBinsNonMissing));
-    trainLoss.push(meanLoss(task, yTrain, raw, lossRows));
+    trainLoss.push(meanLoss(task, grower.y, grower.raw, grower.inSample));
     if (rawVal) {
       addBinned(tree, valBins!, nFeatures, settings.max_bins + 1, lr, rawVal);
       valLoss.push(meanLoss(task, yVal!, rawVal, null));

@@ -1,9 +1,12 @@
 /**
  * Grows one tree on binned data, best-first like scikit-learn's TreeGrower: the open node with
  * the largest gain is split next until max_leaf_nodes leaves exist or no node can be split.
- * Rows live in one Uint32Array partition (a node owns rows[start, stop)); a split partitions its
- * range in place, stably. Only the smaller child's histogram is built from its rows; the larger
- * one's is the parent's minus it. Cost per tree: O(rows x depth) for the partitions and
+ * The training rows themselves are kept partitioned: their bin codes (row-major, a row padded
+ * to whole 32-bit words), gradients, hessians, targets and raw scores sit in node order, a node
+ * owning positions [start, stop), and a split moves its rows (stably) into its two children.
+ * So every histogram pass reads memory in sequence, whatever the depth; the order carries over
+ * to the next tree. Only the smaller child's histogram is built from its rows; the larger one's
+ * is the parent's minus it. Cost per tree: O(rows x depth) for the moves and
  * O(features x rows of the smaller children) for the histograms.
  */
 import { bestSplit, leafValue, type Split, type SplitSettings } from './split.js';
@@ -47,32 +50,63 @@ interface Node {
   right: Node | null;
 }
 
-/** Buffers reused across the trees of one fit. */
+/** The training rows in node order, and buffers reused across the trees of one fit. */
 export class Grower {
-  readonly rows: Uint32Array;
-  private readonly tmp: Uint32Array;
-  private readonly og: Float64Array;
-  private readonly oh: Float64Array;
+  /** Per position: gradient, hessian (unless constant), target, raw score, in the loss sample. */
+  readonly g: Float64Array;
+  readonly h: Float64Array;
+  readonly y: Float64Array;
+  readonly raw: Float64Array;
+  readonly inSample: Uint8Array;
+  /** Bin codes, row-major: position i, feature f at i * stride + f; words = stride / 4. */
+  private readonly bins: Uint8Array;
+  private readonly words: Uint32Array;
+  private readonly stride: number;
+  private readonly tmp: { words: Uint32Array; g: Float64Array; h: Float64Array; y: Float64Array; raw: Float64Array; inSample: Uint8Array };
   private readonly pool: Float64Array[] = [];
   private readonly histSize: number;
 
   constructor(
     private readonly s: GrowSettings,
-    /** Bin codes, row-major: row i, feature f at i * nFeatures + f. */
-    private readonly bins: Uint8Array,
-    private readonly nFeatures: number,
-    private readonly n: number,
+    columns: readonly Uint8Array[],
+    y: Float64Array,
+    baseline: number,
+    sample: Uint32Array | null,
   ) {
-    this.rows = new Uint32Array(n);
-    this.tmp = new Uint32Array(n);
-    this.og = new Float64Array(n);
-    this.oh = new Float64Array(n);
-    this.histSize = nFeatures * s.nBins * 3;
+    const n = y.length;
+    this.n = n;
+    this.nFeatures = columns.length;
+    this.stride = Math.ceil(columns.length / 4) * 4;
+    this.words = new Uint32Array((n * this.stride) / 4);
+    this.bins = new Uint8Array(this.words.buffer);
+    columns.forEach((c, f) => {
+      for (let i = 0; i < n; i++) this.bins[i * this.stride + f] = c[i]!;
+    });
+    this.y = Float64Array.from(y);
+    this.raw = new Float64Array(n).fill(baseline);
+    this.g = new Float64Array(n);
+    this.h = new Float64Array(s.constHessian ? 0 : n);
+    this.inSample = new Uint8Array(n).fill(sample ? 0 : 1);
+    if (sample) for (const i of sample) this.inSample[i] = 1;
+    this.tmp = {
+      words: new Uint32Array(this.words.length),
+      g: new Float64Array(n),
+      h: new Float64Array(this.h.length),
+      y: new Float64Array(n),
+      raw: new Float64Array(n),
+      inSample: new Uint8Array(n),
+    };
+    this.histSize = this.nFeatures * s.nBins * 3;
   }
 
-  grow(grad: Float64Array, hess: Float64Array): GrownTree {
-    const { s, n, rows } = this;
-    for (let i = 0; i < n; i++) rows[i] = i;
+  private readonly n: number;
+  private readonly nFeatures: number;
+
+  /** Grow a tree on the gradients (and hessians) currently in g and h. */
+  grow(): GrownTree {
+    const { s, n } = this;
+    const grad = this.g;
+    const hess = this.h;
     let g = 0;
     let h = 0;
     for (let i = 0; i < n; i++) g += grad[i]!;
@@ -83,7 +117,7 @@ export class Grower {
     const open: Node[] = [];
     let leaves = 1;
     if (n >= 2 * s.minSamplesLeaf && h >= 1e-3) {
-      root.hist = this.histogram(root, grad, hess);
+      root.hist = this.histogram(root);
       this.findSplit(root, open);
     }
     while (open.length > 0) {
@@ -103,7 +137,7 @@ export class Grower {
       const splitRight = !depthLeft && size(right) >= 2 * s.minSamplesLeaf;
       if (splitLeft || splitRight) {
         const [small, large] = size(left) < size(right) ? [left, right] : [right, left];
-        small.hist = this.histogram(small, grad, hess);
+        small.hist = this.histogram(small);
         large.hist = node.hist!;
         const ls = large.hist;
         const ss = small.hist;
@@ -119,6 +153,16 @@ export class Grower {
     return this.flatten(root);
   }
 
+  /** Add each leaf's shrunk value to the raw scores of its rows. */
+  addLeaves(tree: GrownTree, lr: number): void {
+    const raw = this.raw;
+    for (let i = 0; i < tree.isLeaf.length; i++) {
+      if (!tree.isLeaf[i]) continue;
+      const v = lr * tree.value[i]!;
+      for (let k = tree.start[i]!; k < tree.stop[i]!; k++) raw[k]! += v;
+    }
+  }
+
   private findSplit(node: Node, open: Node[]): void {
     node.split = bestSplit(this.s, node.hist!, size(node), node.g, node.h);
     if (node.split) open.push(node);
@@ -130,36 +174,29 @@ export class Grower {
     node.hist = null;
   }
 
-  /**
-   * (sum g, sum h, count) per feature and bin over the node's rows. The bins are row-major, so
-   * a row's codes for all features share one cache line however scattered the node's rows are.
-   */
-  private histogram(node: Node, grad: Float64Array, hess: Float64Array): Float64Array {
+  /** (sum g, sum h, count) per feature and bin over the node's rows, read in sequence. */
+  private histogram(node: Node): Float64Array {
     const hist = this.pool.pop() ?? new Float64Array(this.histSize);
     hist.fill(0);
     const { start, stop } = node;
-    const m = stop - start;
-    const { rows, og, oh, bins, nFeatures: nf } = this;
-    const constHessian = this.s.constHessian;
-    for (let k = 0; k < m; k++) og[k] = grad[rows[start + k]!]!;
-    if (!constHessian) for (let k = 0; k < m; k++) oh[k] = hess[rows[start + k]!]!;
-    const stride = this.s.nBins * 3;
-    if (constHessian) {
-      for (let k = 0; k < m; k++) {
-        const base = rows[start + k]! * nf;
-        const gk = og[k]!;
-        for (let f = 0, off = 0; f < nf; f++, off += stride) {
+    const { bins, g, h, nFeatures: nf, stride } = this;
+    const hs = this.s.nBins * 3;
+    if (this.s.constHessian) {
+      for (let k = start; k < stop; k++) {
+        const base = k * stride;
+        const gk = g[k]!;
+        for (let f = 0, off = 0; f < nf; f++, off += hs) {
           const j = off + bins[base + f]! * 3;
           hist[j]! += gk;
           hist[j + 2]! += 1;
         }
       }
     } else {
-      for (let k = 0; k < m; k++) {
-        const base = rows[start + k]! * nf;
-        const gk = og[k]!;
-        const hk = oh[k]!;
-        for (let f = 0, off = 0; f < nf; f++, off += stride) {
+      for (let k = start; k < stop; k++) {
+        const base = k * stride;
+        const gk = g[k]!;
+        const hk = h[k]!;
+        for (let f = 0, off = 0; f < nf; f++, off += hs) {
           const j = off + bins[base + f]! * 3;
           hist[j]! += gk;
           hist[j + 1]! += hk;
@@ -175,21 +212,8 @@ export class Grower {
     const sp = node.split!;
     const s = this.s;
     const lut = goesLeftTable(s, sp);
-    const { rows, tmp } = this;
-    const { bins, nFeatures: nf } = this;
-    const f = sp.feature;
-    let l = node.start;
-    let r = 0;
-    // Branch-free: a row is written to both sides and only the side it belongs to advances.
-    for (let k = node.start; k < node.stop; k++) {
-      const row = rows[k]!;
-      const goLeft = lut[bins[row * nf + f]!]!;
-      rows[l] = row;
-      tmp[r] = row;
-      l += goLeft;
-      r += 1 - goLeft;
-    }
-    rows.set(tmp.subarray(0, r), l);
+    this.partition(node.start, node.stop, sp.feature, lut);
+    const l = node.start + sp.nLeft;
     const child = (start: number, stop: number, g: number, h: number): Node => ({
       start,
       stop,
@@ -207,6 +231,71 @@ export class Grower {
     // A feature without missing values in training sends them to the child with more rows.
     if (!s.hasMissing[sp.feature]) sp.missingLeft = l - node.start > node.stop - l;
     return [node.left, node.right];
+  }
+
+  /**
+   * Move the rows of [start, stop) whose code of feature f is marked in lut to the front, the
+   * others after them, both in their order. Branch-free: each row is written to both sides and
+   * only the side it belongs to advances; the right side goes through tmp.
+   */
+  private partition(start: number, stop: number, f: number, lut: Uint8Array): void {
+    const { bins, words, g, h, y, raw, inSample, stride } = this;
+    // Locals, not tmp.x: V8 reloads a property inside a loop that stores to typed arrays.
+    const { words: tWords, g: tG, h: tH, y: tY, raw: tRaw, inSample: tSample } = this.tmp;
+    const w = stride >> 2;
+    const hasH = h.length > 0;
+    let l = start;
+    let r = 0;
+    for (let k = start; k < stop; k++) {
+      const goLeft = lut[bins[k * stride + f]!]!;
+      // A row's codes as whole words; the common widths unrolled (a loop here costs 2x).
+      const a = k * w;
+      const bl = l * w;
+      const br = r * w;
+      const v0 = words[a]!;
+      words[bl] = v0;
+      tWords[br] = v0;
+      if (w > 1) {
+        const v1 = words[a + 1]!;
+        words[bl + 1] = v1;
+        tWords[br + 1] = v1;
+        if (w > 2) {
+          const v2 = words[a + 2]!;
+          words[bl + 2] = v2;
+          tWords[br + 2] = v2;
+          for (let q = 3; q < w; q++) {
+            const v = words[a + q]!;
+            words[bl + q] = v;
+            tWords[br + q] = v;
+          }
+        }
+      }
+      const gk = g[k]!;
+      g[l] = gk;
+      tG[r] = gk;
+      if (hasH) {
+        const hk = h[k]!;
+        h[l] = hk;
+        tH[r] = hk;
+      }
+      const yk = y[k]!;
+      y[l] = yk;
+      tY[r] = yk;
+      const rk = raw[k]!;
+      raw[l] = rk;
+      tRaw[r] = rk;
+      const sk = inSample[k]!;
+      inSample[l] = sk;
+      tSample[r] = sk;
+      l += goLeft;
+      r += 1 - goLeft;
+    }
+    words.set(tWords.subarray(0, r * w), l * w);
+    g.set(tG.subarray(0, r), l);
+    if (hasH) h.set(tH.subarray(0, r), l);
+    y.set(tY.subarray(0, r), l);
+    raw.set(tRaw.subarray(0, r), l);
+    inSample.set(tSample.subarray(0, r), l);
   }
 
   private flatten(root: Node): GrownTree {

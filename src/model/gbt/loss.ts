@@ -29,14 +29,15 @@ export function gradients(task: GbtTask, y: Float64Array, raw: Float64Array, g: 
 }
 
 /**
- * Mean loss over the given rows (all when rows is null): log(1 + e^raw) - y raw, or
+ * Mean loss over the rows marked in mask (all when mask is null): log(1 + e^raw) - y raw, or
  * (raw - y)^2 / 2. Cost: O(rows).
  */
-export function meanLoss(task: GbtTask, y: Float64Array, raw: Float64Array, rows: Uint32Array | null): number {
-  const m = rows ? rows.length : y.length;
+export function meanLoss(task: GbtTask, y: Float64Array, raw: Float64Array, mask: Uint8Array | null): number {
+  let m = 0;
   let sum = 0;
-  for (let k = 0; k < m; k++) {
-    const i = rows ? rows[k]! : k;
+  for (let i = 0; i < y.length; i++) {
+    if (mask && !mask[i]) continue;
+    m++;
     const r = raw[i]!;
     if (task === 'regression') {
       const d = r - y[i]!;

@@ -92,7 +92,10 @@ export interface GbtModel {
   /** Total split gain per feature, normalised to sum 1 (all 0 when no tree split). */
   feature_importances: number[];
   settings: GbtSettings;
-  /** Loss (half squared error or log loss, mean) at the baseline and after each iteration. */
+  /**
+   * Mean loss (log loss, or half the squared error) at the baseline and after each iteration,
+   * on the training rows (a fixed random sample of 10,000 of them when there are more).
+   */
   train_loss: number[];
   /** The same on the validation rows; empty without early stopping. */
   validation_loss: number[];
