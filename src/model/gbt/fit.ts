@@ -1,0 +1,311 @@
+/**
+ * fitGbt: histogram-based gradient boosting, the algorithm and defaults of scikit-learn's
+ * HistGradientBoostingClassifier (binary, log loss) and HistGradientBoostingRegressor (squared
+ * error). Each iteration fits one tree to the gradients and hessians of the loss at the current
+ * raw scores, with Newton leaf values -G / (H + l2) shrunk by learning_rate. Early stopping
+ * holds out validation_fraction of the rows (stratified for classification) and stops once none
+ * of the last n_iter_no_change iterations improved the validation loss by more than tol on the
+ * one before them; every tree grown is kept, as in scikit-learn.
+ *
+ * Cost: O(rows x features) to bin, then per iteration O(rows x (features + depth)).
+ */
+import { ConfigError, DataError } from '../../errors.js';
+import { rng } from '../../tools/gendata.js';
+import { BIN_SUBSAMPLE, binCategorical, binNumeric, binThresholds } from './binning.js';
+import { Grower, type GrownTree } from './grower.js';
+import { baselineOf, gradients, meanLoss } from './loss.js';
+import type { GbtModel, GbtOptions, GbtSettings, GbtTree } from './types.js';
+
+/** Rows above which early_stopping 'auto' turns on. */
+const AUTO_EARLY_STOPPING_ROWS = 10_000;
+/** Training rows the per-iteration training loss is measured on. */
+const TRAIN_LOSS_ROWS = 10_000;
+/** The threshold of a split that sends every non-missing value left (scikit-learn's +inf). */
+const ALL_LEFT = Number.MAX_VALUE;
+
+export function fitGbt(X: readonly Float64Array[], y: Float64Array, opts: GbtOptions): GbtModel {
+  const settings = resolveSettings(opts);
+  const nFeatures = X.length;
+  const n = y.length;
+  checkData(X, y, settings);
+  const categorical = X.map((_, f) => opts.categorical?.[f] ?? false);
+  if (opts.categorical && opts.categorical.length !== nFeatures) {
+    throw new ConfigError(`gbt: categorical has ${opts.categorical.length} entries for ${nFeatures} features`, 'Give one flag per feature.');
+  }
+  const known = X.map((x, f) => (categorical[f] ? knownCategories(x, f, settings.max_bins) : null));
+  const random = rng(settings.seed);
+
+  const early = settings.early_stopping === 'auto' ? n > AUTO_EARLY_STOPPING_ROWS : settings.early_stopping;
+  const { train, validation } = early ? splitRows(y, settings, random) : { train: null, validation: null };
+  const nTrain = train ? train.length : n;
+  const yTrain = train ? pick(y, train) : y;
+  const yVal = validation ? pick(y, validation) : null;
+
+  // Bins: thresholds from a subsample of the training rows.
+  const missingBin = settings.max_bins;
+  const sample = nTrain > BIN_SUBSAMPLE ? sampleRows(nTrain, BIN_SUBSAMPLE, random) : null;
+  const binsTrain: Uint8Array[] = [];
+  const binsVal: Uint8Array[] = [];
+  const thresholds: (Float64Array | null)[] = [];
+  const nBinsNonMissing = new Int32Array(nFeatures);
+  const hasMissing = new Uint8Array(nFeatures);
+  for (let f = 0; f < nFeatures; f++) {
+    const x = X[f]!;
+    const cats = known[f];
+    if (cats) {
+      thresholds.push(null);
+      nBinsNonMissing[f] = cats.length;
+      binsTrain.push(binCategorical(x, train, cats, missingBin));
+      if (validation) binsVal.push(binCategorical(x, validation, cats, missingBin));
+    } else {
+      const source = train ? pick(x, train) : x;
+      const t = binThresholds(sample ? pick(source, sample) : source, settings.max_bins);
+      thresholds.push(t);
+      nBinsNonMissing[f] = t.length + 1;
+      binsTrain.push(binNumeric(source, null, t, missingBin));
+      if (validation) binsVal.push(binNumeric(x, validation, t, missingBin));
+    }
+    hasMissing[f] = binsTrain[f]!.includes(missingBin) ? 1 : 0;
+  }
+
+  const task = settings.task;
+  const baseline = baselineOf(task, yTrain);
+  const rawVal = yVal ? new Float64Array(yVal.length).fill(baseline) : null;
+  const lossRows = nTrain > TRAIN_LOSS_ROWS ? sampleRows(nTrain, TRAIN_LOSS_ROWS, random) : null;
+  const valLoss = yVal ? [meanLoss(task, yVal, rawVal!, null)] : [];
+
+  const grower = new Grower(
+    {
+      nBins: settings.max_bins + 1,
+      missingBin,
+      nBinsNonMissing,
+      hasMissing,
+      isCategorical: Uint8Array.from(categorical, (c) => (c ? 1 : 0)),
+      constHessian: task === 'regression',
+      minSamplesLeaf: settings.min_samples_leaf,
+      l2: settings.l2_regularization,
+      maxLeafNodes: settings.max_leaf_nodes,
+      maxDepth: settings.max_depth,
+    },
+    binsTrain,
+    yTrain,
+    baseline,
+    lossRows,
+  );
+  binsTrain.length = 0;
+  const trainLoss = [meanLoss(task, grower.y, grower.raw, grower.inSample)];
+  const valBins = validation ? rowMajor(binsVal) : null;
+  const trees: GbtTree[] = [];
+  const gains = new Float64Array(nFeatures);
+  const lr = settings.learning_rate;
+  for (let iter = 0; iter < settings.max_iter; iter++) {
+    gradients(task, grower.y, grower.raw, grower.g, grower.h);
+    const tree = grower.grow();
+    grower.addLeaves(tree, lr);
+    for (let i = 0; i < tree.isLeaf.length; i++) if (!tree.isLeaf[i]) gains[tree.feature[i]!]! += tree.gain[i]!;
+    trees.push(toModelTree(tree, lr, thresholds, known, nBinsNonMissing));
+    trainLoss.push(meanLoss(task, grower.y, grower.raw, grower.inSample));
+    if (rawVal) {
+      addBinned(tree, valBins!, nFeatures, settings.max_bins + 1, lr, rawVal);
+      valLoss.push(meanLoss(task, yVal!, rawVal, null));
+      if (shouldStop(valLoss, settings)) break;
+    }
+  }
+
+  const total = gains.reduce((a, b) => a + b, 0);
+  return {
+    kind: 'gbt',
+    task,
+    n_features: nFeatures,
+    categorical,
+    known_categories: known,
+    baseline,
+    n_iter: trees.length,
+    trees,
+    feature_importances: Array.from(gains, (v) => (total > 0 ? v / total : 0)),
+    settings,
+    train_loss: trainLoss,
+    validation_loss: valLoss,
+    n_train: nTrain,
+    n_validation: validation ? validation.length : 0,
+  };
+}
+
+/** scikit-learn's rule: stop when none of the last k losses beat the one k + 1 back by tol. */
+function shouldStop(losses: readonly number[], s: GbtSettings): boolean {
+  const k = s.n_iter_no_change;
+  if (losses.length < k + 1) return false;
+  const reference = losses[losses.length - k - 1]! - s.tol;
+  for (let i = losses.length - k; i < losses.length; i++) if (losses[i]! < reference) return false;
+  return true;
+}
+
+function resolveSettings(o: GbtOptions): GbtSettings {
+  const s: GbtSettings = {
+    task: o.task,
+    learning_rate: o.learning_rate ?? 0.1,
+    max_iter: o.max_iter ?? 100,
+    max_leaf_nodes: o.max_leaf_nodes === undefined ? 31 : o.max_leaf_nodes,
+    max_depth: o.max_depth ?? null,
+    min_samples_leaf: o.min_samples_leaf ?? 20,
+    l2_regularization: o.l2_regularization ?? 0,
+    max_bins: o.max_bins ?? 255,
+    early_stopping: o.early_stopping ?? 'auto',
+    validation_fraction: o.validation_fraction ?? 0.1,
+    n_iter_no_change: o.n_iter_no_change ?? 10,
+    tol: o.tol ?? 1e-7,
+    seed: o.seed ?? 0,
+  };
+  const bad = (name: string, want: string) => new ConfigError(`gbt: ${name} must be ${want}`, `Got ${JSON.stringify((s as unknown as Record<string, unknown>)[name])}.`);
+  const int = (v: number | null, min: number) => v === null || (Number.isInteger(v) && v >= min);
+  if (s.task !== 'classification' && s.task !== 'regression') throw bad('task', "'classification' or 'regression'");
+  if (!(s.learning_rate > 0)) throw bad('learning_rate', 'a positive number');
+  if (!int(s.max_iter, 1)) throw bad('max_iter', 'an integer >= 1');
+  if (!int(s.max_leaf_nodes, 2)) throw bad('max_leaf_nodes', 'an integer >= 2 or null');
+  if (!int(s.max_depth, 1)) throw bad('max_depth', 'an integer >= 1 or null');
+  if (!int(s.min_samples_leaf, 1)) throw bad('min_samples_leaf', 'an integer >= 1');
+  if (!(s.l2_regularization >= 0)) throw bad('l2_regularization', 'a number >= 0');
+  if (!int(s.max_bins, 2) || s.max_bins > 255) throw bad('max_bins', 'an integer in 2..255');
+  if (!(s.validation_fraction > 0 && s.validation_fraction < 1)) throw bad('validation_fraction', 'in (0, 1)');
+  if (!int(s.n_iter_no_change, 1)) throw bad('n_iter_no_change', 'an integer >= 1');
+  if (!(s.tol >= 0)) throw bad('tol', 'a number >= 0');
+  if (!Number.isInteger(s.seed)) throw bad('seed', 'an integer');
+  return s;
+}
+
+function checkData(X: readonly Float64Array[], y: Float64Array, s: GbtSettings): void {
+  if (X.length === 0) throw new DataError('gbt needs at least one feature');
+  if (y.length < 2) throw new DataError('gbt needs at least two rows');
+  X.forEach((x, f) => {
+    if (x.length !== y.length) throw new DataError(`gbt: feature ${f} has ${x.length} rows, the target ${y.length}`);
+  });
+  let ones = 0;
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]!;
+    if (s.task === 'classification' ? v !== 0 && v !== 1 : !Number.isFinite(v)) {
+      throw new DataError(`gbt: target value ${v} at row ${i}`, s.task === 'classification' ? 'Classification labels must be 0 or 1.' : 'Regression targets must be finite.');
+    }
+    ones += v;
+  }
+  if (s.task === 'classification' && (ones === 0 || ones === y.length)) {
+    throw new DataError('gbt classification needs both classes in the target');
+  }
+}
+
+/** The sorted distinct codes of a categorical column; they must be integers in 0..maxBins-1. */
+function knownCategories(x: Float64Array, f: number, maxBins: number): number[] {
+  const seen = new Uint8Array(maxBins);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (v !== v) continue;
+    if (!Number.isInteger(v) || v < 0 || v >= maxBins) {
+      throw new DataError(`gbt: categorical feature ${f} has the value ${v} at row ${i}`, `Encode categories as integers 0..${maxBins - 1}.`);
+    }
+    seen[v] = 1;
+  }
+  const out: number[] = [];
+  seen.forEach((c, v) => c && out.push(v));
+  return out;
+}
+
+/** Hold out ceil(fraction x n) rows, stratified by label for classification; both sorted. */
+function splitRows(y: Float64Array, s: GbtSettings, random: () => number): { train: Uint32Array; validation: Uint32Array } {
+  const n = y.length;
+  const nVal = Math.ceil(s.validation_fraction * n);
+  const isVal = new Uint8Array(n);
+  const groups: number[][] = s.task === 'classification' ? [[], []] : [[]];
+  for (let i = 0; i < n; i++) groups[s.task === 'classification' ? y[i]! : 0]!.push(i);
+  let left = nVal;
+  groups.forEach((group, gi) => {
+    const take = gi === groups.length - 1 ? left : Math.round((nVal * group.length) / n);
+    left -= take;
+    const picked = sampleRows(group.length, Math.min(take, group.length), random);
+    for (const k of picked) isVal[group[k]!] = 1;
+  });
+  const validation = new Uint32Array(nVal);
+  const train = new Uint32Array(n - nVal);
+  for (let i = 0, a = 0, b = 0; i < n; i++) {
+    if (isVal[i]) validation[a++] = i;
+    else train[b++] = i;
+  }
+  return { train, validation };
+}
+
+/** k distinct indices of 0..n-1, uniformly at random (partial Fisher-Yates). */
+function sampleRows(n: number, k: number, random: () => number): Uint32Array {
+  const idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(random() * (n - i));
+    const t = idx[i]!;
+    idx[i] = idx[j]!;
+    idx[j] = t;
+  }
+  return idx.slice(0, k);
+}
+
+/** Columns of bin codes as one row-major matrix. */
+function rowMajor(columns: readonly Uint8Array[]): Uint8Array {
+  const nf = columns.length;
+  const n = columns[0]!.length;
+  const out = new Uint8Array(n * nf);
+  columns.forEach((c, f) => {
+    for (let i = 0; i < n; i++) out[i * nf + f] = c[i]!;
+  });
+  return out;
+}
+
+function pick(x: Float64Array, rows: Uint32Array): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let k = 0; k < rows.length; k++) out[k] = x[rows[k]!]!;
+  return out;
+}
+
+/** Add a grown tree's shrunk leaf values to the raw scores of binned rows. */
+function addBinned(tree: GrownTree, bins: Uint8Array, nFeatures: number, nBins: number, lr: number, raw: Float64Array): void {
+  for (let i = 0; i < raw.length; i++) {
+    let node = 0;
+    while (!tree.isLeaf[node]) {
+      const f = tree.feature[node]!;
+      node = tree.goesLeft[node * nBins + bins[i * nFeatures + f]!] ? tree.left[node]! : tree.right[node]!;
+    }
+    raw[i]! += lr * tree.value[node]!;
+  }
+}
+
+/** The model's form of a grown tree: raw thresholds, category codes, shrunk leaf values. */
+function toModelTree(
+  t: GrownTree,
+  lr: number,
+  thresholds: readonly (Float64Array | null)[],
+  known: readonly (number[] | null)[],
+  nBinsNonMissing: Int32Array,
+): GbtTree {
+  const m = t.isLeaf.length;
+  const out: GbtTree = {
+    feature: Array.from(t.feature),
+    threshold: new Array<number>(m).fill(0),
+    left: Array.from(t.left),
+    right: Array.from(t.right),
+    missing_left: Array.from(t.missingLeft),
+    is_leaf: Array.from(t.isLeaf),
+    value: Array.from(t.value, (v) => lr * v),
+    cat_offset: new Array<number>(m).fill(-1),
+    cat_count: new Array<number>(m).fill(0),
+    categories: [],
+  };
+  for (let i = 0; i < m; i++) {
+    if (t.isLeaf[i]) continue;
+    const f = t.feature[i]!;
+    const leftBins = t.leftBins[i];
+    if (leftBins) {
+      out.cat_offset[i] = out.categories.length;
+      out.cat_count[i] = leftBins.length;
+      for (const b of leftBins) out.categories.push(known[f]![b]!);
+    } else {
+      const b = t.bin[i]!;
+      out.threshold[i] = b === nBinsNonMissing[f]! - 1 ? ALL_LEFT : thresholds[f]![b]!;
+    }
+  }
+  return out;
+}
