@@ -9,8 +9,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { DataError } from '../errors.js';
-import { numericCell, parseCsvRecords, readCsvHead, type CsvFile } from './csvfiles.js';
-import { isLabelOrMissing, labelError } from './labels.js';
+import { MISSING_TOKENS, numericCell, parseCsvRecords, readCsvHead, type CsvFile } from './csvfiles.js';
+
+const MISSING = new Set(MISSING_TOKENS);
+import { thirdLabelError, type LabelValue } from './labels.js';
 import { checkSameColumns, sampleKinds, type ColumnInfo, type LoadedFile, type LoadedTable } from './table.js';
 
 /** Inputs up to this size in all are read here; larger ones by DuckDB. */
@@ -25,15 +27,25 @@ export async function loadSmallCsv(
   files: readonly CsvFile[],
   forcedNumeric: readonly string[],
   labels: string | null = null,
-): Promise<{ table: LoadedTable; values: Map<string, Float64Array> }> {
+  forcedText: readonly string[] = [],
+): Promise<{ table: LoadedTable; values: Map<string, Float64Array>; text: Map<string, (string | null)[]> }> {
   const heads = [];
   for (const f of files) heads.push(await readCsvHead(f.path));
   checkSameColumns(files, heads.map((h) => h.header));
-  const numeric = sampleKinds(heads[0]!.header, heads, new Set(forcedNumeric));
+  const numeric = sampleKinds(heads[0]!.header, heads, new Set(forcedNumeric), new Set(forcedText));
   const columns = heads[0]!.header.filter((c) => numeric.has(c));
+  const textColumns = heads[0]!.header.filter((c) => !numeric.has(c));
   const parts: number[][] = columns.map(() => []);
+  const textParts: (string | null)[][] = textColumns.map(() => []);
   const loaded: LoadedFile[] = [];
   let total = 0;
+  // the label rule of loadCsvTable: a third distinct value is an error at its line
+  const labelsSeen: LabelValue[] = [];
+  const seeLabel = (v: LabelValue, path: string, line: number) => {
+    if (labelsSeen.includes(v)) return;
+    if (labelsSeen.length === 2) throw thirdLabelError(path, line, labels!, labelsSeen, v);
+    labelsSeen.push(v);
+  };
   for (const [k, f] of files.entries()) {
     const buf = await readFile(f.path);
     const text = buf.toString('utf8');
@@ -41,7 +53,9 @@ export async function loadSmallCsv(
     const records = parseCsvRecords(text, f.path).slice(1);
     if (records.length === 0) throw new DataError(`${f.path}: has a header but no data rows`, `add rows or remove ${f.name} from the folder`);
     const pos = columns.map((c) => header.indexOf(c));
+    const textPos = textColumns.map((c) => header.indexOf(c));
     const labelAt = labels === null ? -1 : columns.indexOf(labels);
+    const textLabelAt = labels === null ? -1 : textColumns.indexOf(labels);
     for (const r of records) {
       if (r.fields.length !== header.length) {
         const raw = text.slice(r.start, r.end).replace(/\r?\n$/, '');
@@ -53,13 +67,19 @@ export async function loadSmallCsv(
       }
       for (let j = 0; j < columns.length; j++) {
         const v = numericCell(r.fields[pos[j]!]!, f.path, r.line, columns[j]!);
-        if (j === labelAt && !isLabelOrMissing(v)) throw labelError(f.path, r.line, labels!, v);
+        if (j === labelAt && v === v) seeLabel(v, f.path, r.line);
         parts[j]!.push(v);
+      }
+      for (let j = 0; j < textColumns.length; j++) {
+        const cell = r.fields[textPos[j]!]!;
+        textParts[j]!.push(MISSING.has(cell) ? null : cell);
+        if (j === textLabelAt && !MISSING.has(cell)) seeLabel(cell, f.path, r.line);
       }
     }
     loaded.push({ ...f, rows: records.length, sha256: createHash('sha256').update(buf).digest('hex'), firstRow: total });
     total += records.length;
   }
+  const text = new Map(textColumns.map((c, j) => [c, textParts[j]!]));
   const values = new Map<string, Float64Array>();
   const infos: ColumnInfo[] = columns.map((c, j) => {
     const col = Float64Array.from(parts[j]!);
@@ -73,5 +93,8 @@ export async function loadSmallCsv(
     }
     return { name: c, kind: integral && missing < col.length ? 'integer' : 'float', missing };
   });
-  return { table: { view: '', columns: infos, files: loaded, rows: total }, values };
+  const textInfos: ColumnInfo[] = textColumns.map((c, j) => ({ name: c, kind: 'string', missing: textParts[j]!.filter((v) => v === null).length }));
+  const order = heads[0]!.header;
+  const all = [...infos, ...textInfos].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  return { table: { view: '', columns: all, files: loaded, rows: total }, values, text };
 }

@@ -30,7 +30,7 @@ import {
   type CsvFile,
   type CsvHead,
 } from './csvfiles.js';
-import { badLabelSql, labelError } from './labels.js';
+import { thirdLabelError } from './labels.js';
 import { scanFile } from '../store/atomic.js';
 import type { ColumnSummary } from '../store/records.js';
 import { centring, finishMoments, momentsStd } from '../stats/moments.js';
@@ -67,8 +67,10 @@ export interface LoadOptions {
    * row is still an error, but not stored): for readers of features and labels.
    */
   numericOnly?: boolean;
-  /** The label column: its values must be 0, 1 or missing (src/data/labels.ts), checked when present. */
+  /** The label column: at most two distinct values (src/data/labels.ts), checked when present. */
   labels?: string | null;
+  /** Columns read as text whatever their values look like (categorical ones). */
+  text?: readonly string[];
 }
 
 export async function loadCsvTable(db: Db, files: readonly CsvFile[], opts: LoadOptions): Promise<LoadedTable> {
@@ -76,7 +78,7 @@ export async function loadCsvTable(db: Db, files: readonly CsvFile[], opts: Load
   const heads: CsvHead[] = [];
   for (const f of files) heads.push(await readCsvHead(f.path));
   checkSameColumns(files, heads.map((h) => h.header));
-  const numeric = sampleKinds(heads[0]!.header, heads, new Set(opts.numeric ?? []));
+  const numeric = sampleKinds(heads[0]!.header, heads, new Set(opts.numeric ?? []), new Set(opts.text ?? []));
   const columns = opts.numericOnly ? heads[0]!.header.filter((c) => numeric.has(c)) : heads[0]!.header;
 
   // Hash and count lines of every file while DuckDB parses them (the main thread is idle then).
@@ -229,14 +231,16 @@ function crlfToLf(): Transform {
   });
 }
 
-/** Throw the label error for the first row whose target value is not 0, 1 or missing. */
+/** Throw the label error at the first row holding a third distinct target value. */
 async function checkLabels(db: Db, table: string, target: string, files: LoadedFile[]): Promise<void> {
-  const [hit] = await db.rows<{ r: bigint; v: number }>(
-    `SELECT rowid AS r, ${sqlIdent(target)} AS v FROM ${table} WHERE ${badLabelSql(target)} ORDER BY rowid LIMIT 1`,
+  const id = sqlIdent(target);
+  const firsts = await db.rows<{ r: bigint; v: number | string }>(
+    `SELECT min(rowid) AS r, ${id} AS v FROM ${table} WHERE ${id} IS NOT NULL GROUP BY ${id} ORDER BY r LIMIT 3`,
   );
-  if (!hit) return;
+  if (firsts.length < 3) return;
+  const hit = firsts[2]!;
   const { file, line } = await rowLocation(files, Number(hit.r));
-  throw labelError(file.path, line, target, hit.v);
+  throw thirdLabelError(file.path, line, target, [firsts[0]!.v, firsts[1]!.v], hit.v);
 }
 
 /** The file and line of a table row (rowid). */
@@ -269,9 +273,10 @@ export function checkSameColumns(files: readonly CsvFile[], headers: string[][])
  * values are numbers (the rest are then reported as bad values, not turned into text). A column
  * with no sampled values is numeric: empty cells are how numeric data usually goes missing.
  */
-export function sampleKinds(columns: string[], heads: CsvHead[], forced: Set<string>): Set<string> {
+export function sampleKinds(columns: string[], heads: CsvHead[], forced: Set<string>, forcedText: Set<string> = new Set()): Set<string> {
   const out = new Set<string>();
   columns.forEach((name) => {
+    if (forcedText.has(name)) return;
     if (forced.has(name)) {
       out.add(name);
       return;

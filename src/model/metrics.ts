@@ -2,7 +2,6 @@
  * Classification metrics as free functions metric(yTrue, ...), following scikit-learn's
  * definitions and zero-division conventions (a metric with an empty denominator is 0).
  */
-import type { Metrics } from '../store/records.js';
 
 export interface Confusion {
   tp: number;
@@ -78,7 +77,7 @@ export function classificationMetrics(
   yTrue: ArrayLike<number>,
   proba: ArrayLike<number>,
   threshold: number,
-): Metrics & { confusion: Confusion } {
+): { f1: number; precision: number; recall: number; accuracy: number; roc_auc: number | null; log_loss: number; confusion: Confusion } {
   const pred = Array.from(proba, (p) => (p > threshold ? 1 : 0));
   const c = confusion(yTrue, pred);
   return {
@@ -94,5 +93,45 @@ export function classificationMetrics(
 
 /** Whether a larger value of the metric is better; the drift tests flip for the others. */
 export function higherIsBetter(metric: string): boolean {
-  return !/(loss|error|sse|mse|mae|rmse)$/i.test(metric);
+  return !/(loss|error|sse|mse|mae|rmse|mape)$/i.test(metric);
+}
+
+export type Task = 'classification' | 'regression';
+export const CLASSIFICATION_METRICS = ['f1', 'precision', 'recall', 'accuracy', 'roc_auc', 'log_loss'] as const;
+export const REGRESSION_METRICS = ['r2', 'sse', 'rmse', 'mae', 'mape'] as const;
+export const metricsOf = (task: Task): readonly string[] => (task === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS);
+/** The primary metric (latestscore.txt) when config.json names none. */
+export const defaultMetric = (task: Task): string => (task === 'regression' ? 'r2' : 'f1');
+
+/**
+ * Regression metrics as scikit-learn defines them: R² = 1 - SSE / SST (0 when SST is 0 and the
+ * fit is exact, as sklearn's force_finite), root mean squared and mean absolute error, and MAPE
+ * (a fraction, not a percentage) only when no target is zero (null otherwise).
+ */
+export function regressionMetrics(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): Record<string, number | null> {
+  const n = yTrue.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += yTrue[i]!;
+  mean /= n;
+  let sse = 0;
+  let sst = 0;
+  let abs = 0;
+  let ape = 0;
+  let zero = false;
+  for (let i = 0; i < n; i++) {
+    const y = yTrue[i]!;
+    const e = y - yPred[i]!;
+    sse += e * e;
+    sst += (y - mean) * (y - mean);
+    abs += Math.abs(e);
+    if (y === 0) zero = true;
+    else ape += Math.abs(e) / Math.abs(y);
+  }
+  return {
+    r2: n === 0 ? Number.NaN : sst === 0 ? (sse === 0 ? 1 : 0) : 1 - sse / sst,
+    sse,
+    rmse: Math.sqrt(sse / n),
+    mae: abs / n,
+    mape: zero || n === 0 ? null : ape / n,
+  };
 }

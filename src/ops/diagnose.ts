@@ -8,10 +8,12 @@ import { basename, join } from 'node:path';
 import { TOOLKIT_ROOT, MLOPS_BIN } from '../toolkit.js';
 import { StateError, DataError } from '../errors.js';
 import { listCsvFiles } from '../data/csvfiles.js';
-import { readDataset } from '../data/dataset.js';
 import { sqlIdent, sqlString, withDb } from '../data/duck.js';
+import { duckFrame } from '../data/frame.js';
 import { loadCsvTable, outputColumns } from '../data/table.js';
-import { modelProba } from '../model/modelfile.js';
+import { outputLabel, predictEncoded } from '../model/family.js';
+import { decideRoles, type ColumnRole } from '../model/roles.js';
+import { readForModel } from './modeldata.js';
 import { dependencyStatus, type DependencyReport } from '../diagnostics/dependencies.js';
 import { compareIngestions, type StabilityReport } from '../diagnostics/stability.js';
 import { measureTimings, recordedTimings, type Timings } from '../diagnostics/timing.js';
@@ -49,7 +51,17 @@ export interface ColumnStatistics {
 export interface DiagnoseResult {
   timestamp: string;
   data: string;
-  predictions: { model: string; release: string; data_files: string[]; predictions: number[]; probabilities: number[] } | null;
+  predictions: {
+    model: string;
+    release: string;
+    data_files: string[];
+    predictions: (number | string)[];
+    probabilities: number[] | null;
+    /** Categorical values of the test data outside the model's levels (predicted as "other"), per feature. */
+    unseen_levels: Record<string, number>;
+  } | null;
+  /** Every column's role in finaldata.csv (as train decides it) and why. */
+  roles: ColumnRole[];
   summary: ColumnStatistics[];
   missing: { column: string; missing: number; percent: number }[];
   rows: number;
@@ -72,11 +84,13 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
   if (!st) throw new StateError(`${p.finalData}: no ingested data to diagnose`, 'run `mlops ingest` first');
   const deps = dependencyStatus(TOOLKIT_ROOT, opts.registryTimeoutMs);
 
-  const { summary, missing, rows, imputed } = await withDb(async (db) => {
+  const { summary, missing, rows, imputed, roles } = await withDb(async (db) => {
     const table = await loadCsvTable(db, [{ path: p.finalData, name: basename(p.finalData), size: st.size }], {
       name: 'final',
-      numeric: [cfg.target, ...(cfg.features ?? [])],
+      numeric: cfg.task === 'regression' ? [cfg.target] : [],
+      text: cfg.categorical,
     });
+    const roles = decideRoles(await duckFrame(db, table).stats(), cfg);
     const numeric = table.columns.filter((c) => c.kind !== 'string');
     // count, mean, std, min and max come with the loaded table (stable two-pass, see
     // data/table.ts); the quartiles take one aggregate state per column (each holds the values)
@@ -124,7 +138,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
       await commitTempFile(tmp, target);
       imputed = { output: target, columns: fills.map((f) => ({ column: f.column, filled: f.filled, value: f.value! })) };
     }
-    return { summary, missing, rows: table.rows, imputed };
+    return { summary, missing, rows: table.rows, imputed, roles };
   });
 
   let predictions: DiagnoseResult['predictions'] = null;
@@ -133,14 +147,15 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
     const { model, path } = await loadModelFrom(cfg, 'production');
     const { csv } = await listCsvFiles(cfg.test_data_path);
     if (csv.length) {
-      const ds = await readDataset(csv, { target: null, features: model.features, name: 'test' });
-      const proba = Array.from(modelProba(model, ds.X));
+      const ds = await readForModel(model, csv, { name: 'test', target: false });
+      const out = Array.from(predictEncoded(model, ds.X));
       predictions = {
         model: path,
         release: basename(release),
         data_files: csv.map((f) => f.name),
-        predictions: proba.map((q) => (q > model.threshold ? 1 : 0)),
-        probabilities: proba,
+        predictions: out.map((q) => outputLabel(model, q)),
+        probabilities: model.task === 'classification' ? out : null,
+        unseen_levels: ds.unseen,
       };
     } else notes.push(`no test data in ${cfg.test_data_path}: no predictions`);
   } else notes.push('nothing deployed yet: no predictions of the deployed model (run `mlops deploy`)');
@@ -157,6 +172,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
     timestamp: new Date().toISOString(),
     data: p.finalData,
     predictions,
+    roles,
     summary,
     missing,
     rows,

@@ -5,7 +5,8 @@
  */
 import { ConfigError, StateError } from '../errors.js';
 import { csvFilesAt } from '../data/csvfiles.js';
-import { readDataset } from '../data/dataset.js';
+import { metricsOf } from '../model/metrics.js';
+import { readForModel } from './modeldata.js';
 import { higherIsBetter } from '../model/metrics.js';
 import { loadModel } from '../model/modelfile.js';
 import { sha256File } from '../store/atomic.js';
@@ -185,9 +186,8 @@ export async function dataDrift(opts: DataDriftOptions): Promise<DataDriftResult
   });
   const curPath = opts.current ?? paths(cfg).finalData;
   const curFiles = await csvFilesAt(curPath);
-  const spec = { target: null, features: model.features } as const;
-  const ref = await readDataset(refFiles, { ...spec, name: 'reference' });
-  const cur = await readDataset(curFiles, { ...spec, name: 'current' });
+  const ref = await readForModel(model, refFiles, { name: 'reference', target: false });
+  const cur = await readForModel(model, curFiles, { name: 'current', target: false });
   const settings = {
     pValue: cfg.drift.p_value,
     psi: cfg.drift.psi,
@@ -195,7 +195,7 @@ export async function dataDrift(opts: DataDriftOptions): Promise<DataDriftResult
     minRows: cfg.drift.min_rows,
     maxCategories: cfg.drift.max_categories,
   };
-  const features = model.features.map((f, j) => featureDrift(f, ref.X[j]!, cur.X[j]!, settings));
+  const features = model.features.map((f, j) => featureDrift(f, ref.X[j]!, cur.X[j]!, settings, model.inputs[j]!.kind === 'categorical'));
   const drifted = features.filter((f) => f.verdict === 'drift').length;
   const judged = features.filter((f) => f.verdict !== 'too few rows').length;
   const share = judged === 0 ? 0 : drifted / features.length;
@@ -233,8 +233,9 @@ export async function drift(opts: DriftOptions): Promise<DriftResult> {
   let model: ModelDriftResult | null = null;
   let data: DataDriftResult | null = null;
   if (opts.only !== 'data') {
-    if (opts.metric && !['f1', 'precision', 'recall', 'accuracy', 'roc_auc', 'log_loss'].includes(opts.metric)) {
-      throw new ConfigError(`--metric ${opts.metric}: unknown metric`, 'use f1, precision, recall, accuracy, roc_auc or log_loss');
+    const known = metricsOf(opts.config.task);
+    if (opts.metric && !known.includes(opts.metric)) {
+      throw new ConfigError(`--metric ${opts.metric}: unknown metric for a ${opts.config.task} task`, `use ${known.join(', ')}`);
     }
     model = await modelDrift(opts);
     if (model.newScore === null) notes.push('model drift: no score history yet (run `mlops score`)');

@@ -7,11 +7,11 @@
  */
 import { join } from 'node:path';
 import type { CsvFile } from '../data/csvfiles.js';
-import { readDataset } from '../data/dataset.js';
+import { withFrame } from '../data/read.js';
 import { sha256Text, writeFileAtomic } from '../store/atomic.js';
 import type { Config } from '../store/config.js';
 import { dataHash } from '../store/evaluations.js';
-import { holdoutKey } from './train.js';
+import { holdoutKey, rowCells } from './train.js';
 
 export const HOLDOUT_FILE = 'holdout.csv';
 
@@ -37,19 +37,28 @@ function unit(key: string, seed: number): number {
 export async function makeHoldout(cfg: Config, files: readonly CsvFile[]): Promise<Holdout | null> {
   const share = cfg.promotion.holdout;
   if (!(share > 0) || files.length === 0) return null;
-  const ds = await readDataset(files, { target: cfg.target, features: cfg.features, name: 'holdout' });
-  const y = ds.y!;
-  const keys = new Set<string>();
-  const lines = [[...ds.features, cfg.target].join(',')];
-  for (let i = 0; i < y.length; i++) {
-    const key = holdoutKey(ds.X, y, i);
-    if (keys.has(key) || unit(key, cfg.promotion.seed) >= share) continue;
-    keys.add(key);
-    lines.push([...ds.X.map((c) => (Number.isNaN(c[i]!) ? '' : String(c[i]))), String(y[i])].join(','));
-  }
-  if (keys.size === 0) return null;
-  const text = lines.join('\n') + '\n';
+  const spec = { name: 'holdout', numeric: cfg.task === 'regression' ? [cfg.target] : [], text: cfg.categorical, labels: cfg.task === 'classification' ? cfg.target : null };
+  const split = await withFrame(files, spec, async (frame) => {
+    const { columns, cells } = await rowCells(frame);
+    const t = columns.indexOf(cfg.target);
+    const keys = new Set<string>();
+    const lines = [columns.map(csvCell).join(',')];
+    for (let i = 0; i < frame.table.rows; i++) {
+      const row = cells.map((c) => c[i]!);
+      if (t >= 0 && row[t] === null) continue;
+      const key = holdoutKey(row);
+      if (keys.has(key) || unit(key, cfg.promotion.seed) >= share) continue;
+      keys.add(key);
+      lines.push(row.map((v) => (v === null ? '' : csvCell(v))).join(','));
+    }
+    return { keys, lines };
+  });
+  if (split.keys.size === 0) return null;
+  const text = split.lines.join('\n') + '\n';
   const path = join(cfg.output_folder_path, HOLDOUT_FILE);
   await writeFileAtomic(path, text);
-  return { path, sha256: dataHash([{ name: HOLDOUT_FILE, sha256: sha256Text(text) }]), rows: keys.size, keys };
+  return { path, sha256: dataHash([{ name: HOLDOUT_FILE, sha256: sha256Text(text) }]), rows: split.keys.size, keys: split.keys };
 }
+
+/** A CSV field: quoted when it holds a comma, quote or line break. */
+const csvCell = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);

@@ -2,8 +2,8 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DataError } from '../errors.js';
-import { readDataset } from '../data/dataset.js';
-import { modelProba } from '../model/modelfile.js';
+import { outputLabel, predictEncoded } from '../model/family.js';
+import { readForModel } from './modeldata.js';
 import type { Config } from '../store/config.js';
 import { loadModelFrom, type ModelChoice } from './modelchoice.js';
 
@@ -16,8 +16,14 @@ export interface PredictOptions {
 export interface PredictResult {
   input: string;
   model: string;
-  predictions: number[];
-  probabilities: number[];
+  /** In the original label values (classification) or the predicted values (regression). */
+  predictions: (number | string)[];
+  /** Classification: P(positive class); regression: null. */
+  probabilities: number[] | null;
+  /** Id columns of the input, carried through. */
+  ids: Record<string, (string | null)[]>;
+  /** Values of categorical inputs not among the model's levels (scored as "other"). */
+  unseen: Record<string, number>;
 }
 
 export async function predict(opts: PredictOptions): Promise<PredictResult> {
@@ -25,13 +31,14 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
   const st = await stat(opts.input).catch(() => null);
   if (!st?.isFile()) throw new DataError(`${opts.input}: no such file`, 'pass --input PATH to a CSV file');
   const file = { path: opts.input, name: basename(opts.input), size: st.size };
-  const ds = await readDataset([file], { target: null, features: model.features, name: 'predict' });
-  const proba = modelProba(model, ds.X);
-  const probabilities = Array.from(proba);
+  const ds = await readForModel(model, [file], { name: 'predict', target: false, ids: true });
+  const out = Array.from(predictEncoded(model, ds.X));
   return {
     input: opts.input,
     model: path,
-    predictions: probabilities.map((p) => (p > model.threshold ? 1 : 0)),
-    probabilities,
+    predictions: out.map((p) => outputLabel(model, p)),
+    probabilities: model.task === 'classification' ? out : null,
+    ids: ds.ids,
+    unseen: ds.unseen,
   };
 }

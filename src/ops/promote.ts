@@ -8,7 +8,7 @@
  */
 import { copyFile, link, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EXIT_CODES, StateError, MlopsError } from '../errors.js';
+import { DataError, EXIT_CODES, StateError, MlopsError } from '../errors.js';
 import { sha256File, sha256Text, syncTree } from '../store/atomic.js';
 import { readLog } from '../store/statefile.js';
 import { currentChampion, releaseVersion, syncRegistry, type Champion } from '../store/champion.js';
@@ -167,7 +167,7 @@ async function releaseFor(cfg: Config, rec: VersionRecord, testEval: Evaluation,
     name: releaseName(version),
     timestamp: new Date().toISOString(),
     files,
-    score: testEval.metrics.f1,
+    score: primaryScore(cfg, testEval.metrics),
     metrics: { ...testEval.metrics },
     model: {
       trained_at: model.trained_at ?? rec.created,
@@ -271,4 +271,13 @@ async function findRelease(cfg: Config, version: number): Promise<ReleaseManifes
     if (m && (await releaseVersion(cfg, m, dir)) === version) return m;
   }
   return null;
+}
+
+/** The primary metric of a release's test evaluation (latestscore.txt); it must be a number. */
+function primaryScore(cfg: Config, metrics: Record<string, number | null>): number {
+  const v = metrics[cfg.metric];
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new DataError(`${cfg.test_data_path}: the primary metric "${cfg.metric}" has no value on the test set (${v})`, 'choose another "metric" in config.json (MAPE needs targets other than zero)');
+  }
+  return v;
 }

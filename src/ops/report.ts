@@ -11,10 +11,11 @@ import { championStack, readEvents, versionName } from '../store/registry.js';
 import type { Config } from '../store/config.js';
 import type { Metrics } from '../store/records.js';
 import { currentManifest } from '../store/releases.js';
-import { confusionMatrixSpec, renderSvg, scoreHistorySpec, svgToPng } from '../report/charts.js';
+import { confusionMatrixSpec, importanceSpec, renderSvg, scoreHistorySpec, svgToPng } from '../report/charts.js';
 import { esc, htmlTable, num, page, verdictBadge } from '../report/html.js';
 import type { DiagnoseResult } from './diagnose.js';
 import { drift, type DriftResult } from './drift.js';
+import { loadModelFrom } from './modelchoice.js';
 import { score } from './score.js';
 
 export interface ReportOptions {
@@ -36,14 +37,18 @@ export async function report(opts: ReportOptions): Promise<ReportResult> {
   if (!manifest) throw new StateError(`${cfg.prod_deployment_path}: nothing is deployed to report on`, 'run `mlops run` or `mlops deploy` first');
   // The deployed model on the test data, without touching latestscore.txt or the history.
   const sc = await score({ config: cfg, model: 'production', dryRun: true });
-  const cmSvg = await renderSvg(confusionMatrixSpec(sc.confusion, `Confusion matrix, release ${manifest.name}`, manifest.model.target));
+  const { model } = await loadModelFrom(cfg, 'production');
+  const importances = model.features.map((feature, j) => ({ feature, importance: model.importances[j] ?? 0 })).sort((a, b) => b.importance - a.importance);
+  const impSvg = await renderSvg(importanceSpec(importances, `${model.trees ? 'Feature importance (split gain)' : 'Importance (|coefficient| x std)'}, release ${manifest.name}`));
+  // the chart file: the confusion matrix of a classifier, the importances of a regression
+  const cmSvg = sc.confusion ? await renderSvg(confusionMatrixSpec(sc.confusion, `Confusion matrix, release ${manifest.name}`, manifest.model.target)) : impSvg;
   const png = svgToPng(cmSvg);
 
   // The champions' own evidence only (test set and new data): never a rejected candidate's or
   // an ad-hoc score, so the chart tells the story of what production served.
   const champions = new Set(championStack(await readEvents(cfg, true)));
   const history = (await readEvaluations(cfg)).filter((e) => e.version !== null && champions.has(e.version) && (e.role === 'test' || e.role === 'new-data'));
-  const metric = cfg.drift.metric as keyof Metrics;
+  const metric = cfg.drift.metric;
   const points = history
     .map((r, i) => ({ run: i + 1, timestamp: r.timestamp, score: r.metrics[metric] as number, model: `${versionName(r.version!)} ${r.role}` }))
     .filter((q) => typeof q.score === 'number' && Number.isFinite(q.score));
@@ -65,33 +70,28 @@ export async function report(opts: ReportOptions): Promise<ReportResult> {
   const card = (k: string, v: string) => `<div class="card"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div></div>`;
   const body: string[] = [
     `<h1>mlops report</h1><div class="sub">${esc(now.toISOString())} &middot; release ${esc(manifest.name)} deployed ${esc(manifest.timestamp)} &middot; config ${esc(cfg.file)}</div>`,
-    `<h2>Deployed model on the test data (${sc.rows} rows)</h2><div class="cards">` +
-      card('F1', num(m.f1)) +
-      card('precision', num(m.precision)) +
-      card('recall', num(m.recall)) +
-      card('accuracy', num(m.accuracy)) +
-      card('ROC AUC', num(m.roc_auc)) +
-      card('log loss', num(m.log_loss)) +
+    `<h2>Deployed ${esc(model.type)} on the test data (${sc.rows} rows)</h2><div class="cards">` +
+      Object.entries(m).map(([k, v]) => card(k, num(v ?? null))).join('') +
       `</div>`,
     `<div class="figs" style="margin-top:14px"><div class="fig">${cmSvg}</div>${histSvg ? `<div class="fig">${histSvg}</div>` : ''}</div>`,
+    `<h2>${model.trees ? 'Feature importances' : 'Coefficients'}</h2>`,
+    sc.confusion ? `<div class="figs"><div class="fig">${impSvg}</div></div>` : '',
+    model.linear
+      ? htmlTable(['term', 'coefficient'], [...model.linear.terms.map((t, k) => [t.name, model.linear!.coefficients[k]!]), ['(intercept)', model.linear.intercept]])
+      : htmlTable(['feature', 'importance'], importances.map((r) => [r.feature, r.importance])),
     `<p class="note">Model: ${esc(manifest.model.features.join(', '))} &rarr; ${esc(manifest.model.target)}; trained on ${manifest.model.training_rows} rows at ${esc(manifest.model.trained_at)}. Test files: ${esc(sc.data_files.map((f) => f.name).join(', '))}.</p>`,
   ];
   body.push(`<h2>Score history of the champions (${history.length} records)</h2>`);
   body.push(
     history.length
       ? htmlTable(
-          ['#', 'time', 'model (data)', 'rows', 'F1', 'precision', 'recall', 'accuracy', 'ROC AUC', 'log loss'],
+          ['#', 'time', 'model (data)', 'rows', ...Object.keys(m)],
           history.slice(-15).map((r, i) => [
             history.length - Math.min(15, history.length) + i + 1,
             r.timestamp,
             `${versionName(r.version!)} (${r.role})`,
             r.rows,
-            r.metrics.f1,
-            r.metrics.precision,
-            r.metrics.recall,
-            r.metrics.accuracy,
-            r.metrics.roc_auc,
-            r.metrics.log_loss,
+            ...Object.keys(m).map((k) => r.metrics[k] ?? null),
           ]),
         )
       : '<p class="note">No score history yet.</p>',

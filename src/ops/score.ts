@@ -8,9 +8,9 @@ import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { ConfigError, DataError } from '../errors.js';
 import { csvFilesAt } from '../data/csvfiles.js';
-import { readDataset } from '../data/dataset.js';
-import { classificationMetrics, type Confusion } from '../model/metrics.js';
-import { modelProba } from '../model/modelfile.js';
+import { predictEncoded } from '../model/family.js';
+import { classificationMetrics, regressionMetrics, type Confusion } from '../model/metrics.js';
+import { readForModel } from './modeldata.js';
 import { appendJsonLine, sha256Text, writeFileAtomic } from '../store/atomic.js';
 import type { Config } from '../store/config.js';
 import { dataHash } from '../store/evaluations.js';
@@ -34,7 +34,11 @@ export interface ScoreResult extends ScoreRecord {
   version: number | null;
   role: EvaluationRole;
   data_sha256: string;
-  confusion: Confusion;
+  /** Classification only. */
+  confusion: Confusion | null;
+  /** The primary metric (config "metric") and its value. */
+  metric: string;
+  value: number | null;
   /** Where latestscore.txt was written, or null when it was not. */
   latestScore: string | null;
 }
@@ -50,10 +54,18 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
     throw new ConfigError(`${folder}: the role "test" is the reference test set (${cfg.test_data_path}) only`, 'use --role new-data, holdout or adhoc for other data');
   }
   const csv = await csvFilesAt(folder);
-  const ds = await readDataset(csv, { target: model.target, features: model.features, name: 'test' });
+  const ds = await readForModel(model, csv, { name: 'test', target: true });
   if (ds.rows === 0) throw new DataError(`${folder}: no test rows with a label in "${model.target}"`, 'add labelled rows');
-  const proba = modelProba(model, ds.X);
-  const { confusion, ...metrics } = classificationMetrics(ds.y!, proba, model.threshold);
+  const pred = predictEncoded(model, ds.X);
+  let confusion: Confusion | null = null;
+  let metrics: Record<string, number | null>;
+  if (model.task === 'classification') {
+    const { confusion: c, ...m } = classificationMetrics(ds.y!, pred, model.threshold);
+    confusion = c;
+    metrics = m;
+  } else metrics = regressionMetrics(ds.y!, pred);
+  const metric = Object.hasOwn(metrics, cfg.metric) ? cfg.metric : model.task === 'regression' ? 'r2' : 'f1';
+  const value = metrics[metric] ?? null;
   const dataFiles = ds.table.files.map((f) => ({ name: f.name, sha256: f.sha256, rows: f.rows }));
   const record: ScoreRecord = {
     timestamp: new Date().toISOString(),
@@ -72,7 +84,7 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
   if (!opts.dryRun) {
     // latestscore.txt: the trained model (the one `mlops deploy` promotes) on the reference test set.
     if (choice === 'trained' && role === 'test') {
-      await writeFileAtomic(p.latestScore, `${metrics.f1}\n`);
+      await writeFileAtomic(p.latestScore, `${value}\n`);
       latestScore = p.latestScore;
     }
     await appendJsonLine(p.scoreHistory, record);
@@ -80,10 +92,10 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
       await appendEvent(cfg, {
         kind: 'evaluated',
         version,
-        reason: `${role} data (${ds.rows} rows, ${record.data_sha256!.slice(0, 12)}): f1 ${metrics.f1}`,
+        reason: `${role} data (${ds.rows} rows, ${record.data_sha256!.slice(0, 12)}): ${metric} ${value}`,
         details: { role, data_sha256: record.data_sha256, rows: ds.rows, metrics },
       });
     }
   }
-  return { ...record, version, role, data_sha256: record.data_sha256!, confusion, latestScore };
+  return { ...record, version, role, data_sha256: record.data_sha256!, confusion, metric, value, latestScore };
 }

@@ -1,12 +1,15 @@
-/** mlops train: fit logistic regression on finaldata.csv, write trainedmodel.json. */
+/** mlops train: fit the configured model type on finaldata.csv, register it, write trainedmodel.json. */
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DataError, ModelError, StateError } from '../errors.js';
+import { DataError, StateError } from '../errors.js';
 import { phase } from '../progress.js';
-import { imputeInPlace, nanMean, readDataset } from '../data/dataset.js';
-import { fitLogistic } from '../model/logreg.js';
+import type { Frame } from '../data/frame.js';
+import { decideLabels } from '../data/labels.js';
+import { withFrame } from '../data/read.js';
+import { buildInputs, encodeFrame, fitModel, setFills } from '../model/family.js';
 import { MODEL_FORMAT, type ModelFile } from '../model/modelfile.js';
+import { decideRoles, featureColumns } from '../model/roles.js';
 import { appendJsonLine, sha256Text, writeFileAtomic } from '../store/atomic.js';
 import { readLog } from '../store/statefile.js';
 import { currentChampion } from '../store/champion.js';
@@ -44,53 +47,73 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (!st) throw new StateError(`${p.finalData}: no ingested data`, 'run `mlops ingest` first');
   const file = { path: p.finalData, name: basename(p.finalData), size: st.size };
 
-  const ds = await readDataset([file], { target: cfg.target, features: cfg.features, name: 'train' });
-  phase('train: read data', `read ${ds.rows} labelled rows`);
-  const heldOut = opts.exclude?.size ? dropRows(ds, opts.exclude) : 0;
-  const y = ds.y!;
-  if (ds.rows === 0) {
-    throw new DataError(`${p.finalData}: no rows with a label in "${cfg.target}"`, 'ingest data that has labels');
-  }
-  let positives = 0;
-  for (let i = 0; i < y.length; i++) positives += y[i]!;
-  if (positives === 0 || positives === y.length) {
-    throw new DataError(
-      `${p.finalData}: target "${cfg.target}" has a single class (${positives === 0 ? 0 : 1}) in all ${y.length} rows`,
-      'training needs examples of both classes 0 and 1',
-    );
-  }
-  const means = ds.X.map(nanMean);
-  means.forEach((m, j) => {
-    if (Number.isNaN(m)) {
-      throw new DataError(`${p.finalData}: feature "${ds.features[j]}" has no values at all`, 'drop it with "features" in config.json');
-    }
-  });
-  imputeInPlace(ds.X, means);
-  const fit = fitLogistic(ds.X, y, { C: cfg.model.C, maxIter: cfg.model.max_iter });
-  phase('train: fit', `fitted in ${fit.iterations} Newton iterations`);
-  if (!fit.converged) {
-    throw new ModelError(
-      `${p.finalData}: the solver did not converge in ${fit.iterations} iterations (max |gradient| ${fit.gradientMaxNorm.toExponential(2)})`,
-      'raise "model": {"max_iter": ...} in config.json or check the features for extreme values',
-    );
-  }
-  const model: ModelFile = {
-    format: MODEL_FORMAT,
-    type: 'logistic_regression',
-    target: cfg.target,
-    features: ds.features,
-    coefficients: fit.coefficients,
-    intercept: fit.intercept,
-    feature_means: means,
-    C: cfg.model.C,
-    trained_at: new Date().toISOString(),
-    training_rows: ds.rows,
-    data_sha256: ds.table.files[0]!.sha256,
-    iterations: fit.iterations,
-    gradient_max_norm: fit.gradientMaxNorm,
-    converged: fit.converged,
-    threshold: 0.5,
-  };
+  const where = p.finalData;
+  const { model, heldOut, unlabelled } = await withFrame(
+    [file],
+    { name: 'train', numeric: cfg.task === 'regression' ? [cfg.target] : [], text: cfg.categorical, labels: cfg.task === 'classification' ? cfg.target : null },
+    async (frame) => {
+      const names = frame.table.columns.map((c) => c.name);
+      if (!names.includes(cfg.target)) {
+        throw new DataError(`${where}: no target column "${cfg.target}"`, `set "target" in config.json to the label column (columns: ${names.join(', ')})`);
+      }
+      const missing = (cfg.features ?? []).filter((f) => !names.includes(f));
+      if (missing.length) {
+        throw new DataError(`${where}: missing feature column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}`, 'the data must hold every column the model was trained on');
+      }
+      const roles = decideRoles(await frame.stats(), cfg);
+      const features = featureColumns(roles, cfg, where);
+      const kinds = new Map(frame.table.columns.map((c) => [c.name, c.kind as string]));
+      const maxLevels = cfg.model.type === 'gradient_boosting' ? cfg.model.max_bins - 1 : cfg.model.max_levels;
+      const inputs = await buildInputs(features, frame, kinds, maxLevels);
+      const labels = cfg.task === 'classification' ? decideLabels(await frame.distinct(cfg.target, 3), cfg.positive_label, cfg.target, where) : null;
+      const yAll = labels ? await frame.labels(cfg.target, labels) : (await frame.numeric([cfg.target]))[0]!;
+      let { X } = await encodeFrame(inputs, frame);
+      phase('train: read data', `read ${frame.table.rows} rows`);
+      // rows without a target, and the loop's holdout, are left out of the fit
+      const keys = opts.exclude?.size ? await holdoutKeys(frame) : null;
+      const keep: number[] = [];
+      let unlabelledRows = 0;
+      let held = 0;
+      for (let i = 0; i < yAll.length; i++) {
+        if (yAll[i] !== yAll[i]) unlabelledRows++;
+        else if (keys && opts.exclude!.has(keys[i]!)) held++;
+        else keep.push(i);
+      }
+      const pick = (col: Float64Array) => (keep.length === col.length ? col : Float64Array.from(keep, (i) => col[i]!));
+      X = X.map(pick);
+      const y = pick(yAll);
+      if (y.length === 0) throw new DataError(`${where}: no rows with a label in "${cfg.target}"`, 'ingest data that has labels');
+      if (labels) {
+        let positives = 0;
+        for (let i = 0; i < y.length; i++) positives += y[i]!;
+        if (positives === 0 || positives === y.length) {
+          throw new DataError(
+            `${where}: target "${cfg.target}" has a single class (${JSON.stringify(positives === 0 ? labels.negative : labels.positive)}) in all ${y.length} rows`,
+            'training needs examples of both classes',
+          );
+        }
+      }
+      setFills(inputs, X, where);
+      const fit = fitModel({ task: cfg.task, settings: cfg.model, inputs, X, y, where });
+      phase('train: fit', cfg.model.type === 'gradient_boosting' ? `fitted ${fit.iterations} trees` : cfg.model.type === 'logistic_regression' ? `fitted in ${fit.iterations} Newton iterations` : 'fitted by least squares');
+      const m: ModelFile = {
+        format: MODEL_FORMAT,
+        type: cfg.model.type,
+        task: cfg.task,
+        target: cfg.target,
+        labels,
+        threshold: cfg.model.threshold,
+        features: inputs.map((i) => i.name),
+        inputs,
+        id_columns: roles.filter((r) => r.role === 'identifier').map((r) => r.name),
+        ...fit,
+        trained_at: new Date().toISOString(),
+        training_rows: y.length,
+        data_sha256: frame.table.files[0]!.sha256,
+      };
+      return { model: m, heldOut: held, unlabelled: unlabelledRows };
+    },
+  );
   let text = JSON.stringify(model, null, 2) + '\n';
   const reg = await registerTrained(cfg, text, model, 'train', { note: opts.note ?? null, tags: opts.tags ?? {}, heldOut });
   // Identical content is the same version: the file keeps the registered bytes.
@@ -114,29 +137,33 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     version: reg.record.version,
     created: reg.created,
     heldOut,
-    unlabelledRows: ds.unlabelled,
+    unlabelledRows: unlabelled,
     seconds,
   };
 }
 
-/** The key of a row for the holdout split: its feature values and label. */
-export function holdoutKey(X: readonly Float64Array[], y: Float64Array, i: number): string {
-  let k = '';
-  for (const col of X) k += `${col[i]},`;
-  return k + y[i];
+/** The key of a row for the holdout split: the text of its feature values and label. */
+export function holdoutKey(values: readonly (string | null)[]): string {
+  return values.map((v) => v ?? '').join('\u0001');
 }
 
-/** Remove the rows whose key is in `exclude`, in place; returns how many. */
-function dropRows(ds: { X: Float64Array[]; y: Float64Array | null; rows: number }, exclude: ReadonlySet<string>): number {
-  const y = ds.y!;
-  const keep: number[] = [];
-  for (let i = 0; i < y.length; i++) if (!exclude.has(holdoutKey(ds.X, y, i))) keep.push(i);
-  const pick = (col: Float64Array) => Float64Array.from(keep, (i) => col[i]!);
-  ds.X = ds.X.map(pick);
-  ds.y = pick(y);
-  const dropped = ds.rows - keep.length;
-  ds.rows = keep.length;
-  return dropped;
+/** Every row's cells as text, in column-name order (numbers in JavaScript's form, so both readers agree). */
+export async function rowCells(frame: Frame): Promise<{ columns: string[]; cells: (string | null)[][] }> {
+  const columns = frame.table.columns.map((c) => c.name).sort();
+  const cells = await Promise.all(
+    columns.map(async (c) => {
+      if (frame.table.columns.find((x) => x.name === c)!.kind === 'string') return frame.text(c);
+      const [v] = await frame.numeric([c]);
+      return Array.from(v!, (x) => (x === x ? String(x) : null));
+    }),
+  );
+  return { columns, cells };
+}
+
+/** Every row's holdout key: the text of all its cells. */
+export async function holdoutKeys(frame: Frame): Promise<string[]> {
+  const { cells } = await rowCells(frame);
+  return Array.from({ length: frame.table.rows }, (_, i) => holdoutKey(cells.map((c) => c[i]!)));
 }
 
 /**
@@ -157,7 +184,7 @@ export async function registerTrained(
     model_type: model.type,
     target: model.target,
     features: model.features,
-    settings: { C: model.C, max_iter: cfg.model.max_iter, threshold: model.threshold, held_out_rows: extra.heldOut ?? 0 },
+    settings: { type: model.type, task: model.task, ...model.settings, threshold: model.threshold, held_out_rows: extra.heldOut ?? 0 },
     training_data: { sha256: model.data_sha256, rows: model.training_rows },
     ingestion: ingestion ? { timestamp: ingestion.timestamp, input_folder: ingestion.input_folder, output_sha256: ingestion.output_sha256 } : null,
     replaces: champion?.version ?? null,

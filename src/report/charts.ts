@@ -73,3 +73,21 @@ export function scoreHistorySpec(points: { run: number; timestamp: string; score
     },
   };
 }
+
+/** Feature importances (or |coefficient| x std for linear models) as horizontal bars, largest first. */
+export function importanceSpec(rows: { feature: string; importance: number }[], title: string): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width: 420,
+    height: Math.max(60, 18 * rows.length),
+    data: { values: rows },
+    config: { font: 'DejaVu Sans' },
+    mark: { type: 'bar' },
+    encoding: {
+      y: { field: 'feature', type: 'nominal', sort: '-x', title: null },
+      x: { field: 'importance', type: 'quantitative', title: 'share of importance' },
+      tooltip: [{ field: 'feature' }, { field: 'importance' }],
+    },
+  };
+}

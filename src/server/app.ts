@@ -13,12 +13,13 @@ import type { AddressInfo } from 'node:net';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DataError, MlopsError, quote } from '../errors.js';
-import { readDataset } from '../data/dataset.js';
+import { outputLabel } from '../model/family.js';
+import { readForModel } from '../ops/modeldata.js';
 import type { Config } from '../store/config.js';
 import { score } from '../ops/score.js';
 import { LiveModel, probability, type Loaded } from './livemodel.js';
 import { ServerMetrics } from './metrics.js';
-import { HttpError, rowsFromCsv, rowsFromJson } from './requests.js';
+import { HttpError, rowsFromCsv, rowsFromJson, type RequestRows } from './requests.js';
 
 export interface ServeOptions {
   config: Config;
@@ -119,19 +120,25 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     return m;
   };
 
-  const predictRows = (m: Loaded, rows: Float64Array[]) => {
-    const probabilities = new Array<number>(rows.length);
-    const predictions = new Array<number>(rows.length);
+  const predictRows = (m: Loaded, req: RequestRows) => {
+    const rows = req.X;
+    const out = new Array<number>(rows.length);
+    const predictions = new Array<number | string>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const p = probability(m, rows[i]!);
-      probabilities[i] = p;
-      predictions[i] = p > m.model.threshold ? 1 : 0;
+      out[i] = p;
+      predictions[i] = outputLabel(m.model, p);
     }
     metrics.predictions += rows.length;
-    return { predictions, probabilities, model_version: m.version };
+    for (const name of req.unseen) metrics.unseen[name] = (metrics.unseen[name] ?? 0) + 1;
+    const body: Record<string, unknown> = { predictions };
+    if (m.model.task === 'classification') body.probabilities = out;
+    if (Object.keys(req.ids).length) body.ids = req.ids;
+    body.model_version = m.version;
+    return body;
   };
 
-  const rowsFromPath = async (m: Loaded, path: unknown): Promise<Float64Array[]> => {
+  const rowsFromPath = async (m: Loaded, path: unknown): Promise<RequestRows> => {
     if (typeof path !== 'string' || path === '') throw new HttpError(400, '"path" must be a non-empty string');
     if (path.split(/[\\/]/).includes('..')) throw new HttpError(400, `"path" must not contain ".." (${quote(path)})`);
     const abs = isAbsolute(path) ? path : resolve(cfg.root, path);
@@ -145,8 +152,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const st = await stat(real);
     if (!st.isFile()) throw new HttpError(400, `"path" is not a file: ${quote(path)}`);
     try {
-      const ds = await readDataset([{ path: real, name: basename(real), size: st.size }], { target: null, features: m.model.features, name: 'req' });
-      return Array.from({ length: ds.rows }, (_, i) => Float64Array.from(ds.X, (col) => col[i]!));
+      const ds = await readForModel(m.model, [{ path: real, name: basename(real), size: st.size }], { name: 'req', target: false, ids: true });
+      const unseen = Object.entries(ds.unseen).flatMap(([name, n]) => new Array<string>(n).fill(name));
+      return { X: Array.from({ length: ds.rows }, (_, i) => Float64Array.from(ds.X, (col) => col[i]!)), ids: ds.ids, unseen };
     } catch (err) {
       // the client chose this file: its faults are the client's (400), named by data folder and name
       if (!(err instanceof DataError)) throw err;
@@ -170,8 +178,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         }
         const text = await readBody(req, limit);
         const m = needModel();
-        let rows: Float64Array[];
-        if (type === 'text/csv') rows = rowsFromCsv(text, m.model.features);
+        let rows: RequestRows;
+        if (type === 'text/csv') rows = rowsFromCsv(text, m.model);
         else {
           let body: unknown;
           try {
@@ -182,7 +190,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
           rows =
             typeof body === 'object' && body !== null && 'path' in body
               ? await rowsFromPath(m, (body as { path: unknown }).path)
-              : rowsFromJson(body, m.model.features);
+              : rowsFromJson(body, m.model);
         }
         send(res, 200, predictRows(m, rows));
         return 200;

@@ -7,6 +7,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { predictOne } from '../model/family.js';
 import { parseModelText, type ModelFile } from '../model/modelfile.js';
 import { currentReleaseDir } from '../store/releases.js';
 
@@ -15,10 +16,6 @@ export interface Loaded {
   version: string;
   release: string;
   loadedAt: string;
-  /** Coefficients and means as typed arrays for the prediction hot path. */
-  coef: Float64Array;
-  means: Float64Array;
-  featureIndex: Map<string, number>;
 }
 
 export class LiveModel {
@@ -49,9 +46,6 @@ export class LiveModel {
           version: basename(dir),
           release: dir,
           loadedAt: new Date().toISOString(),
-          coef: Float64Array.from(model.coefficients),
-          means: Float64Array.from(model.feature_means),
-          featureIndex: new Map(model.features.map((f, i) => [f, i])),
         };
         const previous = this.current?.version;
         this.current = next;
@@ -88,12 +82,7 @@ export class LiveModel {
   }
 }
 
-/** P(class 1) for one row given as feature values (NaN = missing). */
-export function probability(m: Loaded, x: ArrayLike<number>): number {
-  let z = m.model.intercept;
-  for (let j = 0; j < m.coef.length; j++) {
-    const v = x[j]!;
-    z += m.coef[j]! * (v === v ? v : m.means[j]!);
-  }
-  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+/** P(class 1), or the value for a regression model, of one encoded row. */
+export function probability(m: Loaded, x: Float64Array): number {
+  return predictOne(m.model, x);
 }

@@ -7,6 +7,8 @@ export class ServerMetrics {
   private latency = new Map<string, { counts: number[]; sum: number; count: number }>();
   predictions = 0;
   reloads = 0;
+  /** Per categorical feature: request values not among the model's levels (predicted as "other"). */
+  unseen: Record<string, number> = Object.create(null) as Record<string, number>;
 
   observe(endpoint: string, status: number, seconds: number): void {
     const key = `${endpoint}\u0000${status}`;
@@ -41,6 +43,9 @@ export class ServerMetrics {
       '# HELP mlops_model_reloads_total Releases loaded while running.',
       '# TYPE mlops_model_reloads_total counter',
       `mlops_model_reloads_total ${this.reloads}`,
+      '# HELP mlops_unseen_levels_total Categorical values not seen in training, predicted as "other".',
+      '# TYPE mlops_unseen_levels_total counter',
+      ...Object.entries(this.unseen).map(([f, n]) => `mlops_unseen_levels_total{feature=${JSON.stringify(f)}} ${n}`),
       '# HELP mlops_model_info The model version being served.',
       '# TYPE mlops_model_info gauge',
       `mlops_model_info{version="${modelVersion ?? 'none'}"} 1`,

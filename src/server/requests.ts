@@ -1,11 +1,15 @@
 /**
- * Turning a prediction request into rows of feature values, in the model's feature order.
- * Accepted: {"rows": [{...}]}, {"dataframe_split": {"columns": [...], "data": [[...]]}},
- * {"dataframe_records": [{...}]}, and text/csv. A value is a number or null (missing, imputed
- * with the training mean). Anything else is the client's mistake: HttpError 400 naming it.
+ * Turning a prediction request into the model's encoded rows (src/model/family.ts) plus the id
+ * columns it carries. Accepted: {"rows": [{...}]}, {"dataframe_split": {"columns": [...],
+ * "data": [[...]]}}, {"dataframe_records": [{...}]}, and text/csv. A value is a number, a string
+ * for a categorical (or boolean) feature, or null (missing). The model's features must all be
+ * there; its id columns may be, and come back with the predictions. Anything else is the
+ * client's mistake: HttpError 400 naming it.
  */
 import { DataError, quote, quoteList } from '../errors.js';
-import { numericCell, parseCsvRecords } from '../data/csvfiles.js';
+import { MISSING_TOKENS, numericCell, parseCsvRecords } from '../data/csvfiles.js';
+import { encodeRow } from '../model/family.js';
+import type { ModelFile } from '../model/modelfile.js';
 
 export class HttpError extends Error {
   constructor(
@@ -17,71 +21,91 @@ export class HttpError extends Error {
   }
 }
 
-function checkColumns(columns: readonly string[], features: readonly string[], where: string): void {
+export interface RequestRows {
+  X: Float64Array[];
+  /** id column -> its value per row (only the id columns the request sent). */
+  ids: Record<string, unknown[]>;
+  /** Categorical inputs with a value outside the model's levels, one entry per value. */
+  unseen: string[];
+}
+
+const MISSING = new Set(MISSING_TOKENS);
+
+function checkColumns(columns: readonly string[], model: ModelFile, where: string): void {
   const have = new Set(columns);
   if (have.size !== columns.length) {
     const twice = columns.find((c, i) => columns.indexOf(c) !== i);
     throw new HttpError(400, `${where}: column ${quote(twice)} is listed twice`, 'send each feature column once');
   }
-  const missing = features.filter((f) => !have.has(f));
-  const want = new Set(features);
-  const extra = columns.filter((c) => !want.has(c));
+  const missing = model.features.filter((f) => !have.has(f));
+  const known = new Set([...model.features, ...model.id_columns]);
+  const extra = columns.filter((c) => !known.has(c));
   if (missing.length || extra.length) {
     const parts = [];
     if (missing.length) parts.push(`missing feature column${missing.length > 1 ? 's' : ''} ${quoteList(missing)}`);
     if (extra.length) parts.push(`unknown column${extra.length > 1 ? 's' : ''} ${quoteList(extra)}`);
-    throw new HttpError(400, `${where}: ${parts.join('; ')}`, `send exactly the model's features: ${quoteList(features, 20)}`);
+    const ids = model.id_columns.length ? ` (and optionally the id columns ${quoteList(model.id_columns, 20)})` : '';
+    throw new HttpError(400, `${where}: ${parts.join('; ')}`, `send the model's features: ${quoteList(model.features, 20)}${ids}`);
   }
 }
 
-const value = (v: unknown, row: number, col: string): number => {
-  if (v === null) return Number.NaN;
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  throw new HttpError(400, `row ${row}: column ${quote(col)} holds ${quote(v)}, not a finite number`, 'send numbers, or null for a missing value');
-};
+function collect(model: ModelFile, records: Record<string, unknown>[], where: (i: number) => string): RequestRows {
+  const X: Float64Array[] = new Array(records.length);
+  const ids: Record<string, unknown[]> = {};
+  const unseen: string[] = [];
+  for (let i = 0; i < records.length; i++) {
+    const rec = records[i]!;
+    try {
+      const r = encodeRow(model, rec, where(i));
+      X[i] = r.x;
+      if (r.unseen.length) unseen.push(...r.unseen);
+    } catch (err) {
+      if (err instanceof DataError) throw new HttpError(400, err.message, 'send numbers for numeric features, strings for categorical ones, or null for a missing value');
+      throw err;
+    }
+    for (const c of model.id_columns) if (Object.hasOwn(rec, c)) (ids[c] ??= new Array(records.length).fill(null))[i] = rec[c];
+  }
+  return { X, ids, unseen };
+}
 
-function fromRecords(records: unknown, features: readonly string[], key: string): Float64Array[] {
+function fromRecords(records: unknown, model: ModelFile, key: string): RequestRows {
   if (!Array.isArray(records) || records.length === 0) throw new HttpError(400, `"${key}" must be a non-empty array of objects`);
-  const rows: Float64Array[] = new Array(records.length);
-  const d = features.length;
+  const d = model.features.length;
   for (let i = 0; i < records.length; i++) {
     const rec = records[i] as Record<string, unknown>;
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new HttpError(400, `${key}[${i}] must be an object of feature values`);
     const keys = Object.keys(rec);
-    if (keys.length !== d || features.some((f) => !Object.hasOwn(rec, f))) checkColumns(keys, features, `${key}[${i}]`);
-    const x = new Float64Array(d);
-    for (let j = 0; j < d; j++) x[j] = value(rec[features[j]!], i, features[j]!);
-    rows[i] = x;
+    if (keys.length !== d || model.features.some((f) => !Object.hasOwn(rec, f))) checkColumns(keys, model, `${key}[${i}]`);
   }
-  return rows;
+  return collect(model, records as Record<string, unknown>[], (i) => `row ${i}`);
 }
 
-function fromSplit(split: unknown, features: readonly string[]): Float64Array[] {
+function fromSplit(split: unknown, model: ModelFile): RequestRows {
   const s = split as { columns?: unknown; data?: unknown };
   if (typeof s !== 'object' || s === null || !Array.isArray(s.columns) || !Array.isArray(s.data)) {
     throw new HttpError(400, '"dataframe_split" must be {"columns": [...], "data": [[...], ...]}');
   }
   const columns = s.columns as string[];
-  checkColumns(columns, features, 'dataframe_split.columns');
+  checkColumns(columns, model, 'dataframe_split.columns');
   if (s.data.length === 0) throw new HttpError(400, '"dataframe_split.data" has no rows');
-  const pos = features.map((f) => columns.indexOf(f));
-  return (s.data as unknown[]).map((r, i) => {
+  const records = (s.data as unknown[]).map((r, i) => {
     if (!Array.isArray(r) || r.length !== columns.length) {
       throw new HttpError(400, `dataframe_split.data[${i}] must be an array of ${columns.length} values`);
     }
-    return Float64Array.from(pos, (p, j) => value(r[p], i, features[j]!));
+    return Object.fromEntries(columns.map((c, j) => [c, r[j]]));
   });
+  return collect(model, records, (i) => `row ${i}`);
 }
 
 /** Rows of a parsed JSON body; `{path}` bodies are handled by the caller. */
-export function rowsFromJson(body: unknown, features: readonly string[]): Float64Array[] {
+export function rowsFromJson(body: unknown, model: ModelFile): RequestRows {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new HttpError(400, 'the body must be a JSON object', 'send {"rows": [{...}]}, {"dataframe_split": ...}, {"dataframe_records": ...} or {"path": ...}');
   }
   const b = body as Record<string, unknown>;
-  if ('rows' in b) return fromRecords(b.rows, features, 'rows');
-  if ('dataframe_records' in b) return fromRecords(b.dataframe_records, features, 'dataframe_records');
-  if ('dataframe_split' in b) return fromSplit(b.dataframe_split, features);
+  if ('rows' in b) return fromRecords(b.rows, model, 'rows');
+  if ('dataframe_records' in b) return fromRecords(b.dataframe_records, model, 'dataframe_records');
+  if ('dataframe_split' in b) return fromSplit(b.dataframe_split, model);
   throw new HttpError(400, `unknown request shape (keys: ${quoteList(Object.keys(b)) || 'none'})`, 'send "rows", "dataframe_split", "dataframe_records" or "path"');
 }
 
@@ -89,19 +113,27 @@ export function rowsFromJson(body: unknown, features: readonly string[]): Float6
  * Rows of a text/csv body with a header line, split and checked by the same rules as data files
  * (csvfiles.ts): their DataErrors, which name the line and column, become 400s.
  */
-export function rowsFromCsv(text: string, features: readonly string[]): Float64Array[] {
+export function rowsFromCsv(text: string, model: ModelFile): RequestRows {
   try {
     const records = parseCsvRecords(text, 'CSV body');
     if (records.length < 2) throw new HttpError(400, 'the CSV body needs a header line and at least one row');
     const header = records[0]!.fields.map((h) => h.trim());
-    checkColumns(header, features, 'CSV header');
-    const pos = features.map((f) => header.indexOf(f));
-    return records.slice(1).map((r) => {
+    checkColumns(header, model, 'CSV header');
+    const numeric = new Set(model.inputs.filter((s) => s.kind === 'numeric').map((s) => s.name));
+    const rows = records.slice(1).map((r) => {
       if (r.fields.length !== header.length) {
         throw new HttpError(400, `CSV body: line ${r.line}: expected ${header.length} fields, found ${r.fields.length}`);
       }
-      return Float64Array.from(pos, (p, j) => numericCell(r.fields[p]!, 'CSV body', r.line, features[j]!));
+      return Object.fromEntries(
+        header.map((c, j) => {
+          const cell = r.fields[j]!;
+          return [c, numeric.has(c) ? numericCell(cell, 'CSV body', r.line, c) : MISSING.has(cell) ? null : cell];
+        }),
+      );
     });
+    // NaN from numericCell is a missing value
+    for (const row of rows) for (const c of numeric) if (Number.isNaN(row[c])) row[c] = null;
+    return collect(model, rows, (i) => `CSV body: line ${records[i + 1]!.line}`);
   } catch (err) {
     if (err instanceof DataError) throw new HttpError(400, err.message, err.hint);
     throw err;

@@ -68,11 +68,15 @@ const countsOf = (x: Float64Array, cats: number[]) => {
   return counts;
 };
 
-export function featureDrift(feature: string, reference: Float64Array, current: Float64Array, s: DataDriftSettings): FeatureDrift {
+/**
+ * Drift of one feature. `categorical`: the values are category codes (a categorical feature's
+ * levels), compared by chi-square and PSI over the categories whatever their number.
+ */
+export function featureDrift(feature: string, reference: Float64Array, current: Float64Array, s: DataDriftSettings, categorical = false): FeatureDrift {
   const ref = dropNaN(reference);
   const cur = dropNaN(current);
-  const cats = ref.length && cur.length ? categories(ref, cur, s.maxCategories) : null;
-  const kind = cats ? 'categorical' : 'numeric';
+  const cats = ref.length && cur.length ? categories(ref, cur, categorical ? Infinity : s.maxCategories) : null;
+  const kind = cats || categorical ? 'categorical' : 'numeric';
   const base = { feature, kind, refRows: ref.length, curRows: cur.length } as const;
   if (ref.length < s.minRows || cur.length < s.minRows) {
     return {

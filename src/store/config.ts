@@ -6,12 +6,27 @@
 import { readFile, realpath, stat, mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, quote } from '../errors.js';
+import type { GbtSettings } from '../model/gbt/types.js';
+import { defaultMetric, metricsOf, type Task } from '../model/metrics.js';
 
-export interface ModelSettings {
+export const MODEL_TYPES = ['logistic_regression', 'linear_regression', 'gradient_boosting'] as const;
+export type ModelType = (typeof MODEL_TYPES)[number];
+
+/**
+ * `model` in config.json. The boosted-trees settings are scikit-learn's HistGradientBoosting
+ * ones, with its defaults; `max_iter` is Newton's iteration limit for logistic regression and
+ * the number of boosting iterations for trees (100 for both).
+ */
+export interface ModelSettings extends Omit<GbtSettings, 'task'> {
+  type: ModelType;
   /** Inverse regularisation strength, as scikit-learn's LogisticRegression(C=...). */
   C: number;
-  /** Newton iteration limit. */
-  max_iter: number;
+  /** Ridge penalty of linear regression (0: ordinary least squares), as Ridge(alpha=...). */
+  alpha: number;
+  /** Linear models: one-hot columns per categorical feature, the most frequent levels ("other" besides). */
+  max_levels: number;
+  /** Classification: class 1 when P(class 1) > threshold. */
+  threshold: number;
 }
 
 export type DriftTestName = 'raw' | 'parametric' | 'nonparametric';
@@ -64,7 +79,7 @@ const record = (v: object): Record<string, unknown> =>
 
 const positive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const DRIFT_KEYS: Record<keyof DriftSettings, [(v: unknown) => boolean, string]> = {
-  metric: [(v) => typeof v === 'string' && ['f1', 'precision', 'recall', 'accuracy', 'roc_auc', 'log_loss'].includes(v), 'one of f1, precision, recall, accuracy, roc_auc, log_loss'],
+  metric: [(v) => typeof v === 'string' && [...metricsOf('classification'), ...metricsOf('regression')].includes(v), 'a metric of the task (f1, precision, recall, accuracy, roc_auc, log_loss; r2, sse, rmse, mae, mape)'],
   test: [(v) => v === 'raw' || v === 'parametric' || v === 'nonparametric', 'raw, parametric or nonparametric'],
   parametric_sigmas: [positive, 'a positive number'],
   iqr_factor: [positive, 'a positive number'],
@@ -147,8 +162,20 @@ export interface Config {
   output_model_path: string;
   prod_deployment_path: string;
   target: string;
-  /** Explicit feature list, or null for "every numeric column except the target". */
+  /** Explicit feature list, or null for every column whose role is a feature (src/model/roles.ts). */
   features: string[] | null;
+  /** "classification" (binary) or "regression". */
+  task: Task;
+  /** The primary metric: latestscore.txt, and the default of drift.metric and promotion.metric. */
+  metric: string;
+  /** Numeric columns to treat as categories. */
+  categorical: string[];
+  /** Identifier columns: never features, carried through to predictions. */
+  id_columns: string[];
+  /** Columns left out of the model altogether. */
+  exclude: string[];
+  /** Classification: the label value that is class 1 (null: 1, true or yes). */
+  positive_label: string | null;
   model: ModelSettings;
   drift: DriftSettings;
   /** Cron expression of `mlops schedule`, or null for the default (every 10 minutes). */
@@ -171,13 +198,51 @@ const PATH_KEYS = [
 /** Folders that must already exist (we read from them). The others are created on demand. */
 const INPUT_KEYS = new Set<string>(['input_folder_path', 'test_data_path']);
 
-const OPTIONAL_KEYS = new Set(['target', 'features', 'model', 'drift', 'server', 'schedule', 'promotion', 'hooks']);
-const MODEL_KEYS: Record<keyof ModelSettings, (v: unknown) => boolean> = {
-  C: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
-  max_iter: (v) => typeof v === 'number' && Number.isInteger(v) && v > 0,
+const OPTIONAL_KEYS = new Set([
+  'target', 'features', 'model', 'drift', 'server', 'schedule', 'promotion', 'hooks',
+  'task', 'metric', 'categorical', 'id_columns', 'exclude', 'positive_label',
+]);
+const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+const posNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+const MODEL_KEYS: Record<keyof ModelSettings, [(v: unknown) => boolean, string]> = {
+  type: [(v) => (MODEL_TYPES as readonly unknown[]).includes(v), MODEL_TYPES.join(', ')],
+  C: [posNum, 'a positive number'],
+  max_iter: [posInt, 'a positive integer'],
+  alpha: [(v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, 'a number >= 0'],
+  max_levels: [(v) => posInt(v) && (v as number) <= 1000, 'an integer in 1..1000'],
+  threshold: [(v) => typeof v === 'number' && v > 0 && v < 1, 'a number in (0, 1)'],
+  seed: [(v) => Number.isInteger(v) && (v as number) >= 0, 'an integer >= 0'],
+  learning_rate: [posNum, 'a positive number'],
+  max_leaf_nodes: [(v) => v === null || (posInt(v) && (v as number) >= 2), 'null or an integer >= 2'],
+  max_depth: [(v) => v === null || posInt(v), 'null or a positive integer'],
+  min_samples_leaf: [posInt, 'a positive integer'],
+  l2_regularization: [(v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, 'a number >= 0'],
+  max_bins: [(v) => Number.isInteger(v) && (v as number) >= 2 && (v as number) <= 255, 'an integer in 2..255'],
+  early_stopping: [(v) => v === 'auto' || typeof v === 'boolean', '"auto", true or false'],
+  validation_fraction: [(v) => posNum(v) && (v as number) < 1, 'a number in (0, 1)'],
+  n_iter_no_change: [posInt, 'a positive integer'],
+  tol: [(v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, 'a number >= 0'],
 };
 
-export const DEFAULT_MODEL: ModelSettings = { C: 1.0, max_iter: 100 };
+export const DEFAULT_MODEL: ModelSettings = {
+  type: 'logistic_regression',
+  C: 1.0,
+  max_iter: 100,
+  alpha: 0,
+  max_levels: 20,
+  threshold: 0.5,
+  seed: 0,
+  learning_rate: 0.1,
+  max_leaf_nodes: 31,
+  max_depth: null,
+  min_samples_leaf: 20,
+  l2_regularization: 0,
+  max_bins: 255,
+  early_stopping: 'auto',
+  validation_fraction: 0.1,
+  n_iter_no_change: 10,
+  tol: 1e-7,
+};
 
 export interface LoadConfigOptions {
   /** Create missing output folders (true for verbs that write). */
@@ -300,25 +365,63 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
     if (f.includes(target)) throw new ConfigError(`${file}: "features" must not include the target ${quote(target)}`);
     features = f as string[];
   }
+  let task: Task = 'classification';
+  if (obj.task !== undefined) {
+    if (obj.task !== 'classification' && obj.task !== 'regression') {
+      throw new ConfigError(`${file}: "task" has an invalid value ${quote(obj.task)}`, 'it must be "classification" or "regression"');
+    }
+    task = obj.task;
+  }
+  const metric = obj.metric === undefined ? defaultMetric(task) : obj.metric;
+  if (typeof metric !== 'string' || !metricsOf(task).includes(metric)) {
+    throw new ConfigError(`${file}: "metric" has an invalid value ${quote(metric)} for a ${task} task`, `it must be one of ${metricsOf(task).join(', ')}`);
+  }
+  const columnList = (key: 'categorical' | 'id_columns' | 'exclude'): string[] => {
+    const v = obj[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x !== '')) throw new ConfigError(`${file}: "${key}" must be an array of column names`);
+    if (v.includes(target)) throw new ConfigError(`${file}: "${key}" must not include the target ${quote(target)}`);
+    return [...new Set(v as string[])];
+  };
+  const categorical = columnList('categorical');
+  const id_columns = columnList('id_columns');
+  const exclude = columnList('exclude');
+  for (const [a, b] of [[id_columns, exclude], [categorical, id_columns], [categorical, exclude]] as const) {
+    const both = a.find((c) => b.includes(c));
+    if (both !== undefined) throw new ConfigError(`${file}: column ${quote(both)} has two roles (categorical, id_columns and exclude are exclusive)`, 'list it in one of them');
+  }
+  const both = features?.find((f) => id_columns.includes(f) || exclude.includes(f));
+  if (both !== undefined) throw new ConfigError(`${file}: "features" lists ${quote(both)}, which id_columns or exclude leaves out`, 'list it in one of them');
+  let positive_label: string | null = null;
+  if (obj.positive_label !== undefined && obj.positive_label !== null) {
+    const v = obj.positive_label;
+    if (task === 'regression') throw new ConfigError(`${file}: "positive_label" is for classification; this task is regression`, 'remove it');
+    if ((typeof v !== 'string' || v === '') && !(typeof v === 'number' && Number.isFinite(v)) && typeof v !== 'boolean') {
+      throw new ConfigError(`${file}: "positive_label" must be a label value (a string, number or boolean)`);
+    }
+    positive_label = String(v);
+  }
   const model = { ...DEFAULT_MODEL };
   if (obj.model !== undefined) {
     const m = obj.model;
     if (typeof m !== 'object' || m === null || Array.isArray(m)) {
-      throw new ConfigError(`${file}: "model" must be an object such as {"C": 1.0}`);
+      throw new ConfigError(`${file}: "model" must be an object such as {"type": "gradient_boosting"}`);
     }
     for (const [k, v] of Object.entries(m)) {
-      const check = own(MODEL_KEYS, k);
-      if (!check) throw new ConfigError(`${file}: unknown key ${quote(`model.${k}`)}`, `known: ${Object.keys(MODEL_KEYS).join(', ')}`);
-      if (!check(v)) {
-        throw new ConfigError(
-          `${file}: "model.${k}" has an invalid value ${quote(v)}`,
-          k === 'C' ? 'C must be a positive number' : 'max_iter must be a positive integer',
-        );
-      }
-      (model as Record<string, number>)[k] = v as number;
+      const rule = own(MODEL_KEYS, k);
+      if (!rule) throw new ConfigError(`${file}: unknown key ${quote(`model.${k}`)}`, `known: ${Object.keys(MODEL_KEYS).join(', ')}`);
+      if (!rule[0](v)) throw new ConfigError(`${file}: "model.${k}" has an invalid value ${quote(v)}`, `it must be ${rule[1]}`);
+      (model as Record<string, unknown>)[k] = v;
     }
+    if (!Object.hasOwn(m, 'type') && task === 'regression') model.type = 'linear_regression';
+  } else if (task === 'regression') model.type = 'linear_regression';
+  if (task === 'regression' && model.type === 'logistic_regression') {
+    throw new ConfigError(`${file}: "model.type" logistic_regression is a classifier; this task is regression`, 'use linear_regression or gradient_boosting');
   }
-  const drift = { ...DEFAULT_DRIFT };
+  if (task === 'classification' && model.type === 'linear_regression') {
+    throw new ConfigError(`${file}: "model.type" linear_regression is for regression; this task is classification`, 'use logistic_regression or gradient_boosting, or set "task": "regression"');
+  }
+  const drift = { ...DEFAULT_DRIFT, metric };
   if (obj.drift !== undefined) {
     const d = obj.drift;
     if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new ConfigError(`${file}: "drift" must be an object`);
@@ -326,6 +429,9 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
       const rule = own(DRIFT_KEYS, k);
       if (!rule) throw new ConfigError(`${file}: unknown key ${quote(`drift.${k}`)}`, `known: ${Object.keys(DRIFT_KEYS).join(', ')}`);
       if (!rule[0](v)) throw new ConfigError(`${file}: "drift.${k}" has an invalid value ${quote(v)}`, `it must be ${rule[1]}`);
+      if (k === 'metric' && !metricsOf(task).includes(v as string)) {
+        throw new ConfigError(`${file}: "drift.metric" ${quote(v)} is not a ${task} metric`, `it must be one of ${metricsOf(task).join(', ')}`);
+      }
       (drift as Record<string, unknown>)[k] = v;
     }
   }
@@ -366,11 +472,14 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
       const rule = Object.hasOwn(PROMOTION_KEYS, k) ? PROMOTION_KEYS[k as keyof PromotionSettings] : undefined;
       if (!rule) throw new ConfigError(`${file}: unknown key "promotion.${k}"`, `known: ${Object.keys(PROMOTION_KEYS).join(', ')}`);
       if (!rule[0](v)) throw new ConfigError(`${file}: "promotion.${k}" has an invalid value ${JSON.stringify(v)}`, `it must be ${rule[1]}`);
+      if (k === 'metric' && v !== null && !metricsOf(task).includes(v as string)) {
+        throw new ConfigError(`${file}: "promotion.metric" ${quote(v)} is not a ${task} metric`, `it must be one of ${metricsOf(task).join(', ')}`);
+      }
       (promotion as Record<string, unknown>)[k] = v;
     }
   }
   const hooks = parseHooks(obj.hooks, file);
-  return { file, root, ...paths, target, features, model, drift, schedule, server, promotion, hooks };
+  return { file, root, ...paths, target, features, task, metric, categorical, id_columns, exclude, positive_label, model, drift, schedule, server, promotion, hooks };
 }
 
 function parseHooks(raw: unknown, file: string): HookSettings[] {

@@ -58,14 +58,11 @@ export interface TrainingRecord {
   seconds: number;
 }
 
-export interface Metrics {
-  f1: number;
-  precision: number;
-  recall: number;
-  accuracy: number;
-  roc_auc: number | null;
-  log_loss: number;
-}
+/**
+ * An evaluation's metrics: the classification ones (f1, precision, recall, accuracy, roc_auc,
+ * log_loss) or the regression ones (r2, sse, rmse, mae, mape), by the model's task.
+ */
+export type Metrics = Record<string, number | null>;
 
 /**
  * What an evaluation's data is: `test` the reference test set (latestscore.txt, deploy and the

@@ -64,13 +64,13 @@ describe('ingest rejects bad files and keeps earlier outputs', () => {
       name: 'a label 2',
       file: 'zz.csv',
       content: `${HEADER}\nabcd,1,2,3,0\nefgh,1,2,3,2\n`,
-      expect: /zz\.csv: line 3: target column "exited" holds 2; labels must be 0 or 1/,
+      expect: /zz\.csv: line 3: target column "exited" holds a third value 2 \(besides 0 and 1\); a classification target has two classes/,
     },
     {
       name: 'a label 0.5 after a quoted line break',
       file: 'zz.csv',
       content: `${HEADER}\n"ab\ncd",1,2,3,0\nefgh,1,2,3,0.5\n`,
-      expect: /zz\.csv: line 4: target column "exited" holds 0\.5; labels must be 0 or 1/,
+      expect: /zz\.csv: line 4: target column "exited" holds a third value 0\.5 \(besides 0 and 1\)/,
     },
     {
       name: 'a number with a trailing non-breaking space',
@@ -232,7 +232,7 @@ describe('ingest rejects bad files and keeps earlier outputs', () => {
     expect(t.code).toBe(0);
     const model = JSON.parse(t.stdout).model;
     expect(model.training_rows).toBe(28); // 26 + 3 new rows - 1 without a label
-    expect(model.feature_means.every(Number.isFinite)).toBe(true);
+    expect(model.inputs.every((i: { fill: number }) => Number.isFinite(i.fill))).toBe(true);
   });
 });
 
@@ -244,13 +244,19 @@ describe('train and score reject what they cannot use', () => {
     return d;
   };
 
-  it('a target that is not 0/1 in a hand-edited finaldata.csv: named with its line', () => {
+  it('a target that is not 0/1 in a hand-edited finaldata.csv: named, with what to do', () => {
     const d = withData('a,1,2,3,0\nb,2,3,4,1\n');
     const final = join(d, 'ingesteddata/finaldata.csv');
     writeFileSync(final, read(final).replace('b,2,3,4,1', 'b,2,3,4,2'));
-    const r = cli(d, 'train');
+    let r = cli(d, 'train');
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/finaldata\.csv: line 3: target column "exited" holds 2; labels must be 0 or 1/);
+    // 0 and 2: which one is class 1 is the user's call
+    expect(r.stderr).toMatch(/finaldata\.csv: target "exited" holds 0 and 2: which is the positive class\? \(set "positive_label"/);
+    // a third value is named with its line
+    writeFileSync(final, read(final).replace('a,1,2,3,0', 'a,1,2,3,0\nc,1,2,3,1'));
+    r = cli(d, 'train');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/finaldata\.csv: line 4: target column "exited" holds a third value 2 \(besides 0 and 1\)/);
   });
 
   it('a single-class target', () => {
@@ -283,7 +289,7 @@ describe('train and score reject what they cannot use', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/trainedmodel\.json: model file is corrupt/);
 
-    writeFileSync(modelPath, good.replace('mlops-model/1', 'mlops-model/9'));
+    writeFileSync(modelPath, good.replace('mlops-model/2', 'mlops-model/9'));
     r = cli(d, 'score');
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/unknown model format "mlops-model\/9"/);

@@ -36,21 +36,27 @@ describe('classic workflow: ingest, train, score, deploy', () => {
   it('train writes the documented model contract at the exact optimum', () => {
     cli(dir, 'train');
     const m = JSON.parse(read(join(dir, 'practicemodels/trainedmodel.json')));
-    expect(m.format).toBe('mlops-model/1');
+    expect(m.format).toBe('mlops-model/2');
     expect(m.type).toBe('logistic_regression');
+    expect(m.task).toBe('classification');
+    expect(m.labels).toEqual({ negative: 0, positive: 1 });
+    // corporation: 26 distinct values in 26 rows, an identifier, never a feature
+    expect(m.id_columns).toEqual(['corporation']);
     expect(m.target).toBe('exited');
     expect(m.features).toEqual(['lastmonth_activity', 'lastyear_activity', 'number_of_employees']);
     expect(m.training_rows).toBe(26);
     // Reference: scipy.optimize.minimize(method='trust-exact', gtol=1e-12) on the same
     // objective 0.5*||w||^2 + sum(log-loss), intercept unpenalised (scipy 1.17.1, numpy 2.4.6).
-    expect(m.intercept).toBeCloseTo(0.727037461, 7);
-    expect(m.coefficients[0]).toBeCloseTo(-1.0478208e-2, 9);
-    expect(m.coefficients[1]).toBeCloseTo(7.34777815e-5, 12);
-    expect(m.coefficients[2]).toBeCloseTo(2.51362302e-2, 9);
+    expect(m.linear.intercept).toBeCloseTo(0.727037461, 7);
+    expect(m.linear.coefficients[0]).toBeCloseTo(-1.0478208e-2, 9);
+    expect(m.linear.coefficients[1]).toBeCloseTo(7.34777815e-5, 12);
+    expect(m.linear.coefficients[2]).toBeCloseTo(2.51362302e-2, 9);
+    expect(m.linear.terms.map((t: { name: string }) => t.name)).toEqual(m.features);
+    expect(m.inputs.map((i: { kind: string }) => i.kind)).toEqual(['numeric', 'numeric', 'numeric']);
     expect(m.iterations).toBeGreaterThan(0);
     expect(m.data_sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(Object.keys(m)).toEqual(
-      expect.arrayContaining(['coefficients', 'intercept', 'feature_means', 'C', 'trained_at', 'training_rows', 'data_sha256', 'iterations']),
+      expect.arrayContaining(['linear', 'inputs', 'labels', 'importances', 'settings', 'trained_at', 'training_rows', 'data_sha256', 'iterations']),
     );
   });
 
@@ -110,10 +116,13 @@ describe('classic workflow: ingest, train, score, deploy', () => {
     const r = cli(dir, 'predict', '--input', 'testdata/testdata.csv');
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toBe('row,prediction,probability');
+    // the id column comes through
+    expect(lines[0]).toBe('row,corporation,prediction,probability');
     expect(lines).toHaveLength(6);
-    const j = cliJson<{ predictions: number[]; probabilities: number[] }>(dir, 'predict', '--input', 'testdata/testdata.csv');
+    const j = cliJson<{ predictions: number[]; probabilities: number[]; ids: Record<string, string[]> }>(dir, 'predict', '--input', 'testdata/testdata.csv');
     expect(j.predictions).toHaveLength(5);
+    expect(j.ids.corporation).toHaveLength(5);
+    expect(lines[1]!.split(',')[1]).toBe(j.ids.corporation![0]);
     j.probabilities.forEach((p, i) => expect(j.predictions[i]).toBe(p > 0.5 ? 1 : 0));
   });
 });

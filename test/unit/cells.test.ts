@@ -7,7 +7,7 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDataset, type DatasetSpec } from '../../src/data/dataset.js';
+import { readDataset, type DatasetSpec } from '../dataset.js';
 import { openDb, type Db } from '../../src/data/duck.js';
 import { MlopsError } from '../../src/errors.js';
 

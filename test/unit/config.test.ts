@@ -19,7 +19,8 @@ describe('parseConfig', () => {
     expect(c.input_folder_path).toBe('/p/practicedata');
     expect(c.target).toBe('exited');
     expect(c.features).toBeNull();
-    expect(c.model).toEqual({ C: 1, max_iter: 100 });
+    expect(c.model).toMatchObject({ type: "logistic_regression", C: 1, max_iter: 100, alpha: 0, max_levels: 20, threshold: 0.5 });
+    expect(c).toMatchObject({ task: "classification", metric: "f1", categorical: [], id_columns: [], exclude: [], positive_label: null });
   });
 
   it('accepts target, features and model settings', () => {

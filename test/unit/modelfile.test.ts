@@ -33,7 +33,7 @@ describe('parseModel', () => {
     ['the target as a feature', { ...good, features: ['a', 'exited'] }, '"features" includes the target "exited"'],
     ['an empty feature name', { ...good, features: ['a', ''] }, '"features" must be a non-empty array of column names'],
     ['200,000 features', { ...good, features: many, coefficients: many.map(() => 0), feature_means: many.map(() => 0) }, `"features" lists 200000 columns; mlops fits at most ${MAX_FEATURES}`],
-    ['a long format value', { ...good, format: 'y'.repeat(100_000) }, `unknown model format "${'y'.repeat(79)}... (100002 chars) (this mlops reads "mlops-model/1")`],
+    ['a long format value', { ...good, format: 'y'.repeat(100_000) }, `unknown model format "${'y'.repeat(79)}... (100002 chars) (this mlops reads "mlops-model/2" and "mlops-model/1")`],
     ['an array', [good], 'not a model object'],
   ])('refuses %s with a one-line message naming the file and field', (_, raw, message) => {
     let err: unknown;

@@ -6,12 +6,12 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readDataset, type DatasetSpec } from '../../src/data/dataset.js';
+import { readDataset, type DatasetSpec } from '../dataset.js';
 import { withDb } from '../../src/data/duck.js';
 import { parseCsvRecords } from '../../src/data/csvfiles.js';
 
 const HEADER = 'corporation,lastmonth_activity,lastyear_activity,number_of_employees,exited';
-const spec: DatasetSpec = { target: 'exited', features: null, name: 't' };
+const spec: DatasetSpec = { target: 'exited', name: 't' };
 
 function files(contents: string[]) {
   const dir = mkdtempSync(join(tmpdir(), 'mlops-small-'));
@@ -48,11 +48,11 @@ describe('small-file reader', () => {
     ['a non-numeric value', `${HEADER}\nab,1,2,3,0\ncd,1,lots,3,0\n`, /f0\.csv: line 3: column "lastyear_activity" holds "lots", not a number/],
     ['an infinite value', `${HEADER}\nab,1,2,3,0\ncd,1,2,-inf,0\n`, /f0\.csv: line 3: column "number_of_employees" holds -Infinity, not a finite number/],
     ['a header-only file', `${HEADER}\n`, /f0\.csv: has a header but no data rows/],
-    ['a label that is not 0/1', `${HEADER}\nab,1,2,3,2\n`, /f0\.csv: line 2: target column "exited" holds 2; labels must be 0 or 1/],
+    ['a label that is neither class of a 0/1 model', `${HEADER}\nab,1,2,3,2\n`, /f0\.csv: line 2: target column "exited" holds 2, which is neither class of the model/],
     [
       'a label 0.5 after a quoted line break and a blank line',
       `${HEADER}\n"a\nb",1,2,3,0\n\ncd,1,2,3,0.5\n`,
-      /f0\.csv: line 5: target column "exited" holds 0\.5; labels must be 0 or 1/,
+      /f0\.csv: line 5: target column "exited" holds 0\.5, which is neither class of the model/,
     ],
     [
       'an infinite value after a quoted line break',

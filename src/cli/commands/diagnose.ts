@@ -22,7 +22,8 @@ export const register: Register = (program, bind) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
         const { diagnose } = await import('../../ops/diagnose.js');
         const r = await diagnose({ config, time: o.time, repeat: o.repeat, impute: o.impute as 'mean' | undefined });
-        const human: string[] = [c.bold(`Summary statistics of ${r.data} (${r.rows} rows)`)];
+        const human: string[] = [c.bold(`Column roles of ${r.data}`), ...table(['column', 'role', 'why'], r.roles.map((x) => [x.name, x.role, x.reason])), ''];
+        human.push(c.bold(`Summary statistics of ${r.data} (${r.rows} rows)`));
         human.push(
           ...table(
             ['column', 'count', 'mean', 'std', 'min', '25%', 'median', '75%', 'max'],
@@ -34,10 +35,14 @@ export const register: Register = (program, bind) => {
           '',
         );
         if (r.predictions) {
-          const pos = r.predictions.predictions.filter((x) => x === 1).length;
+          const pr = r.predictions;
+          const counts = new Map<string, number>();
+          if (pr.probabilities) for (const v of pr.predictions) counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
+          const what = pr.probabilities ? [...counts].map(([v, n]) => `${n} predicted ${v}`).join(', ') : 'regression values';
+          const unseen = Object.entries(pr.unseen_levels).filter(([, n]) => n > 0);
           human.push(
-            `${c.bold('Predictions')} of release ${r.predictions.release} on ${r.predictions.data_files.join(', ')}: ` +
-              `${r.predictions.predictions.length} rows, ${pos} predicted 1 (all in diagnostics.json)`,
+            `${c.bold('Predictions')} of release ${pr.release} on ${pr.data_files.join(', ')}: ${pr.predictions.length} rows, ${what} (all in diagnostics.json)`,
+            ...(unseen.length ? [`unseen categorical levels (predicted as other): ${unseen.map(([f, n]) => `${f} ${n}`).join(', ')}`] : []),
             '',
           );
         }

@@ -4,6 +4,10 @@ import { loadConfig } from '../../store/config.js';
 import type { Register } from '../command.js';
 import { fmtNum, fmtSeconds, table } from '../output.js';
 
+const METRIC_LABEL: Record<string, string> = {
+  f1: 'F1', roc_auc: 'ROC AUC', log_loss: 'log loss', r2: 'R²', sse: 'SSE', rmse: 'RMSE', mae: 'MAE', mape: 'MAPE',
+};
+
 export const register: Register = (program, bind) => {
   program
     .command('score')
@@ -23,14 +27,7 @@ export const register: Register = (program, bind) => {
         const human = [
           ...table(
             ['metric', 'value'],
-            [
-              ['F1', fmtNum(m.f1)],
-              ['precision', fmtNum(m.precision)],
-              ['recall', fmtNum(m.recall)],
-              ['accuracy', fmtNum(m.accuracy)],
-              ['ROC AUC', fmtNum(m.roc_auc)],
-              ['log loss', fmtNum(m.log_loss)],
-            ],
+            Object.entries(m).map(([k, v]) => [METRIC_LABEL[k] ?? k, fmtNum(v)]),
           ),
           '',
           `${c.bold('scored')} the ${o.model} model${r.version !== null && !/^v?\d+$/.test(o.model) ? ` (v${String(r.version).padStart(4, '0')})` : ''} on ${r.rows} rows (${r.role}${r.role === 'adhoc' ? ': recorded, changes nothing else' : ''}) in ${fmtSeconds(r.seconds)}` +
@@ -50,7 +47,12 @@ export const register: Register = (program, bind) => {
         const config = await loadConfig(flags.config);
         const { predict } = await import('../../ops/predict.js');
         const r = await predict({ config, input: o.input, model: o.model });
-        const human = ['row,prediction,probability', ...r.predictions.map((p, i) => `${i + 1},${p},${r.probabilities[i]}`)];
+        const ids = Object.keys(r.ids);
+        const cell = (v: string | number | null) => (v === null ? '' : typeof v === 'string' && /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
+        const human = [
+          ['row', ...ids, 'prediction', ...(r.probabilities ? ['probability'] : [])].map(cell).join(','),
+          ...r.predictions.map((p, i) => [i + 1, ...ids.map((c) => r.ids[c]![i]!), p, ...(r.probabilities ? [r.probabilities[i]!] : [])].map(cell).join(',')),
+        ];
         return { json: r, human };
       }),
     );

@@ -1,0 +1,220 @@
+/**
+ * A loaded table as the model sees it: column statistics for the roles, category levels, and
+ * columns as Float64Arrays (numbers, 0/1 booleans, category codes, 0/1 labels), over either a
+ * DuckDB table or the arrays of a small file read in JavaScript. Both give the same values, so
+ * the model code never knows which reader ran.
+ */
+import { DataError } from '../errors.js';
+import type { ColumnStats } from '../model/roles.js';
+import { booleanValue } from '../model/roles.js';
+import type { Db } from './duck.js';
+import { sqlIdent, sqlString } from './duck.js';
+import { encodeLabel, type LabelMap, type LabelValue } from './labels.js';
+import { readFloatColumns, type LoadedTable } from './table.js';
+import { lineOfRow } from './csvfiles.js';
+
+export interface Level {
+  value: string;
+  count: number;
+}
+
+export interface Frame {
+  table: LoadedTable;
+  /** Kind and counts of every column (for the roles). */
+  stats(): Promise<ColumnStats[]>;
+  /** Non-missing values of a text column by count (most first, then by value), at most `limit`; and how many distinct there are. */
+  levels(col: string, limit: number): Promise<{ levels: Level[]; distinct: number }>;
+  /** The distinct non-missing values of a column, at most `limit`. */
+  distinct(col: string, limit: number): Promise<LabelValue[]>;
+  numeric(cols: readonly string[]): Promise<Float64Array[]>;
+  /** 1/0 for a text column of boolean words, NaN for missing (and any other word). */
+  booleans(col: string): Promise<Float64Array>;
+  /** Codes of a text column: the index in `levels`, `levels.length` for any other value, NaN for missing; and how many were other. */
+  codes(col: string, levels: readonly string[]): Promise<{ codes: Float64Array; other: number }>;
+  text(col: string): Promise<(string | null)[]>;
+  /** 1/0/NaN by the label map; a value that is neither class is an error naming its file and line. */
+  labels(col: string, map: LabelMap): Promise<Float64Array>;
+}
+
+const byCountThenValue = (a: Level, b: Level) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
+
+function unknownLabel(path: string, line: number | undefined, col: string, v: LabelValue, map: LabelMap): DataError {
+  return new DataError(
+    `${path}: ${line === undefined ? '' : `line ${line}: `}target column "${col}" holds ${JSON.stringify(v)}, which is neither class of the model (${JSON.stringify(map.negative)}, ${JSON.stringify(map.positive)})`,
+    'score with data labelled like the training data',
+  );
+}
+
+async function rowLine(table: LoadedTable, row: number): Promise<{ path: string; line: number | undefined }> {
+  const file = table.files.findLast((f) => f.firstRow <= row) ?? table.files[0]!;
+  return { path: file.path, line: await lineOfRow(file.path, row - file.firstRow) };
+}
+
+/** A frame over a DuckDB table or view whose rowid is the row order. */
+export function duckFrame(db: Db, table: LoadedTable): Frame {
+  const from = table.view;
+  const kind = (c: string) => table.columns.find((x) => x.name === c)?.kind;
+  return {
+    table,
+    async stats() {
+      const cols = table.columns;
+      const aggs = cols.flatMap((c, i) => {
+        const id = sqlIdent(c.name);
+        return c.kind === 'float'
+          ? [`count(${id}) AS p${i}`, `min(${id})::VARCHAR AS a${i}`, `max(${id})::VARCHAR AS b${i}`]
+          : [`count(${id}) AS p${i}`, `count(DISTINCT ${id}) AS d${i}`, `min(${id})::VARCHAR AS a${i}`, `max(${id})::VARCHAR AS b${i}`];
+      });
+      const [row] = (await db.rows<Record<string, unknown>>(`SELECT ${aggs.join(', ')} FROM ${from}`)) as [Record<string, unknown>];
+      return cols.map((c, i): ColumnStats => {
+        const present = Number(row[`p${i}`]);
+        const lo = row[`a${i}`] as string | null;
+        const hi = row[`b${i}`] as string | null;
+        let distinct: number | null = c.kind === 'float' ? null : Number(row[`d${i}`]);
+        if (c.kind === 'float' && lo === hi && lo !== null) distinct = 1;
+        const few = distinct !== null && distinct <= 2 && lo !== null && hi !== null;
+        const values = few ? [...new Set([lo, hi])].map((v) => (c.kind === 'string' ? v : String(Number(v)))) : null;
+        return { name: c.name, kind: c.kind, present, distinct, values };
+      });
+    },
+    async levels(col, limit) {
+      const id = sqlIdent(col);
+      const rows = await db.rows<{ v: string; n: bigint; d: bigint }>(
+        `SELECT CAST(${id} AS VARCHAR) AS v, count(*) AS n, count(*) OVER () AS d FROM ${from} WHERE ${id} IS NOT NULL GROUP BY 1 ORDER BY n DESC, v LIMIT ${limit}`,
+      );
+      const distinct = rows.length ? Number(rows[0]!.d) : 0;
+      return { levels: rows.map((r) => ({ value: r.v, count: Number(r.n) })), distinct };
+    },
+    async distinct(col, limit) {
+      const id = sqlIdent(col);
+      const rows = await db.rows<{ v: number | string }>(`SELECT ${id} AS v FROM ${from} WHERE ${id} IS NOT NULL GROUP BY 1 ORDER BY min(rowid) LIMIT ${limit}`);
+      return rows.map((r) => r.v);
+    },
+    numeric: (cols) => readFloatColumns(db, from, cols, table.rows),
+    async booleans(col) {
+      const e = `lower(trim(CAST(${sqlIdent(col)} AS VARCHAR)))`;
+      const [out] = await readFloatColumns(db, `(SELECT CASE WHEN ${e} IN ('true', 'yes', 't', 'y', '1') THEN 1 WHEN ${e} IN ('false', 'no', 'f', 'n', '0') THEN 0 END AS b FROM ${from} ORDER BY rowid)`, ['b'], table.rows);
+      return out!;
+    },
+    async codes(col, levels) {
+      const id = `CAST(d.${sqlIdent(col)} AS VARCHAR)`;
+      // a lookup table joined on the text: a CASE of 255 branches per row is slower
+      const rows = levels.length ? levels.map((l, i) => `(${sqlString(l)}, ${i})`).join(', ') : '(NULL::VARCHAR, 0)';
+      await db.exec(`CREATE OR REPLACE TEMP TABLE mlops_levels AS SELECT * FROM (VALUES ${rows}) t(v, code)`);
+      const [codes] = await readFloatColumns(
+        db,
+        `(SELECT CASE WHEN ${id} IS NULL THEN NULL ELSE coalesce(l.code, ${levels.length}) END AS c FROM ${from} d LEFT JOIN mlops_levels l ON l.v = ${id} ORDER BY d.rowid)`,
+        ['c'],
+        table.rows,
+      );
+      let other = 0;
+      for (let i = 0; i < codes!.length; i++) if (codes![i] === levels.length) other++;
+      return { codes: codes!, other };
+    },
+    async text(col) {
+      const out: (string | null)[] = [];
+      const res = await db.conn.run(`SELECT CAST(${sqlIdent(col)} AS VARCHAR) FROM ${from}`);
+      for (;;) {
+        const chunk = await res.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        const vec = chunk.getColumnVector(0);
+        for (let i = 0; i < chunk.rowCount; i++) out.push((vec.getItem(i) as string | null) ?? null);
+      }
+      return out;
+    },
+    async labels(col, map) {
+      const numericCol = kind(col) !== 'string';
+      const id = sqlIdent(col);
+      const lit = (v: LabelValue) => (numericCol ? `${Number(v)}::DOUBLE` : sqlString(String(v)));
+      const okPos = numericCol && !Number.isFinite(Number(map.positive)) ? 'FALSE' : `${id} = ${lit(map.positive)}`;
+      const okNeg = numericCol && !Number.isFinite(Number(map.negative)) ? 'FALSE' : `${id} = ${lit(map.negative)}`;
+      const [bad] = await db.rows<{ r: bigint; v: number | string }>(
+        `SELECT rowid AS r, ${id} AS v FROM ${from} WHERE ${id} IS NOT NULL AND NOT (${okPos}) AND NOT (${okNeg}) ORDER BY rowid LIMIT 1`,
+      );
+      if (bad) {
+        const { path, line } = await rowLine(table, Number(bad.r));
+        throw unknownLabel(path, line, col, bad.v, map);
+      }
+      const [y] = await readFloatColumns(db, `(SELECT CASE WHEN ${okPos} THEN 1 WHEN ${okNeg} THEN 0 END AS y FROM ${from} ORDER BY rowid)`, ['y'], table.rows);
+      return y!;
+    },
+  };
+}
+
+/** A frame over a small file's arrays (src/data/smallcsv.ts). */
+export function arrayFrame(table: LoadedTable, values: ReadonlyMap<string, Float64Array>, text: ReadonlyMap<string, (string | null)[]>): Frame {
+  const textOf = (col: string) => {
+    const t = text.get(col);
+    if (t) return t;
+    const v = values.get(col)!;
+    return Array.from(v, (x) => (x === x ? String(x) : null));
+  };
+  const where = async (i: number) => rowLine(table, i);
+  return {
+    table,
+    async stats() {
+      return table.columns.map((c): ColumnStats => {
+        if (c.kind === 'string') {
+          const t = text.get(c.name)!;
+          const set = new Set(t.filter((v): v is string => v !== null));
+          return { name: c.name, kind: 'string', present: t.length - c.missing, distinct: set.size, values: set.size <= 2 ? [...set].sort() : null };
+        }
+        const v = values.get(c.name)!;
+        const set = new Set<number>();
+        for (let i = 0; i < v.length; i++) if (v[i] === v[i]) set.add(v[i]!);
+        const distinct = c.kind === 'integer' ? set.size : set.size === 1 ? 1 : null;
+        const zeroOne = [...set].every((x) => x === 0 || x === 1);
+        const values2 = set.size <= 2 && (c.kind === 'integer' || set.size === 1 || zeroOne) ? [...set].sort((a, b) => a - b).map(String) : null;
+        return { name: c.name, kind: c.kind, present: v.length - c.missing, distinct: c.kind === 'float' && zeroOne && set.size <= 2 ? set.size : distinct, values: values2 };
+      });
+    },
+    async levels(col, limit) {
+      const counts = new Map<string, number>();
+      for (const v of textOf(col)) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
+      const all = [...counts].map(([value, count]) => ({ value, count })).sort(byCountThenValue);
+      return { levels: all.slice(0, limit), distinct: all.length };
+    },
+    async distinct(col, limit) {
+      const out: LabelValue[] = [];
+      const t = text.get(col);
+      const v = values.get(col);
+      const n = t ? t.length : (v?.length ?? 0);
+      for (let i = 0; i < n && out.length < limit; i++) {
+        const x: LabelValue | null = t ? t[i]! : v![i]! === v![i]! ? v![i]! : null;
+        if (x !== null && !out.includes(x)) out.push(x);
+      }
+      return out;
+    },
+    numeric: async (cols) => cols.map((c) => values.get(c) ?? Float64Array.from(textOf(c), (x) => (x === null ? Number.NaN : Number(x)))),
+    async booleans(col) {
+      return Float64Array.from(textOf(col), (x) => (x === null ? Number.NaN : (booleanValue(x) ?? (x.trim() === '1' ? 1 : x.trim() === '0' ? 0 : Number.NaN))));
+    },
+    async codes(col, levels) {
+      const index = new Map(levels.map((l, i) => [l, i]));
+      let other = 0;
+      const codes = Float64Array.from(textOf(col), (x) => {
+        if (x === null) return Number.NaN;
+        const c = index.get(x);
+        if (c === undefined) other++;
+        return c ?? levels.length;
+      });
+      return { codes, other };
+    },
+    text: async (col) => textOf(col),
+    async labels(col, map) {
+      const t = text.get(col);
+      const v = values.get(col);
+      const n = t ? t.length : v!.length;
+      const y = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const x: LabelValue | null = t ? t[i]! : v![i]!;
+        const e = encodeLabel(map, x);
+        if (e === undefined) {
+          const { path, line } = await where(i);
+          throw unknownLabel(path, line, col, x!, map);
+        }
+        y[i] = e;
+      }
+      return y;
+    },
+  };
+}
