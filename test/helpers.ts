@@ -1,5 +1,5 @@
 /** Test helpers: temp projects with real files, and the real CLI run as a child process. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -91,3 +91,18 @@ export function project(opts: { classic?: boolean; config?: Record<string, unkno
 }
 
 export const read = (path: string) => readFileSync(path, 'utf8');
+
+const servers: ChildProcess[] = [];
+afterAll(() => servers.forEach((c) => c.kill('SIGKILL')));
+
+/** `mlops serve --port 0` in a project; resolves with its URL once it listens (killed after the file). */
+export function startServe(dir: string): Promise<{ url: string; child: ChildProcess; log: () => string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { cwd: dir, env: { ...process.env, npm_config_registry: 'http://127.0.0.1:9/' } });
+  servers.push(child);
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve({ url: d.toString().trim(), child, log: () => err }));
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+}

@@ -34,11 +34,12 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   // temp files of an ingest that was killed (a COPY cut short can be large)
   await removeStaleTemps(cfg.output_folder_path, isAlive);
   const tmp = tempPathFor(out.finalData);
-  const numeric = [cfg.target, ...(cfg.features ?? [])];
+  // a regression target must be numbers; a classification target any two values (data/labels.ts)
+  const numeric = cfg.task === 'regression' ? [cfg.target] : [];
 
   const result = await withDb(async (db) => {
     phase('ingest: db open');
-    const table = await loadCsvTable(db, csv, { name: 'ingest', numeric, labels: cfg.target });
+    const table = await loadCsvTable(db, csv, { name: 'ingest', numeric, text: cfg.categorical, labels: cfg.task === 'classification' ? cfg.target : null });
     phase('ingest: load', `read ${table.rows} rows from ${csv.length} file${csv.length > 1 ? 's' : ''}`);
     const cols = table.columns.map((c) => sqlIdent(c.name)).join(', ');
     // Keep the first occurrence of each distinct row, in file order then row order: the row

@@ -252,7 +252,7 @@ async function loop(
     ? await step('holdout', () => makeHoldout(cfg, check.fresh), (r) => (r ? `${r.rows} new rows held out of training (${r.path})` : 'no labelled new rows to hold out'))
     : null;
   const tr = await step('train', () => train({ config, exclude: holdout?.keys ?? null }), (r) =>
-    `${versionName(r.version)}${r.created ? '' : ' (identical to an earlier version)'}: ${r.model.training_rows} rows, ${r.model.trees ? `${r.model.iterations} trees` : `${r.model.iterations} iterations`}`,
+    `${versionName(r.version)}${r.created ? '' : ' (identical to an earlier version)'}: ${r.model.training_rows} rows, ${r.model.trees ? `${r.model.iterations} trees` : r.model.type === 'logistic_regression' ? `${r.model.iterations} Newton iterations` : 'least squares'}`,
   );
   record.candidate = tr.version;
   await step('score', () => score({ config }), (r) => `${r.metric} ${r.value === null ? 'n/a' : r.value.toFixed(4)} on ${r.rows} test rows`);

@@ -1,24 +1,12 @@
 /** mlops serve and mlops apicalls against a real server process on a free port. */
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cli, genData, project } from '../helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cli, genData, project, startServe } from '../helpers.js';
 
-const children: ChildProcess[] = [];
-afterAll(() => children.forEach((c) => c.kill('SIGKILL')));
-
-function serve(dir: string): Promise<{ url: string; child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { cwd: dir, env: { ...process.env, npm_config_registry: 'http://127.0.0.1:9/' } });
-  children.push(child);
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve({ url: d.toString().trim(), child, log: () => err }));
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
-}
+const serve = startServe;
 
 const FEATURES = ['lastmonth_activity', 'lastyear_activity', 'number_of_employees'];
 const row = { lastmonth_activity: 234, lastyear_activity: 3, number_of_employees: 10 };
