@@ -8,7 +8,10 @@
  * diagnostics.json) gets 5xx naming it. No error body holds an absolute path of the server's:
  * paths under the project are shown relative to it, a client's data file by its data folder.
  */
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -20,6 +23,29 @@ import { score } from '../ops/score.js';
 import { LiveModel, probability, type Loaded } from './livemodel.js';
 import { ServerMetrics } from './metrics.js';
 import { HttpError, rowsFromCsv, rowsFromJson, type RequestRows } from './requests.js';
+
+interface RequestContext {
+  requestId: string;
+  rows: number;
+  version: string | null;
+}
+
+/**
+ * MLflow's answer shape: the predictions as a list (labels, as MLflow's scikit-learn flavour
+ * answers); with id (or passed-through) columns, a list of records {columns..., prediction,
+ * probability}, as MLflow answers for a model that returns a data frame.
+ */
+function mlflowPredictions(out: Record<string, unknown>): unknown[] {
+  const predictions = out.predictions as unknown[];
+  const ids = (out.ids ?? {}) as Record<string, unknown[]>;
+  const probabilities = out.probabilities as number[] | undefined;
+  if (!Object.keys(ids).length) return predictions;
+  return predictions.map((p, i) => ({
+    ...Object.fromEntries(Object.entries(ids).map(([c, v]) => [c, v[i]])),
+    prediction: p,
+    ...(probabilities ? { probability: probabilities[i] } : {}),
+  }));
+}
 
 export interface ServeOptions {
   config: Config;
@@ -40,17 +66,23 @@ export interface RunningServer {
 
 const ROUTES: Record<string, 'GET' | 'POST'> = {
   '/prediction': 'POST',
+  '/invocations': 'POST',
   '/scoring': 'GET',
   '/summarystats': 'GET',
   '/diagnostics': 'GET',
   '/health': 'GET',
+  '/ping': 'GET',
+  '/version': 'GET',
   '/metrics': 'GET',
 };
+/** Routes a load balancer probes: HEAD answers with the GET's status and headers. */
+const HEAD_OK = new Set(['/health', '/ping', '/version']);
+const TOOLKIT_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, head = false): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+  res.end(head ? undefined : text);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
@@ -121,6 +153,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   };
 
   const predictRows = (m: Loaded, req: RequestRows) => {
+    const t0 = performance.now();
     const rows = req.X;
     const out = new Array<number>(rows.length);
     const predictions = new Array<number | string>(rows.length);
@@ -130,6 +163,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       predictions[i] = outputLabel(m.model, p);
     }
     metrics.predictions += rows.length;
+    metrics.stage('predict', (performance.now() - t0) / 1000);
+    metrics.output(m.version, out, m.model.task === 'classification');
     for (const name of req.unseen) metrics.unseen[name] = (metrics.unseen[name] ?? 0) + 1;
     const body: Record<string, unknown> = { predictions };
     if (m.model.task === 'classification') body.probabilities = out;
@@ -163,23 +198,27 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, route: string): Promise<number> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, route: string, ctx: RequestContext): Promise<number> => {
     const want = ROUTES[route];
     if (!want) throw new HttpError(404, `no route ${req.method} ${route}`, `routes: ${Object.entries(ROUTES).map(([r, m]) => `${m} ${r}`).join(', ')}`);
-    if (req.method !== want) {
-      res.setHeader('allow', want);
+    const head = req.method === 'HEAD' && HEAD_OK.has(route);
+    if (req.method !== want && !head) {
+      res.setHeader('allow', HEAD_OK.has(route) ? `${want}, HEAD` : want);
       throw new HttpError(405, `${route} takes ${want}, not ${req.method}`);
     }
     switch (route) {
-      case '/prediction': {
+      case '/prediction':
+      case '/invocations': {
         const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
         if (type !== 'application/json' && type !== 'text/csv') {
           throw new HttpError(415, `content type "${type || 'none'}" is not supported`, 'send application/json or text/csv');
         }
         const text = await readBody(req, limit);
         const m = needModel();
+        const t0 = performance.now();
         let rows: RequestRows;
-        if (type === 'text/csv') rows = rowsFromCsv(text, m.model);
+        const extra = cfg.server.extra_columns;
+        if (type === 'text/csv') rows = rowsFromCsv(text, m.model, extra);
         else {
           let body: unknown;
           try {
@@ -188,11 +227,17 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
             throw new HttpError(400, `malformed JSON: ${(err as Error).message}`);
           }
           rows =
-            typeof body === 'object' && body !== null && 'path' in body
+            route === '/prediction' && typeof body === 'object' && body !== null && 'path' in body
               ? await rowsFromPath(m, (body as { path: unknown }).path)
-              : rowsFromJson(body, m.model);
+              : rowsFromJson(body, m.model, extra);
         }
-        send(res, 200, predictRows(m, rows));
+        metrics.stage('parse', (performance.now() - t0) / 1000);
+        const out = predictRows(m, rows);
+        ctx.rows = rows.X.length;
+        ctx.version = m.version;
+        res.setHeader('x-model-version', m.version);
+        if (route === '/prediction') send(res, 200, out);
+        else send(res, 200, { predictions: mlflowPredictions(out) });
         return 200;
       }
       case '/scoring': {
@@ -218,7 +263,18 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       }
       case '/health': {
         const m = live.current;
-        send(res, 200, { status: 'ok', model_version: m?.version ?? null, loaded_at: m?.loadedAt ?? null, uptime_seconds: process.uptime(), last_reload_error: live.lastError });
+        send(res, 200, { status: 'ok', model_version: m?.version ?? null, loaded_at: m?.loadedAt ?? null, uptime_seconds: process.uptime(), last_reload_error: live.lastError }, head);
+        return 200;
+      }
+      case '/ping': {
+        // MLflow's liveness probe: 200 once a model is served
+        const ok = live.current !== null;
+        send(res, ok ? 200 : 503, ok ? { status: 'ok' } : { error: 'no model is deployed yet' }, head);
+        return ok ? 200 : 503;
+      }
+      case '/version': {
+        const m = live.current;
+        send(res, 200, { mlops: TOOLKIT_VERSION, model_version: m?.version ?? null, model_type: m?.model.type ?? null, task: m?.model.task ?? null }, head);
         return 200;
       }
       default: {
@@ -230,12 +286,19 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
   };
 
+  const accessLog: WriteStream | null = cfg.server.access_log ? createWriteStream(cfg.server.access_log, { flags: 'a' }) : null;
+  accessLog?.on('error', (err) => log(`access log ${cfg.server.access_log}: ${err.message}`));
   const server = createServer((req, res) => {
     const t0 = performance.now();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const route = q < 0 ? url : url.slice(0, q);
-    handle(req, res, route)
+    // the client's request id (or one made here) comes back on every response
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && given.length > 0 && given.length <= 200 ? given : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const ctx: RequestContext = { requestId, rows: 0, version: null };
+    handle(req, res, route, ctx)
       .catch((err: unknown) => {
         let status = 500;
         let body: { error: string; hint?: string };
@@ -258,7 +321,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         }
         return status;
       })
-      .then((status) => metrics.observe(ROUTES[route] ? route : 'other', status, (performance.now() - t0) / 1000));
+      .then((status) => {
+        const seconds = (performance.now() - t0) / 1000;
+        metrics.observe(ROUTES[route] ? route : 'other', status, seconds);
+        accessLog?.write(
+          JSON.stringify({ time: new Date().toISOString(), method: req.method, route, status, ms: Math.round(seconds * 1e6) / 1e3, rows: ctx.rows, model_version: ctx.version, request_id: ctx.requestId }) + '\n',
+        );
+      });
   });
   server.keepAliveTimeout = 65_000;
 
@@ -275,6 +344,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     server,
     async close() {
       live.stop();
+      metrics.close();
+      accessLog?.end();
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeIdleConnections();

@@ -98,9 +98,13 @@ export interface ServerSettings {
   body_limit: number;
   /** URL `mlops apicalls` and the loop call; default http://host:port. */
   url: string | null;
+  /** Request columns that are neither features nor id columns: refused (400), ignored, or passed through to the response. */
+  extra_columns: 'reject' | 'ignore' | 'pass';
+  /** A JSON line per request (time, method, route, status, ms, rows, model version, request id) appended to this file; null: none. */
+  access_log: string | null;
 }
 
-export const DEFAULT_SERVER: ServerSettings = { host: '127.0.0.1', port: 8000, body_limit: 1_048_576, url: null };
+export const DEFAULT_SERVER: ServerSettings = { host: '127.0.0.1', port: 8000, body_limit: 1_048_576, url: null, extra_columns: 'reject', access_log: null };
 
 export interface PromotionSettings {
   /** Metric of the gate; null: drift.metric. */
@@ -458,10 +462,12 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
         : k === 'port' ? Number.isInteger(val) && (val as number) >= 0 && (val as number) < 65536
         : k === 'body_limit' ? Number.isInteger(val) && (val as number) > 0
         : k === 'url' ? typeof val === 'string' && /^https?:\/\//.test(val)
+        : k === 'extra_columns' ? val === 'reject' || val === 'ignore' || val === 'pass'
+        : k === 'access_log' ? val === null || (typeof val === 'string' && val !== '')
         : null;
-      if (ok === null) throw new ConfigError(`${file}: unknown key ${quote(`server.${k}`)}`, 'known: host, port, body_limit, url');
+      if (ok === null) throw new ConfigError(`${file}: unknown key ${quote(`server.${k}`)}`, 'known: host, port, body_limit, url, extra_columns, access_log');
       if (!ok) throw new ConfigError(`${file}: "server.${k}" has an invalid value ${quote(val)}`);
-      (server as Record<string, unknown>)[k] = val;
+      (server as Record<string, unknown>)[k] = k === 'access_log' && typeof val === 'string' ? resolve(root, val) : val;
     }
   }
   const promotion = { ...DEFAULT_PROMOTION };

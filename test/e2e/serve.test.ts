@@ -167,6 +167,58 @@ describe("the server's own broken files are 5xx naming the file relative to the 
   });
 });
 
+describe("MLflow's scoring protocol, probes, request ids, extra columns and the access log", () => {
+  it('POST /invocations takes every MLflow shape; /ping, /version and HEAD answer; ids and extra columns as configured', async () => {
+    const dir = project({ config: { server: { extra_columns: 'pass', access_log: 'access.jsonl' } } });
+    expect(cli(dir, 'run').code).toBe(0);
+    const { url } = await serve(dir);
+    const inv = (body: unknown, headers: Record<string, string> = {}) =>
+      fetch(url + '/invocations', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const values = FEATURES.map((f) => row[f as keyof typeof row]);
+    const expected = ((await (await post(url, JSON.stringify({ rows: [row] }))).json()) as { predictions: number[] }).predictions;
+    for (const body of [
+      { dataframe_split: { columns: FEATURES, data: [values] } },
+      { dataframe_records: [row] },
+      { instances: [row] },
+      { instances: [values] },
+      { inputs: [row] },
+      { inputs: Object.fromEntries(FEATURES.map((f, j) => [f, [values[j]]])) },
+    ]) {
+      const res = await inv(body);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ predictions: expected });
+    }
+    const csv = await fetch(url + '/invocations', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: `${FEATURES.join(',')}\n${values.join(',')}\n` });
+    expect(await csv.json()).toEqual({ predictions: expected });
+    // the id column and an extra one come back with each prediction
+    const passed = (await (await inv({ dataframe_records: [{ ...row, corporation: 'acme', batch: 7 }] }, { 'x-request-id': 'req-42' })).json()) as { predictions: Record<string, unknown>[] };
+    expect(passed.predictions[0]).toMatchObject({ corporation: 'acme', batch: 7, prediction: expected[0] });
+    const r = await inv({ instances: [row] }, { 'x-request-id': 'req-43' });
+    expect(r.headers.get('x-request-id')).toBe('req-43');
+    expect(r.headers.get('x-model-version')).toBe('v0001');
+    expect((await fetch(url + '/health')).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await fetch(url + '/ping')).status).toBe(200);
+    const head = await fetch(url + '/health', { method: 'HEAD' });
+    expect([head.status, await head.text()]).toEqual([200, '']);
+    expect(await (await fetch(url + '/version')).json()).toMatchObject({ model_version: 'v0001', model_type: 'logistic_regression', task: 'classification' });
+    const metrics = await (await fetch(url + '/metrics')).text();
+    for (const m of [/mlops_stage_duration_seconds_count\{stage="parse"\} \d+/, /mlops_stage_duration_seconds_count\{stage="predict"\} \d+/, /mlops_prediction_output_count\{version="v0001"\} \d+/, /mlops_event_loop_lag_seconds\{quantile="0.99"\}/, /process_resident_memory_bytes \d+/]) {
+      expect(metrics).toMatch(m);
+    }
+    const lines = readFileSync(join(dir, 'access.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.request_id === 'req-42')).toMatchObject({ method: 'POST', route: '/invocations', status: 200, rows: 1, model_version: 'v0001' });
+  });
+
+  it('extra columns are refused by default and ignored when configured', async () => {
+    const dir = project({ config: { server: { extra_columns: 'ignore' } } });
+    expect(cli(dir, 'run').code).toBe(0);
+    const { url } = await serve(dir);
+    const res = await fetch(url + '/invocations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dataframe_records: [{ ...row, batch: 7 }] }) });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { predictions: unknown[] }).predictions).toHaveLength(1);
+  });
+});
+
 describe('hot reload', () => {
   it('serves 503 before any deployment, then picks up the first release without a restart', async () => {
     const dir = project();
