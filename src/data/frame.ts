@@ -142,56 +142,85 @@ export function duckFrame(db: Db, table: LoadedTable): Frame {
 
 /** A frame over a small file's arrays (src/data/smallcsv.ts). */
 export function arrayFrame(table: LoadedTable, values: ReadonlyMap<string, Float64Array>, text: ReadonlyMap<string, (string | null)[]>): Frame {
-  const textOf = (col: string) => {
-    const t = text.get(col);
-    if (t) return t;
-    const v = values.get(col)!;
-    return Array.from(v, (x) => (x === x ? String(x) : null));
+  return lazyFrame(
+    table,
+    async (c) => values.get(c)!,
+    async (c) => text.get(c)!,
+  );
+}
+
+/**
+ * A frame over columns loaded on first use (and kept): a number column by `numbers`, a text
+ * column by `strings`, each by the table's kind of the column. Used for the small-file arrays
+ * and the columnar copy (src/data/columnar.ts).
+ */
+export function lazyFrame(
+  table: LoadedTable,
+  numbers: (col: string) => Promise<Float64Array>,
+  strings: (col: string) => Promise<(string | null)[]>,
+): Frame {
+  const kinds = new Map(table.columns.map((c) => [c.name, c.kind]));
+  const numCache = new Map<string, Promise<Float64Array>>();
+  const textCache = new Map<string, Promise<(string | null)[]>>();
+  const isText = (c: string) => kinds.get(c) === 'string';
+  const num = (c: string) => {
+    let p = numCache.get(c);
+    if (!p) numCache.set(c, (p = numbers(c)));
+    return p;
   };
-  const where = async (i: number) => rowLine(table, i);
+  const raw = (c: string) => {
+    let p = textCache.get(c);
+    if (!p) textCache.set(c, (p = strings(c)));
+    return p;
+  };
+  /** A column as text: its own text, or numbers in JavaScript's form. */
+  const textOf = async (c: string): Promise<(string | null)[]> => (isText(c) ? raw(c) : Array.from(await num(c), (x) => (x === x ? String(x) : null)));
+  /** A column as labels: text for text columns, numbers otherwise. */
+  const labelValues = async (c: string): Promise<ArrayLike<LabelValue | null>> => (isText(c) ? raw(c) : num(c));
   return {
     table,
     async stats() {
-      return table.columns.map((c): ColumnStats => {
+      const out: ColumnStats[] = [];
+      for (const c of table.columns) {
         if (c.kind === 'string') {
-          const t = text.get(c.name)!;
+          const t = await raw(c.name);
           const set = new Set(t.filter((v): v is string => v !== null));
-          return { name: c.name, kind: 'string', present: t.length - c.missing, distinct: set.size, values: set.size <= 2 ? [...set].sort() : null };
+          out.push({ name: c.name, kind: 'string', present: t.length - c.missing, distinct: set.size, values: set.size <= 2 ? [...set].sort() : null });
+          continue;
         }
-        const v = values.get(c.name)!;
+        const v = await num(c.name);
         const set = new Set<number>();
         for (let i = 0; i < v.length; i++) if (v[i] === v[i]) set.add(v[i]!);
-        const distinct = c.kind === 'integer' ? set.size : set.size === 1 ? 1 : null;
         const zeroOne = [...set].every((x) => x === 0 || x === 1);
+        const distinct = c.kind === 'integer' ? set.size : set.size === 1 || (zeroOne && set.size <= 2) ? set.size : null;
         const values2 = set.size <= 2 && (c.kind === 'integer' || set.size === 1 || zeroOne) ? [...set].sort((a, b) => a - b).map(String) : null;
-        return { name: c.name, kind: c.kind, present: v.length - c.missing, distinct: c.kind === 'float' && zeroOne && set.size <= 2 ? set.size : distinct, values: values2 };
-      });
+        out.push({ name: c.name, kind: c.kind, present: v.length - c.missing, distinct, values: values2 });
+      }
+      return out;
     },
     async levels(col, limit) {
       const counts = new Map<string, number>();
-      for (const v of textOf(col)) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
+      for (const v of await textOf(col)) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
       const all = [...counts].map(([value, count]) => ({ value, count })).sort(byCountThenValue);
       return { levels: all.slice(0, limit), distinct: all.length };
     },
     async distinct(col, limit) {
       const out: LabelValue[] = [];
-      const t = text.get(col);
-      const v = values.get(col);
-      const n = t ? t.length : (v?.length ?? 0);
-      for (let i = 0; i < n && out.length < limit; i++) {
-        const x: LabelValue | null = t ? t[i]! : v![i]! === v![i]! ? v![i]! : null;
-        if (x !== null && !out.includes(x)) out.push(x);
+      const v = await labelValues(col);
+      for (let i = 0; i < v.length && out.length < limit; i++) {
+        const x = v[i]!;
+        if (x !== null && x === x && !out.includes(x)) out.push(x);
       }
       return out;
     },
-    numeric: async (cols) => cols.map((c) => values.get(c) ?? Float64Array.from(textOf(c), (x) => (x === null ? Number.NaN : Number(x)))),
+    numeric: async (cols) => Promise.all(cols.map(async (c) => (isText(c) ? Float64Array.from(await raw(c), (x) => (x === null ? Number.NaN : Number(x))) : num(c)))),
     async booleans(col) {
-      return Float64Array.from(textOf(col), (x) => (x === null ? Number.NaN : (booleanValue(x) ?? (x.trim() === '1' ? 1 : x.trim() === '0' ? 0 : Number.NaN))));
+      return Float64Array.from(await textOf(col), (x) => (x === null ? Number.NaN : (booleanValue(x) ?? (x.trim() === '1' ? 1 : x.trim() === '0' ? 0 : Number.NaN))));
     },
     async codes(col, levels) {
       const index = new Map(levels.map((l, i) => [l, i]));
       let other = 0;
-      const codes = Float64Array.from(textOf(col), (x) => {
+      const codes = Float64Array.from(await textOf(col), (x) => {
         if (x === null) return Number.NaN;
         const c = index.get(x);
         if (c === undefined) other++;
@@ -199,18 +228,15 @@ export function arrayFrame(table: LoadedTable, values: ReadonlyMap<string, Float
       });
       return { codes, other };
     },
-    text: async (col) => textOf(col),
+    text: textOf,
     async labels(col, map) {
-      const t = text.get(col);
-      const v = values.get(col);
-      const n = t ? t.length : v!.length;
-      const y = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const x: LabelValue | null = t ? t[i]! : v![i]!;
-        const e = encodeLabel(map, x);
+      const v = await labelValues(col);
+      const y = new Float64Array(v.length);
+      for (let i = 0; i < v.length; i++) {
+        const e = encodeLabel(map, v[i]!);
         if (e === undefined) {
-          const { path, line } = await where(i);
-          throw unknownLabel(path, line, col, x!, map);
+          const { path, line } = await rowLine(table, i);
+          throw unknownLabel(path, line, col, v[i]!, map);
         }
         y[i] = e;
       }
