@@ -139,7 +139,13 @@ async function launch(httpPort: number, tcpPort: number, remoteServers = ''): Pr
   });
   const url = `http://127.0.0.1:${httpPort}`;
   await waitForPing(url, proc, dir);
-  const exited = new Promise<void>((resolve) => (proc.exitCode !== null ? resolve() : proc.once('exit', () => resolve())));
+  const running = () => proc.exitCode === null && proc.signalCode === null;
+  // a test run that is aborted must not leave servers behind
+  const killAtExit = () => {
+    if (running()) proc.kill('SIGKILL');
+  };
+  process.once('exit', killAtExit);
+  const exited = new Promise<void>((resolve) => (!running() ? resolve() : proc.once('exit', () => resolve())));
   return {
     url,
     httpPort,
@@ -147,10 +153,11 @@ async function launch(httpPort: number, tcpPort: number, remoteServers = ''): Pr
     dir,
     proc,
     kill() {
-      if (proc.exitCode === null) proc.kill('SIGKILL');
+      if (running()) proc.kill('SIGKILL');
     },
     async stop() {
-      if (proc.exitCode === null) {
+      process.off('exit', killAtExit);
+      if (running()) {
         proc.kill('SIGTERM');
         const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
         await exited;

@@ -148,15 +148,23 @@ const NETWORK: Record<string, string> = {
 export function clickHouseError(url: string, step: string, err: unknown, mod?: Pick<ClientModule, 'ClickHouseError'>): MlopsError {
   const where = `clickhouse ${url} (${step})`;
   const message = err instanceof Error ? err.message : String(err);
-  const firstLine = message.split('\n')[0]!.replace(/, e\.what\(\) = DB::Exception$/, '').trim();
-  const isServerError = mod ? err instanceof mod.ClickHouseError : (err as { code?: unknown } | null)?.code !== undefined && /^\d+$/.test(String((err as { code: unknown }).code));
-  if (isServerError) {
-    const code = String((err as { code: unknown }).code);
-    const env = ENVIRONMENT_CODES[code];
-    if (env) return new ConfigError(`${where}: ${env}: ${firstLine}`, 'check engine.url, engine.database and MLOPS_CLICKHOUSE_USER / MLOPS_CLICKHOUSE_PASSWORD');
-    return new DataError(`${where}: the server refused the query: ${firstLine}`, 'check that the table holds the configured columns as numbers');
+  // 18.16 words its errors "Code: 47, e.displayText() = DB::Exception: ..., e.what() = ...",
+  // which the client (written for current servers: "Code: 47. DB::Exception: ...") leaves unparsed
+  const old = /^Code: (\d+), e\.displayText\(\) = (?:DB::Exception: )?([^\n]*?)(?:, e\.what\(\) = \S+)?$/m.exec(message);
+  const parsed = mod && err instanceof mod.ClickHouseError ? { code: String(err.code), text: message.split('\n')[0]!.trim() } : old ? { code: old[1]!, text: old[2]!.trim() } : null;
+  if (parsed) {
+    const env = ENVIRONMENT_CODES[parsed.code];
+    if (env) return new ConfigError(`${where}: ${env}: ${parsed.text}`, 'check engine.url, engine.database and MLOPS_CLICKHOUSE_USER / MLOPS_CLICKHOUSE_PASSWORD');
+    return new DataError(`${where}: the server refused the query (code ${parsed.code}): ${parsed.text}`, 'check that the table holds the configured columns as numbers');
   }
   const sys = (err as NodeJS.ErrnoException | null)?.code;
-  const cause = (sys && NETWORK[sys]) ?? (/timeout/i.test(message) ? 'timed out' : /socket hang up|aborted|premature close/i.test(message) ? 'the server closed the connection mid-query' : firstLine || 'request failed');
+  const firstLine = message.split('\n')[0]!.trim();
+  const cause =
+    (sys && NETWORK[sys]) ??
+    (/timeout/i.test(message)
+      ? 'timed out'
+      : /socket hang up|aborted|premature close|other side closed/i.test(message)
+        ? 'the server closed the connection mid-query'
+        : firstLine || 'request failed');
   return new ConfigError(`${where}: ${cause}`, 'check that the server is up and reachable (curl URL/ping), then rerun: nothing was changed');
 }

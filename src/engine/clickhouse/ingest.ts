@@ -170,7 +170,7 @@ export async function describeSourceTable(ch: ClickHouse, table: string, need: {
   const from = chTable(ch.database, table);
   const step = `source table ${table}`;
   const rows = await ch.query<{ name: string; type: string }>(
-    `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = ${chString(table)} ORDER BY position`,
+    `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = ${chString(table)}`,
     step,
   );
   if (rows.length === 0) {

@@ -23,7 +23,8 @@
 import { DataError } from '../../errors.js';
 import { solveSpd, type FitOptions, type FitResult } from '../../model/logreg.js';
 import type { ClickHouse } from './client.js';
-import { chFloat, chIdent, log1pSql, withSql } from './sql.js';
+import { aggregate, type Aggregate } from './aggregate.js';
+import { chFloat, chIdent, log1pSql } from './sql.js';
 
 export interface EngineFitSpec {
   /** Table expression to read (chTable(db, name)), a Distributed table too. */
@@ -55,16 +56,16 @@ interface ColumnPass {
 
 /** Labelled rows, the target's sum and each feature's count, mean, min and max over them. */
 async function columnPass(ch: ClickHouse, spec: EngineFitSpec, step: string): Promise<ColumnPass> {
-  const y = chIdent(spec.target);
-  const aggs = spec.features.flatMap((f, j) => {
+  const aggs: Record<string, Aggregate> = { n: ['sum', 'count()'], ys: ['sum', `sumKahan(toFloat64(${chIdent(spec.target)}))`] };
+  spec.features.forEach((f, j) => {
     const x = `toFloat64(${chIdent(f)})`;
-    return [`count(${chIdent(f)}) AS c${j}`, `sumKahan(${x}) AS s${j}`, `min(${x}) AS lo${j}`, `max(${x}) AS hi${j}`];
+    aggs[`c${j}`] = ['sum', `count(${chIdent(f)})`];
+    aggs[`s${j}`] = ['sum', `sumKahan(${x})`];
+    aggs[`lo${j}`] = ['min', `min(${x})`];
+    aggs[`hi${j}`] = ['max', `max(${x})`];
   });
-  const [row] = await ch.query<Record<string, number | string | null>>(
-    `SELECT count() AS n, sumKahan(toFloat64(${y})) AS ys${aggs.length ? ', ' + aggs.join(', ') : ''} FROM ${spec.from} WHERE isNotNull(${y})`,
-    `${step}, feature means`,
-  );
-  const num = (k: string) => Number(row?.[k] ?? Number.NaN);
+  const row = await aggregate(ch, spec.from, aggs, `${step}, feature means`, { where: `isNotNull(${chIdent(spec.target)})` });
+  const num = (k: string) => row[k] ?? Number.NaN;
   const count = spec.features.map((_, j) => num(`c${j}`));
   return {
     rows: num('n'),
@@ -90,7 +91,16 @@ type Family = 'logistic' | 'squared';
  * weights w over x~_j = x_j - mean_j) the loss sum, sum r x~_j and sum v x~_j x~_k, where for
  * logistic regression r = p - y and v = p (1 - p), for least squares r = z - y and v = 1.
  */
-function evaluationSql(spec: EngineFitSpec, family: Family, cols: readonly number[], means: readonly number[], beta: Float64Array): string {
+async function evaluateAt(
+  ch: ClickHouse,
+  spec: EngineFitSpec,
+  family: Family,
+  cols: readonly number[],
+  means: readonly number[],
+  beta: Float64Array,
+  scale: { C: number; ridge: number },
+  step: string,
+): Promise<Evaluation> {
   const defs: [string, string][] = cols.map((j, k) => [`x${k + 1}`, `ifNull(toFloat64(${chIdent(spec.features[j]!)}), ${chFloat(means[j]!)}) - ${chFloat(means[j]!)}`]);
   defs.push(['y', `toFloat64(${chIdent(spec.target)})`]);
   defs.push(['z', [chFloat(beta[0]!), ...cols.map((_, k) => `${chFloat(beta[k + 1]!)} * x${k + 1}`)].join(' + ')]);
@@ -104,30 +114,15 @@ function evaluationSql(spec: EngineFitSpec, family: Family, cols: readonly numbe
   const x = (k: number) => (k === 0 ? '' : `x${k}`);
   const times = (...terms: string[]) => terms.filter(Boolean).join(' * ') || '1';
   const m = cols.length + 1;
-  const aggs = ['sumKahan(loss) AS f'];
-  for (let a = 0; a < m; a++) aggs.push(`sumKahan(${times('r', x(a))}) AS g${a}`);
+  const aggs: Record<string, Aggregate> = { f: ['sum', 'sumKahan(loss)'] };
+  for (let a = 0; a < m; a++) aggs[`g${a}`] = ['sum', `sumKahan(${times('r', x(a))})`];
   for (let a = 0; a < m; a++) {
     for (let b = 0; b <= a; b++) {
-      if (family === 'squared' && a === 0 && b === 0) aggs.push('count() AS h0_0');
-      else aggs.push(`sumKahan(${times(family === 'logistic' ? 'v' : '', x(a), x(b))}) AS h${a}_${b}`);
+      aggs[`h${a}_${b}`] = ['sum', family === 'squared' && a === 0 && b === 0 ? 'count()' : `sumKahan(${times(family === 'logistic' ? 'v' : '', x(a), x(b))})`];
     }
   }
-  return `${withSql(defs)}SELECT ${aggs.join(', ')} FROM ${spec.from} WHERE isNotNull(${chIdent(spec.target)})`;
-}
-
-async function evaluateAt(
-  ch: ClickHouse,
-  spec: EngineFitSpec,
-  family: Family,
-  cols: readonly number[],
-  means: readonly number[],
-  beta: Float64Array,
-  scale: { C: number; ridge: number },
-  step: string,
-): Promise<Evaluation> {
-  const [row] = await ch.query<Record<string, number | string | null>>(evaluationSql(spec, family, cols, means, beta), step);
-  const num = (k: string) => Number(row?.[k] ?? Number.NaN);
-  const m = cols.length + 1;
+  const row = await aggregate(ch, spec.from, aggs, step, { where: `isNotNull(${chIdent(spec.target)})`, defs });
+  const num = (k: string) => row[k] ?? Number.NaN;
   const g = new Float64Array(m);
   const H = new Float64Array(m * m);
   let pen = 0;
