@@ -138,6 +138,8 @@ run('ClickHouse engine, one server', () => {
     expect(source.rows).toBe(res.rowsWritten);
     await expect(describeSourceTable(ch, 'classic', { target: 'corporation' })).rejects.toThrow(/column "corporation" is Nullable\(String\), not a number/);
     await expect(describeSourceTable(ch, 'nosuch', { target: TARGET })).rejects.toBeInstanceOf(DataError);
+    await ch.command(`CREATE TABLE badlabels ENGINE = MergeTree ORDER BY tuple() AS SELECT toFloat64(number % 3) AS exited FROM numbers(10)`, 'test');
+    await expect(describeSourceTable(ch, 'badlabels', { target: TARGET })).rejects.toThrow(/target column "exited" holds 2 in 3 rows; labels must be 0 or 1/);
   });
 
   it('logistic regression on the classic data equals fitLogistic to 1e-8 (same iterations)', async () => {

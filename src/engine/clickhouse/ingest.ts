@@ -164,7 +164,7 @@ const NUMERIC_TYPE = /^(Nullable\()?(U?Int(8|16|32|64)|Float(32|64)|Decimal.*)\)
 
 /**
  * An existing table as the data: its columns, checked to hold the target and the features as
- * numbers. Nothing is copied or changed.
+ * numbers and the target to hold labels (0, 1 or NULL). Nothing is copied or changed.
  */
 export async function describeSourceTable(ch: ClickHouse, table: string, need: { target: string; features?: readonly string[] | null }): Promise<{ from: string; columns: SourceColumn[]; rows: number }> {
   const from = chTable(ch.database, table);
@@ -183,6 +183,17 @@ export async function describeSourceTable(ch: ClickHouse, table: string, need: {
     if (!c) throw new DataError(`clickhouse ${ch.url}: ${ch.database}.${table} has no column "${name}"`, `columns: ${columns.map((x) => x.name).join(', ')}`);
     if (!c.numeric) throw new DataError(`clickhouse ${ch.url}: ${ch.database}.${table}: column "${name}" is ${c.type}, not a number`, 'use a numeric column');
   }
-  const [count] = await ch.query<{ n: string }>(`SELECT count() AS n FROM ${from}`, step);
+  // the label rule of src/data/labels.ts: 0, 1 or missing
+  const y = chIdent(need.target);
+  const [count] = await ch.query<{ n: string; bad: string; example: number | null }>(
+    `SELECT count() AS n, countIf(isNotNull(${y}) AND ${y} NOT IN (0, 1)) AS bad, anyIf(toFloat64(${y}), isNotNull(${y}) AND ${y} NOT IN (0, 1)) AS example FROM ${from}`,
+    step,
+  );
+  if (Number(count?.bad ?? 0) > 0) {
+    throw new DataError(
+      `clickhouse ${ch.url}: ${ch.database}.${table}: target column "${need.target}" holds ${count!.example} in ${count!.bad} rows; labels must be 0 or 1 (or NULL for an unlabelled row)`,
+      'recode the label column to 0/1 (binary classification)',
+    );
+  }
   return { from, columns, rows: Number(count?.n ?? 0) };
 }
