@@ -18,7 +18,7 @@ import { describeSourceTable, ingestCsvToClickHouse } from '../../src/engine/cli
 import { fitLinearOnEngine, fitLogisticOnEngine } from '../../src/engine/clickhouse/solver.js';
 import { chFloat, chTable } from '../../src/engine/clickhouse/sql.js';
 import { describeOnEngine, featureDriftOnEngine } from '../../src/engine/clickhouse/stats.js';
-import { scoreOnEngine } from '../../src/engine/clickhouse/score.js';
+import { predictionSql, scoreOnEngine } from '../../src/engine/clickhouse/score.js';
 import { ConfigError, DataError, exitCodeOf } from '../../src/errors.js';
 import { fitLogistic, predictProba, solveSpd } from '../../src/model/logreg.js';
 import { classificationMetrics } from '../../src/model/metrics.js';
@@ -134,6 +134,15 @@ run('ClickHouse engine, one server', () => {
     expect(res.duplicatesDropped).toBe(36 - res.rowsWritten);
     const rows = await ch.query<Record<string, unknown>>(`SELECT corporation, ${NUMERIC.join(', ')} FROM ${res.from} ORDER BY _mlops_row`, 'test');
     expect(rows.map((r) => Object.values(r).join(','))).toEqual(lines.slice(1));
+    // a second ingest under the same name replaces the table whole, and leaves no helper tables
+    const { csv: later } = await listCsvFiles(join(CLASSIC, 'sourcedata'));
+    const names = async (t: string) => (await ch.query<{ c: string }>(`SELECT corporation AS c FROM ${t} ORDER BY _mlops_row`, 'test')).map((r) => r.c);
+    await withDb((db) => ingestCsvToClickHouse(ch, db, later, { table: 'classic2', numeric: [TARGET], labels: TARGET }));
+    expect(await names('classic2')).not.toEqual(await names('classic'));
+    await withDb((db) => ingestCsvToClickHouse(ch, db, csv, { table: 'classic2', numeric: [TARGET], labels: TARGET }));
+    expect(await names('classic2')).toEqual(await names('classic'));
+    const tables = await ch.query<{ name: string }>("SELECT name FROM system.tables WHERE database = 'default' AND name LIKE '%mlops%'", 'test');
+    expect(tables).toEqual([]);
     const source = await describeSourceTable(ch, 'classic', { target: TARGET, features: FEATURES });
     expect(source.rows).toBe(res.rowsWritten);
     await expect(describeSourceTable(ch, 'classic', { target: 'corporation' })).rejects.toThrow(/column "corporation" is Nullable\(String\), not a number/);
@@ -152,6 +161,15 @@ run('ClickHouse engine, one server', () => {
     expectRelClose([fit.intercept, ...fit.coefficients], [expected.intercept, ...expected.coefficients], 1e-8, 'beta');
     expectRelClose(fit.featureMeans, ref.means, 1e-14, 'means');
     expectRelClose([fit.objective], [expected.objective], 1e-12, 'objective');
+    // predictions in row order, as predictProba
+    const model = { features: FEATURES, coefficients: fit.coefficients, intercept: fit.intercept, feature_means: fit.featureMeans, threshold: 0.5 };
+    const rows = await ch.query<{ corporation: string; probability: number; prediction: number }>(
+      predictionSql(model, chTable('default', 'classic'), { keep: ['corporation'], orderBy: '_mlops_row' }),
+      'predict',
+    );
+    const proba = predictProba(ref.X, fit.intercept, fit.coefficients);
+    expectRelClose(rows.map((r) => r.probability), Array.from(proba), 1e-14, 'probability');
+    expect(rows.map((r) => r.prediction)).toEqual(Array.from(proba, (p) => (p > 0.5 ? 1 : 0)));
   });
 
   it('logistic regression on 100k generated rows (missing values, duplicates, C = 0.5) equals fitLogistic to 1e-8', async () => {
@@ -322,7 +340,8 @@ run('ClickHouse engine, Distributed table over two shards', () => {
     expect(Number(counts!.b)).toBe(all.rowsWritten);
     expect(Number(counts!.a)).toBeLessThan(all.rowsWritten);
 
-    const ref = trainingData(await duckIngest(join(CLASSIC, 'practicedata')));
+    const duck = await duckIngest(join(CLASSIC, 'practicedata'));
+    const ref = trainingData(duck);
     const expected = fitLogistic(ref.X, ref.y, { C: 1, maxIter: 100 });
     const spec = { target: TARGET, features: FEATURES };
     const fit = await fitLogisticOnEngine(ch, { ...spec, from: chTable('default', 'dist') }, { C: 1, maxIter: 100 });
@@ -344,6 +363,33 @@ run('ClickHouse engine, Distributed table over two shards', () => {
     const expectedScore = classificationMetrics(ref.y, predictProba(ref.X, fit.intercept, fit.coefficients), 0.5);
     expect(scored.confusion).toEqual(expectedScore.confusion);
     for (const k of ['f1', 'precision', 'recall', 'accuracy', 'roc_auc', 'log_loss'] as const) expectRelClose([scored[k]], [expectedScore[k]], 1e-9, k);
+    // drift with the reference on the shards: value counts merge across them
+    for (const f of NUMERIC) {
+      const onShards = await featureDriftOnEngine(ch, f, { from: chTable('default', 'dist') }, { from: all.from }, { ...DRIFT, minRows: 5 });
+      const inNode = featureDrift(f, duck.columns.get(f)!, duck.columns.get(f)!, { ...DRIFT, minRows: 5 });
+      expect(onShards).toEqual(inNode);
+    }
+  });
+
+  it('gives the coefficients of fitLogistic on 100k generated rows split over the shards', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'mlops-chdist-'));
+    try {
+      generate({ rows: 100_000, files: 2, out: folder, seed: 21, missing: 0.01, dup: 0.02 });
+      const { csv } = await listCsvFiles(folder);
+      const all = await withDb((db) => ingestCsvToClickHouse(ch, db, csv, { table: 'gen_all', numeric: [TARGET], labels: TARGET }));
+      const other = connectClickHouse({ url: shards[1].url });
+      await ch.command(`CREATE TABLE gen_part ENGINE = MergeTree ORDER BY _mlops_row AS SELECT * FROM ${all.from} WHERE _mlops_row % 3 = 0`, 'test');
+      await other.command(`CREATE TABLE gen_part ENGINE = MergeTree ORDER BY _mlops_row AS SELECT * FROM remote('127.0.0.1:${shards[0].tcpPort}', default, gen_all) WHERE _mlops_row % 3 != 0`, 'test');
+      await other.close();
+      await ch.command(`CREATE TABLE gen_dist AS gen_part ENGINE = Distributed(${CLUSTER}, default, gen_part)`, 'test');
+      const ref = trainingData(await duckIngest(folder));
+      const expected = fitLogistic(ref.X, ref.y, { C: 1, maxIter: 100 });
+      const fit = await fitLogisticOnEngine(ch, { from: chTable('default', 'gen_dist'), target: TARGET, features: FEATURES }, { C: 1, maxIter: 100 });
+      expect(fit.rows).toBe(ref.y.length);
+      expectRelClose([fit.intercept, ...fit.coefficients], [expected.intercept, ...expected.coefficients], 1e-8, 'beta');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
 

@@ -9,7 +9,8 @@
  * formats up to one unit in the last place off (see sql.ts). They land in a staging table with
  * their global row number; the de-duplication runs in the engine (GROUP BY every column, the
  * smallest row number kept; NULLs are equal there, as in pandas' drop_duplicates) into a table
- * ordered by that row number, `_mlops_row`.
+ * ordered by that row number, `_mlops_row`, which then replaces the table of that name in one
+ * RENAME: a cut-short ingest leaves the previous table as it was, and a rerun completes.
  */
 import { Readable } from 'node:stream';
 import { DataError } from '../../errors.js';
@@ -24,7 +25,7 @@ import { chIdent, chString, chTable } from './sql.js';
 export const ROW_COLUMN = '_mlops_row';
 
 export interface CsvIngestOptions {
-  /** Table to create (replaced when it exists), in ch.database. */
+  /** Table to create (replaced when it exists, only once the new one is complete), in ch.database. */
   table: string;
   /** Columns that must be numeric (target, configured features). */
   numeric?: readonly string[];
@@ -128,19 +129,29 @@ export async function ingestCsvToClickHouse(ch: ClickHouse, db: Db, files: reado
   const staging = chTable(ch.database, `${opts.table}__mlops_staging`);
   const defs = [...loaded.columns.map((c) => `${chIdent(c.name)} ${columnType(c)}`), `${chIdent(ROW_COLUMN)} UInt64`].join(', ');
   const step = `ingest ${opts.table}`;
-  await ch.command(`DROP TABLE IF EXISTS ${staging}`, step);
-  await ch.command(`CREATE TABLE ${staging} (${defs}) ENGINE = MergeTree ORDER BY ${chIdent(ROW_COLUMN)}`, step);
+  const fresh = chTable(ch.database, `${opts.table}__mlops_new`);
+  const old = chTable(ch.database, `${opts.table}__mlops_old`);
+  const create = (t: string) => ch.command(`CREATE TABLE ${t} (${defs}) ENGINE = MergeTree ORDER BY ${chIdent(ROW_COLUMN)}`, step);
+  // leftovers of an ingest that was cut short
+  for (const t of [staging, fresh, old]) await ch.command(`DROP TABLE IF EXISTS ${t}`, step);
+  await create(staging);
   try {
     await ch.insertStream(`INSERT INTO ${staging} FORMAT RowBinary`, Readable.from(rowBinary(db, loaded.view, loaded.columns)), `${step}, sending rows`);
     const cols = loaded.columns.map((c) => chIdent(c.name)).join(', ');
-    await ch.command(`DROP TABLE IF EXISTS ${target}`, step);
-    await ch.command(`CREATE TABLE ${target} (${defs}) ENGINE = MergeTree ORDER BY ${chIdent(ROW_COLUMN)}`, step);
+    await create(fresh);
     await ch.command(
-      `INSERT INTO ${target} SELECT ${cols}, min(${chIdent(ROW_COLUMN)}) AS ${chIdent(ROW_COLUMN)} FROM ${staging} GROUP BY ${cols}`,
+      `INSERT INTO ${fresh} SELECT ${cols}, min(${chIdent(ROW_COLUMN)}) AS ${chIdent(ROW_COLUMN)} FROM ${staging} GROUP BY ${cols}`,
       `${step}, dropping duplicates`,
     );
+    // the finished table replaces the old one in one RENAME (both names under one lock), so a
+    // reader sees the old data or the new, never a half-filled table
+    const [exists] = await ch.query<{ n: string }>(`SELECT count() AS n FROM system.tables WHERE database = ${chString(ch.database)} AND name = ${chString(opts.table)}`, step);
+    if (Number(exists?.n ?? 0) > 0) {
+      await ch.command(`RENAME TABLE ${target} TO ${old}, ${fresh} TO ${target}`, `${step}, replacing the table`);
+      await ch.command(`DROP TABLE IF EXISTS ${old}`, step);
+    } else await ch.command(`RENAME TABLE ${fresh} TO ${target}`, `${step}, replacing the table`);
   } finally {
-    await ch.command(`DROP TABLE IF EXISTS ${staging}`, step).catch(() => undefined);
+    for (const t of [staging, fresh]) await ch.command(`DROP TABLE IF EXISTS ${t}`, step).catch(() => undefined);
   }
   const [res] = await ch.query<{ n: string }>(`SELECT count() AS n FROM ${target}`, step);
   const written = Number(res?.n ?? 0);

@@ -96,3 +96,14 @@ export async function scoreOnEngine(ch: ClickHouse, from: string, target: string
     rows: n,
   };
 }
+
+/**
+ * A SELECT of the model's predictions over a table: the `keep` columns, `probability` (of class
+ * 1) and `prediction` (1 when probability > threshold), in row order when `orderBy` names a
+ * column (ingested tables: ROW_COLUMN). For `mlops predict` to stream.
+ */
+export function predictionSql(model: LinearModel, from: string, opts: { keep?: readonly string[]; orderBy?: string | null } = {}): string {
+  const keep = (opts.keep ?? []).map((c) => `${chIdent(c)}, `).join('');
+  const order = opts.orderBy ? ` ORDER BY ${chIdent(opts.orderBy)}` : '';
+  return `${withSql(probabilityDefs(model))}SELECT ${keep}p AS probability, toUInt8(p > ${chFloat(model.threshold)}) AS prediction FROM ${from}${order}`;
+}
