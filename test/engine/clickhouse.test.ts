@@ -16,7 +16,7 @@ import { loadCsvTable } from '../../src/data/table.js';
 import { connectClickHouse, type ClickHouse } from '../../src/engine/clickhouse/client.js';
 import { describeSourceTable, ingestCsvToClickHouse } from '../../src/engine/clickhouse/ingest.js';
 import { fitLinearOnEngine, fitLogisticOnEngine } from '../../src/engine/clickhouse/solver.js';
-import { chFloat, chTable } from '../../src/engine/clickhouse/sql.js';
+import { chFloat, chIdent, chString, chTable } from '../../src/engine/clickhouse/sql.js';
 import { describeOnEngine, featureDriftOnEngine } from '../../src/engine/clickhouse/stats.js';
 import { predictionSql, scoreOnEngine } from '../../src/engine/clickhouse/score.js';
 import { ConfigError, DataError, exitCodeOf } from '../../src/errors.js';
@@ -189,6 +189,18 @@ run('ClickHouse engine, one server', () => {
     const fit = await fitLogisticOnEngine(ch, { from: chTable('default', 'withconst'), target: TARGET, features: [...FEATURES, 'seven'] }, { C: 1, maxIter: 100 });
     expect(fit.coefficients[3]).toBe(0);
     expectRelClose([fit.intercept, ...fit.coefficients.slice(0, 3)], [expected.intercept, ...expected.coefficients.slice(0, 3)], 1e-8, 'beta');
+    // a start at the optimum (with the constant's coefficient folded into the intercept) stays there
+    const restart = await fitLogisticOnEngine(
+      ch,
+      { from: chTable('default', 'withconst'), target: TARGET, features: [...FEATURES, 'seven'] },
+      { C: 1, maxIter: 100, start: [fit.intercept - 7 * 0.5, ...fit.coefficients.slice(0, 3), 0.5] },
+    );
+    expect(restart.iterations).toBeLessThanOrEqual(2);
+    expectRelClose([restart.intercept, ...restart.coefficients], [fit.intercept, ...fit.coefficients], 1e-9, 'restart');
+    // train's refusals: a single class, a feature without values
+    await ch.command(`CREATE TABLE oneclass ENGINE = MergeTree ORDER BY tuple() AS SELECT toFloat64(number) AS a, CAST(NULL AS Nullable(Float64)) AS b, toFloat64(0) AS exited FROM numbers(5)`, 'test');
+    await expect(fitLogisticOnEngine(ch, { from: 'oneclass', target: TARGET, features: ['a'] }, { C: 1, maxIter: 100 })).rejects.toThrow(/has a single class \(0\) in all 5 rows/);
+    await expect(fitLinearOnEngine(ch, { from: 'oneclass', target: TARGET, features: ['a', 'b'] })).rejects.toThrow(/feature "b" has no values at all/);
   });
 
   it('linear and ridge regression equal the normal equations solved in Node to 1e-8', async () => {
@@ -310,6 +322,9 @@ run('ClickHouse engine, one server', () => {
     const values = [0.1, -1 / 3, 5e-324, -2.5e-310, 1.7976931348623157e308, 123456789012345680000, 3, -0];
     const [row] = await ch.query<{ v: number[] }>(`SELECT [${values.map(chFloat).join(', ')}] AS v`, 'test');
     expect(row!.v.map(Number)).toEqual(values);
+    const odd = "we`ird \\ na'me";
+    const [quoted] = await ch.query<Record<string, unknown>>(`SELECT ${chString(odd)} AS ${chIdent(odd)}`, 'test');
+    expect(quoted).toEqual({ [odd]: odd });
   });
 });
 
