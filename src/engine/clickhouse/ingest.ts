@@ -45,47 +45,53 @@ export interface CsvIngestResult {
 
 const ROWS_PER_CHUNK = 1 << 16;
 
-/** RowBinary of one chunk: Nullable(Float64) / Nullable(String) cells, then the UInt64 row number. */
+/** Bytes of a LEB128 length prefix. */
+const varintSize = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
+
+/**
+ * RowBinary of one chunk, written into one buffer: Nullable(Float64) cells (a NaN is NULL) and
+ * Nullable(String) cells, then the UInt64 row number.
+ */
 function encodeChunk(cols: readonly ((number | string | null)[] | Float64Array)[], kinds: readonly ('num' | 'str')[], firstRow: number, n: number): Buffer {
-  const parts: Buffer[] = [];
-  let size = 0;
-  const num = Buffer.alloc(9);
+  const strings = cols.map((col, c) => (kinds[c] === 'str' ? Array.from({ length: n }, (_, i) => (col[i] === null || col[i] === undefined ? null : Buffer.from(String(col[i]), 'utf8'))) : null));
+  let size = 8 * n;
+  for (let c = 0; c < cols.length; c++) {
+    for (let i = 0; i < n; i++) {
+      const b = strings[c]?.[i];
+      if (kinds[c] === 'num') size += (cols[c]![i] as number) === (cols[c]![i] as number) ? 9 : 1;
+      else size += b ? 1 + varintSize(b.length) + b.length : 1;
+    }
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < cols.length; c++) {
-      const v = cols[c]![i];
       if (kinds[c] === 'num') {
-        const x = v as number;
-        if (x !== x) {
-          parts.push(Buffer.from([1]));
-          size += 1;
-        } else {
-          const b = Buffer.allocUnsafe(9);
-          b[0] = 0;
-          b.writeDoubleLE(x, 1);
-          parts.push(b);
-          size += 9;
+        const x = cols[c]![i] as number;
+        if (x !== x) out[at++] = 1;
+        else {
+          out[at++] = 0;
+          at = out.writeDoubleLE(x, at);
         }
-      } else if (v === null || v === undefined) {
-        parts.push(Buffer.from([1]));
-        size += 1;
-      } else {
-        const bytes = Buffer.from(String(v), 'utf8');
-        const head = [0];
-        for (let len = bytes.length; ; ) {
-          const low = len & 0x7f;
-          len >>>= 7;
-          head.push(len ? low | 0x80 : low);
-          if (!len) break;
-        }
-        parts.push(Buffer.from(head), bytes);
-        size += head.length + bytes.length;
+        continue;
       }
+      const b = strings[c]![i];
+      if (!b) {
+        out[at++] = 1;
+        continue;
+      }
+      out[at++] = 0;
+      for (let len = b.length; ; ) {
+        const low = len & 0x7f;
+        len >>>= 7;
+        out[at++] = len ? low | 0x80 : low;
+        if (!len) break;
+      }
+      at += b.copy(out, at);
     }
-    num.writeBigUInt64LE(BigInt(firstRow + i), 1);
-    parts.push(Buffer.from(num.subarray(1)));
-    size += 8;
+    at = out.writeBigUInt64LE(BigInt(firstRow + i), at);
   }
-  return Buffer.concat(parts, size);
+  return out;
 }
 
 /** The rows of a DuckDB table in rowid order as RowBinary chunks. */
