@@ -431,6 +431,20 @@ run('ClickHouse engine, a server that dies', () => {
     } finally {
       await server.stop();
     }
+    const third = await startClickHouse();
+    try {
+      // an ingest whose server dies as the rows are sent: typed too, and the cleanup in its
+      // finally does not mask it
+      const ch = connectClickHouse({ url: third.url });
+      const { csv } = await listCsvFiles(join(CLASSIC, 'practicedata'));
+      const dead: ClickHouse = { ...ch, insertStream: (sql, body, step) => (third.kill(), ch.insertStream(sql, body, step)) };
+      const err = await withDb((db) => ingestCsvToClickHouse(dead, db, csv, { table: 'classic', numeric: [TARGET], labels: TARGET })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toMatch(/\(ingest classic, sending rows\): (connection refused|the server closed the connection mid-query)$/);
+      await ch.close();
+    } finally {
+      await third.stop();
+    }
     const again = await startClickHouse();
     try {
       const ch = connectClickHouse({ url: again.url });
