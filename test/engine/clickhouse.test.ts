@@ -18,7 +18,7 @@ import { describeSourceTable, ingestCsvToClickHouse } from '../../src/engine/cli
 import { fitLinearOnEngine, fitLogisticOnEngine } from '../../src/engine/clickhouse/solver.js';
 import { chFloat, chIdent, chString, chTable } from '../../src/engine/clickhouse/sql.js';
 import { describeOnEngine, featureDriftOnEngine } from '../../src/engine/clickhouse/stats.js';
-import { predictionSql, scoreOnEngine } from '../../src/engine/clickhouse/score.js';
+import { predictionSql, regressionScoreOnEngine, scoreOnEngine } from '../../src/engine/clickhouse/score.js';
 import { ConfigError, DataError, exitCodeOf } from '../../src/errors.js';
 import { fitLogistic, predictProba, solveSpd } from '../../src/model/logreg.js';
 import { classificationMetrics } from '../../src/model/metrics.js';
@@ -89,6 +89,9 @@ function normalEquations(X: Float64Array[], y: Float64Array, alpha: number): num
   const w = Array.from(solveSpd(A, b, d)!);
   return [my - w.reduce((s, wj, j) => s + wj * mx[j]!, 0), ...w];
 }
+
+/** b + X w row by row, the regressor's prediction. */
+const predictions = (X: Float64Array[], b: number, w: readonly number[]) => Float64Array.from(X[0]!, (_, i) => X.reduce((z, col, j) => z + w[j]! * col[i]!, b));
 
 const DRIFT: DataDriftSettings = { pValue: 0.05, psi: 0.1, wasserstein: 0.1, minRows: 30, maxCategories: 10 };
 
@@ -212,6 +215,39 @@ run('ClickHouse engine, one server', () => {
       expect(fit.converged).toBe(true);
       expect(fit.iterations).toBeLessThanOrEqual(2);
       expectRelClose([fit.intercept, ...fit.coefficients], normalEquations(ref.X, ref.y, alpha), 1e-8, `alpha ${alpha}`);
+    }
+  });
+
+  it('regression metrics (R², SSE, RMSE, MAE, MAPE) equal a direct computation in Node', async () => {
+    for (const target of ['lastmonth_activity', 'number_of_employees']) {
+      const features = FEATURES.filter((f) => f !== target);
+      const ref = trainingData(gen, target, features);
+      const fit = await fitLinearOnEngine(ch, { from: genFrom, target, features }, { alpha: 1 });
+      const model = { features, coefficients: fit.coefficients, intercept: fit.intercept, feature_means: fit.featureMeans };
+      // scikit-learn's definitions, row by row
+      const n = ref.y.length;
+      const pred = predictions(ref.X, fit.intercept, fit.coefficients);
+      const mean = ref.y.reduce((a, b) => a + b, 0) / n;
+      let sse = 0;
+      let sst = 0;
+      let abs = 0;
+      let ape = 0;
+      let zero = false;
+      ref.y.forEach((y, i) => {
+        const e = y - pred[i]!;
+        sse += e * e;
+        sst += (y - mean) ** 2;
+        abs += Math.abs(e);
+        if (y === 0) zero = true;
+        else ape += Math.abs(e) / Math.abs(y);
+      });
+      const got = await regressionScoreOnEngine(ch, genFrom, target, model);
+      expect(got.rows).toBe(n);
+      expectRelClose([got.sse, got.rmse, got.mae], [sse, Math.sqrt(sse / n), abs / n], 1e-9, target);
+      // R² = 1 - SSE/SST cancels when the fit explains little: compare it absolutely
+      expect(Math.abs(got.r2 - (1 - sse / sst))).toBeLessThan(1e-12);
+      if (zero) expect(got.mape).toBeNull();
+      else expectRelClose([got.mape], [ape / n], 1e-9, `${target} mape`);
     }
   });
 

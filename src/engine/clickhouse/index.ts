@@ -14,5 +14,16 @@ export {
   type EngineDriftOptions,
   type ValueCounts,
 } from './stats.js';
-export { predictionSql, probabilityDefs, probabilitySql, scoreOnEngine, type EngineScore, type LinearModel } from './score.js';
+export {
+  linearDefs,
+  predictionSql,
+  probabilityDefs,
+  probabilitySql,
+  regressionScoreOnEngine,
+  scoreOnEngine,
+  type EngineRegressionScore,
+  type EngineScore,
+  type LinearForm,
+  type LinearModel,
+} from './score.js';
 export { chFloat, chIdent, chString, chTable } from './sql.js';

@@ -6,18 +6,21 @@
  * the Mann-Whitney rank sum with average ranks for ties from arrayCumSum over the sorted groups,
  * all inside the engine). Two numbers per metric come back, whatever the row count.
  */
-import type { Metrics } from '../../store/records.js';
 import { accuracyScore, f1Score, precisionScore, recallScore, type Confusion } from '../../model/metrics.js';
 import { aggregate } from './aggregate.js';
 import type { ClickHouse } from './client.js';
 import { chFloat, chIdent, imputedSql, linearSql, sigmoidSql, withSql } from './sql.js';
 
-/** What scoring needs of a model file (model/modelfile.ts ModelFile has all of it). */
-export interface LinearModel {
+/** What regression scoring needs of a model file. */
+export interface LinearForm {
   features: readonly string[];
   coefficients: readonly number[];
   intercept: number;
   feature_means: readonly number[];
+}
+
+/** What classification scoring needs of a model file (model/modelfile.ts ModelFile has all of it). */
+export interface LinearModel extends LinearForm {
   threshold: number;
 }
 
@@ -25,21 +28,31 @@ export interface LinearModel {
  * WITH definitions for the model's probability: x1..xd (imputed features), z (the linear form)
  * and p (the probability of class 1). Usable in any SELECT over a table holding the features.
  */
-export function probabilityDefs(model: LinearModel): [string, string][] {
+export function probabilityDefs(model: LinearForm): [string, string][] {
+  return [...linearDefs(model), ['p', sigmoidSql('z')]];
+}
+
+/** WITH definitions x1..xd (imputed features) and z (the linear form: a regressor's prediction). */
+export function linearDefs(model: LinearForm): [string, string][] {
   const defs: [string, string][] = model.features.map((f, j) => [`x${j + 1}`, imputedSql(f, model.feature_means[j]!)]);
   defs.push(['z', linearSql(model.intercept, model.coefficients, model.features.map((_, j) => `x${j + 1}`))]);
-  defs.push(['p', sigmoidSql('z')]);
   return defs;
 }
 
 /** The probability of class 1 as one self-contained SQL expression (for `SELECT ... AS proba`). */
-export function probabilitySql(model: LinearModel): string {
+export function probabilitySql(model: LinearForm): string {
   const terms = model.features.map((f, j) => imputedSql(f, model.feature_means[j]!));
   const z = `(${linearSql(model.intercept, model.coefficients, terms)})`;
   return sigmoidSql(z);
 }
 
-export interface EngineScore extends Metrics {
+export interface EngineScore {
+  f1: number;
+  precision: number;
+  recall: number;
+  accuracy: number;
+  roc_auc: number | null;
+  log_loss: number;
   confusion: Confusion;
   /** Labelled rows scored. */
   rows: number;
@@ -106,4 +119,52 @@ export function predictionSql(model: LinearModel, from: string, opts: { keep?: r
   const keep = (opts.keep ?? []).map((c) => `${chIdent(c)}, `).join('');
   const order = opts.orderBy ? ` ORDER BY ${chIdent(opts.orderBy)}` : '';
   return `${withSql(probabilityDefs(model))}SELECT ${keep}p AS probability, toUInt8(p > ${chFloat(model.threshold)}) AS prediction FROM ${from}${order}`;
+}
+
+export interface EngineRegressionScore {
+  r2: number;
+  sse: number;
+  rmse: number;
+  mae: number;
+  /** Mean absolute percentage error as a fraction; null when some target is 0. */
+  mape: number | null;
+  rows: number;
+}
+
+/**
+ * Regression metrics of a linear model on the rows of a table with a target, as scikit-learn
+ * defines them (and model/metrics.ts regressionMetrics on main): R^2 = 1 - SSE / SST (1 for an
+ * exact fit of a constant target, else 0 when SST is 0), RMSE, MAE, MAPE. Two passes: the
+ * target's mean, then SST around it (no cancellation) with the error sums.
+ */
+export async function regressionScoreOnEngine(ch: ClickHouse, from: string, target: string, model: LinearForm, step = 'score'): Promise<EngineRegressionScore> {
+  const y = chIdent(target);
+  const where = `isNotNull(${y})`;
+  const first = await aggregate(ch, from, { n: ['sum', 'count()'], s: ['sum', `sumKahan(toFloat64(${y}))`] }, `${step}, target mean`, { where });
+  const n = first.n ?? 0;
+  const mean = n === 0 ? 0 : first.s! / n;
+  const defs: [string, string][] = [...linearDefs(model), ['y', `toFloat64(${y})`], ['e', 'y - z']];
+  const row = await aggregate(
+    ch,
+    from,
+    {
+      sse: ['sum', 'sumKahan(e * e)'],
+      sst: ['sum', `sumKahan((y - ${chFloat(mean)}) * (y - ${chFloat(mean)}))`],
+      abs: ['sum', 'sumKahan(abs(e))'],
+      ape: ['sum', 'sumKahan(if(y = 0, 0, abs(e) / abs(y)))'],
+      zero: ['sum', 'countIf(y = 0)'],
+    },
+    `${step}, errors`,
+    { where, defs },
+  );
+  const sse = row.sse ?? 0;
+  const sst = row.sst ?? 0;
+  return {
+    r2: n === 0 ? Number.NaN : sst === 0 ? (sse === 0 ? 1 : 0) : 1 - sse / sst,
+    sse,
+    rmse: Math.sqrt(sse / n),
+    mae: (row.abs ?? 0) / n,
+    mape: (row.zero ?? 0) > 0 || n === 0 ? null : (row.ape ?? 0) / n,
+    rows: n,
+  };
 }
