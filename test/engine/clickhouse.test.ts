@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvFilesAt, listCsvFiles } from '../../src/data/csvfiles.js';
-import { imputeInPlace, nanMean, readDataset } from '../../src/data/dataset.js';
+import { withFrame } from '../../src/data/read.js';
 import { withDb } from '../../src/data/duck.js';
 import { loadCsvTable } from '../../src/data/table.js';
 import { connectClickHouse, type ClickHouse } from '../../src/engine/clickhouse/client.js';
@@ -56,8 +56,27 @@ async function duckIngest(folder: string): Promise<NodeData> {
   const config = await loadConfig(join(dir, 'config.json'), { createOutputs: true });
   await ingest({ config, inputFolder: folder });
   const finalData = join(config.output_folder_path, 'finaldata.csv');
-  const ds = await readDataset(await csvFilesAt(finalData), { target: null, features: NUMERIC, name: 'final' });
-  return { finalData, columns: new Map(NUMERIC.map((c, j) => [c, ds.X[j]!])) };
+  const X = await withFrame(await csvFilesAt(finalData), { name: 'final', numeric: NUMERIC, text: [], labels: null }, (f) => f.numeric(NUMERIC));
+  return { finalData, columns: new Map(NUMERIC.map((c, j) => [c, X[j]!])) };
+}
+
+/** Mean of the non-missing values. */
+function nanMean(col: Float64Array): number {
+  let s = 0;
+  let n = 0;
+  for (const v of col) {
+    if (v !== v) continue;
+    s += v;
+    n++;
+  }
+  return n === 0 ? Number.NaN : s / n;
+}
+
+/** Missing values replaced by `fill[j]`, in place. */
+function imputeInPlace(X: Float64Array[], fill: readonly number[]): void {
+  X.forEach((col, j) => {
+    for (let i = 0; i < col.length; i++) if (col[i] !== col[i]) col[i] = fill[j]!;
+  });
 }
 
 /** train's data: labelled rows, features imputed with their means over those rows. */
