@@ -332,7 +332,7 @@ export class PredictionLog {
     for (const id of ids) (this.index.has(id) ? found : missing).add(id);
     if (missing.size) {
       await this.flush();
-      for (const id of await findOnDisk(this.dir, missing)) found.add(id);
+      for (const id of await knownOnDisk(this.dir, missing)) found.add(id);
     }
     return found;
   }
@@ -413,8 +413,11 @@ export class IdIndex {
 
 const ID_PREFIX = '{"request_id":';
 
-/** The request ids of `ids` found in the log's segments (removed from `ids` as found). */
-async function findOnDisk(dir: string, ids: Set<string>): Promise<Set<string>> {
+/**
+ * The request ids of `ids` found in the log's segments, newest first, stopping when all are
+ * found (they are removed from `ids` as found). For a reader without a running log (the CLI).
+ */
+export async function knownOnDisk(dir: string, ids: Set<string>): Promise<Set<string>> {
   const found = new Set<string>();
   const segs = await listSegments(dir);
   for (let s = segs.length - 1; s >= 0 && ids.size; s--) {
