@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { DataError, quote } from '../errors.js';
 import { parseCsvRecords } from '../data/csvfiles.js';
 import { accuracyScore, confusion, f1Score, logLoss, precisionScore, recallScore, rocAucScore, type Confusion } from '../model/metrics.js';
-import { sha256Text } from '../store/atomic.js';
+import { sha256Text, writeFileAtomic } from '../store/atomic.js';
 import type { Config } from '../store/config.js';
 import type { Metrics } from '../store/records.js';
 import { readLog, shape } from '../store/statefile.js';
@@ -243,3 +243,23 @@ export async function scoreLive(o: { predictions: string; feedback: string } & R
   }
   return [...byVersion].sort(([a], [b]) => (a < b ? -1 : 1)).map(([v, rows]) => scoreRows(v, rows));
 }
+
+/**
+ * Labelled live traffic as a CSV file for training (`mlops ingest --from-feedback`): one row per
+ * labelled request (its logged inputs, empty where missing, and the label as `target`), written
+ * atomically to `path`. Returns the rows written.
+ */
+export async function writeLabelledCsv(o: { predictions: string; feedback: string; path: string; features: readonly string[]; target: string } & Omit<ReadOptions, 'version'>): Promise<number> {
+  const cell = (v: number | null | undefined) => (typeof v === 'number' ? String(v) : '');
+  const seen = new Set<string>();
+  let text = [...o.features, o.target].map(csvField).join(',') + '\n';
+  for await (const r of labelledPredictions(o)) {
+    if (!r.answered || seen.has(r.request_id)) continue;
+    seen.add(r.request_id);
+    text += o.features.map((f) => cell(r.inputs[f])).join(',') + `,${r.label}\n`;
+  }
+  await writeFileAtomic(o.path, text);
+  return seen.size;
+}
+
+const csvField = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);

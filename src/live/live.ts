@@ -116,3 +116,32 @@ export async function openLive(cfg: LiveConfig, s: LiveSettings = DEFAULT_LIVE, 
     },
   };
 }
+
+/** Prometheus lines for /metrics: the log's counters, feedback counts and the running experiment. */
+export function renderLiveMetrics(live: Live): string {
+  const out: string[] = [];
+  const metric = (name: string, type: 'counter' | 'gauge', help: string, lines: string[]) =>
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...lines);
+  const s = live.log?.stats();
+  if (s) {
+    metric('mlops_prediction_log_records_total', 'counter', 'Predictions by what became of them in the prediction log.', [
+      `mlops_prediction_log_records_total{state="logged"} ${s.logged}`,
+      `mlops_prediction_log_records_total{state="written"} ${s.written}`,
+      `mlops_prediction_log_records_total{state="dropped"} ${s.dropped}`,
+    ]);
+    metric('mlops_prediction_log_write_errors_total', 'counter', 'Failed writes of the prediction log.', [`mlops_prediction_log_write_errors_total ${s.write_errors}`]);
+    metric('mlops_prediction_log_last_flush_seconds', 'gauge', 'Duration of the last flush.', [`mlops_prediction_log_last_flush_seconds ${s.last_flush_ms / 1000}`]);
+  }
+  const f = live.feedback.counts();
+  metric('mlops_feedback_labels_total', 'counter', 'Labels received by this process, by outcome.', [
+    `mlops_feedback_labels_total{result="accepted"} ${f.accepted}`,
+    `mlops_feedback_labels_total{result="replaced"} ${f.replaced}`,
+    `mlops_feedback_labels_total{result="unknown"} ${f.unknown}`,
+  ]);
+  metric('mlops_feedback_labelled_requests', 'gauge', 'Requests with a label.', [`mlops_feedback_labelled_requests ${f.labels}`]);
+  const e = live.experiment();
+  if (e?.status === 'running') {
+    metric('mlops_experiment_info', 'gauge', 'The running experiment.', [`mlops_experiment_info{challenger="${e.challenger}",mode="${e.mode}",traffic="${e.traffic}"} 1`]);
+  }
+  return out.join('\n') + '\n';
+}

@@ -9,12 +9,14 @@
  *    "inputs":{"lastmonth_activity":234,"lastyear_activity":null,"number_of_employees":12},
  *    "shadow":[{"version":"v0004","proba":0.77,"label":1}]}
  *
- * `version` answered (as `answered_by`: the champion, or the challenger of a canary); `shadow`
- * (only in shadow mode) holds what the other models said. `inputs` are the model's features
- * (null: missing, imputed). `label` is the class predicted (proba > the model's threshold).
+ * `version` (the registry's version name) answered, as `answered_by`: the champion, or the
+ * challenger of a canary; `shadow` (only in shadow mode) holds what the other models said.
+ * `inputs` are the model's features (null: missing, imputed). `label` is the class predicted
+ * (proba > the model's threshold), not the true label: that comes later (feedback.ts).
  *
- * log() only appends the line to an in-memory buffer (a string) and remembers the id; a timer
- * writes the buffer every `flush_ms` in one append, and close() writes the rest. A kill -9
+ * log() only encodes the line into an in-memory buffer (1 MiB chunks) and hashes the id into a
+ * fixed-size index; a timer writes the buffer every `flush_ms` with one writev, and close()
+ * writes the rest. A kill -9
  * loses at most the last flush interval; a segment is never opened for writing again once the
  * writer moves on (a new process starts a new segment), so earlier segments are never damaged,
  * and a torn last line is skipped by the reader. Segments rotate by size and age; retention
@@ -477,4 +479,34 @@ export async function* readPredictions(dir: string, o: ReadOptions = {}): AsyncG
 export function outputOf(r: PredictionRecord, version: string): Output | null {
   if (r.version === version) return r;
   return r.shadow?.find((s) => s.version === version) ?? null;
+}
+
+/**
+ * The logged inputs as columns in `features` order (NaN where missing), for the drift tests
+ * against the training data (`mlops drift --current live`). One row per logged request.
+ */
+export async function liveInputs(dir: string, features: readonly string[], o: ReadOptions = {}): Promise<{ X: Float64Array[]; rows: number }> {
+  const cols: number[][] = features.map(() => []);
+  let rows = 0;
+  for await (const r of readPredictions(dir, o)) {
+    for (let j = 0; j < features.length; j++) {
+      const v = r.inputs[features[j]!];
+      cols[j]!.push(typeof v === 'number' ? v : Number.NaN);
+    }
+    rows++;
+  }
+  return { X: cols.map((c) => Float64Array.from(c)), rows };
+}
+
+const SINCE = /^(\d+(?:\.\d+)?)\s*(m|h|d)$/;
+
+/**
+ * A --since value: a duration back from now ("30m", "24h", "7d") or a date/time ISO 8601 string.
+ * Null when it is neither.
+ */
+export function parseSince(text: string, now = Date.now()): Date | null {
+  const m = SINCE.exec(text.trim());
+  if (m) return new Date(now - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']);
+  const t = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+  return Number.isNaN(t) ? null : new Date(t);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../../src/errors.js';
 import {
-  FeedbackStore, feedbackFromBody, feedbackFromCsv, labelledPredictions, readFeedback, scoreLive,
+  FeedbackStore, feedbackFromBody, feedbackFromCsv, labelledPredictions, readFeedback, scoreLive, writeLabelledCsv,
 } from '../../../src/live/feedback.js';
 import { knownOnDisk, PredictionLog } from '../../../src/live/predlog.js';
 import { classificationMetrics } from '../../../src/model/metrics.js';
@@ -98,6 +98,17 @@ describe('feedback labels', () => {
     expect(scores[0]!.confusion).toEqual(confusion);
     expect(scores[0]!.label_delay_s.max).toBe(3600);
     expect(scores[0]!.label_delay_s.median).toBeCloseTo(3600 - 29.5, 9);
+    await p.log.close();
+  });
+
+  it('writes labelled live traffic as a training CSV: inputs and the label, one row per request', async () => {
+    const p = await project(5);
+    const store = await FeedbackStore.open(p.feedback);
+    await store.add([{ request_id: 'r3', label: 1 }, { request_id: 'r1', label: 0 }], (ids) => p.log.known(ids));
+    await store.close();
+    const out = join(p.root, 'practicedata', 'feedback.csv');
+    expect(await writeLabelledCsv({ predictions: p.predictions, feedback: p.feedback, path: out, features: ['a', 'b', 'c'], target: 'exited' })).toBe(2);
+    expect(readFileSync(out, 'utf8')).toBe('a,b,c,exited\n1,-1,,0\n3,-3,,1\n');
     await p.log.close();
   });
 });

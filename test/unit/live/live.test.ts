@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { startExperiment, experimentPath } from '../../../src/live/experiment.js';
-import { DEFAULT_LIVE, openLive, parseLiveSettings } from '../../../src/live/live.js';
+import { DEFAULT_LIVE, openLive, parseLiveSettings, renderLiveMetrics } from '../../../src/live/live.js';
 import { HttpError } from '../../../src/server/requests.js';
 
 const cfg = () => {
@@ -41,6 +41,10 @@ describe('the server handle', () => {
     expect(await live.postFeedback({ request_id: 'r1', label: 1 })).toMatchObject({ accepted: 1, replaced: 1 });
     const st = await live.experimentStatus();
     expect(st!.verdict).toMatchObject({ decision: 'continue', arms: { champion: { requests: 10, labelled: 1 }, challenger: { requests: 10, labelled: 1 } } });
+    const text = renderLiveMetrics(live);
+    expect(text).toContain('mlops_prediction_log_records_total{state="written"} 10');
+    expect(text).toContain('mlops_feedback_labels_total{result="unknown"} 2');
+    expect(text).toContain('mlops_experiment_info{challenger="v0002",mode="shadow",traffic="1"} 1');
     await live.close();
   });
 });

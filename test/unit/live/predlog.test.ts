@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, utimesS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listSegments, PredictionLog, pruneSegments, readPredictions, type PredictionRecord } from '../../../src/live/predlog.js';
+import { listSegments, liveInputs, parseSince, PredictionLog, pruneSegments, readPredictions, type PredictionRecord } from '../../../src/live/predlog.js';
 import { setQuietWarnings } from '../../../src/warnings.js';
 
 const FEATURES = ['lastmonth_activity', 'lastyear_activity', 'number_of_employees'];
@@ -128,5 +128,22 @@ describe('prediction log', () => {
     // the server's budget: one-row requests at >40,000/s take ~25 us each; 80% of that leaves 6 us
     expect(hot).toBeLessThan(6000);
     expect(log.stats()).toMatchObject({ logged: N, written: N, dropped: 0 });
+  });
+
+  it('gives the logged inputs as feature columns, and reads --since values', async () => {
+    const dir = tmp();
+    const log = await PredictionLog.open(dir, { flush_ms: 60_000 });
+    log.log({ requestId: 'a', version: 'v0001', features: FEATURES, x: [1, Number.NaN, 3], proba: 0.5, label: 0 });
+    log.log({ requestId: 'b', version: 'v0001', features: FEATURES.slice(0, 2), x: [4, 5], proba: 0.5, label: 0 });
+    await log.close();
+    const { X, rows } = await liveInputs(dir, ['number_of_employees', 'lastmonth_activity']);
+    expect(rows).toBe(2);
+    expect(X.map((c) => [...c])).toEqual([[3, Number.NaN], [1, 4]]);
+    const now = Date.parse('2026-12-03T12:00:00Z');
+    expect(parseSince('24h', now)!.toISOString()).toBe('2026-12-02T12:00:00.000Z');
+    expect(parseSince('30m', now)!.toISOString()).toBe('2026-12-03T11:30:00.000Z');
+    expect(parseSince('7d', now)!.toISOString()).toBe('2026-11-26T12:00:00.000Z');
+    expect(parseSince('2026-12-01T00:00:00Z')!.toISOString()).toBe('2026-12-01T00:00:00.000Z');
+    expect(parseSince('yesterday')).toBeNull();
   });
 });
