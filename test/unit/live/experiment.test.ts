@@ -9,6 +9,7 @@ import {
 import { FeedbackStore } from '../../../src/live/feedback.js';
 import { PredictionLog, type Output } from '../../../src/live/predlog.js';
 import { rng } from '../../../src/tools/gendata.js';
+import { normal, sigmoid } from '../simulation.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'experiment-'));
 const T0 = Date.parse('2026-12-01T00:00:00Z');
@@ -75,14 +76,13 @@ describe('verdict from the log and the labels', () => {
     let now = T0 + 1;
     const log = await PredictionLog.open(predictions, { flush_ms: 60_000 }, () => now);
     const rand = rng(seed);
-    const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-    const sig = (z: number) => 1 / (1 + Math.exp(-z));
+    const gauss = normal(rand);
     const labels: { request_id: string; label: number }[] = [];
     for (let i = 0; i < n; i++) {
       const z = gauss();
       const id = `r${i}`;
       const out = (version: string, sd: number): Output => {
-        const proba = sig(z + sd * gauss());
+        const proba = sigmoid(z + sd * gauss());
         return { version, proba, label: proba > 0.5 ? 1 : 0 };
       };
       const route = routeRequest(exp, id);
@@ -90,7 +90,7 @@ describe('verdict from the log and the labels', () => {
       const chall = out('v0002', noise.challenger);
       const answer = route.answer === 'champion' ? champ : chall;
       log.log({ requestId: id, version: answer.version, features: ['z'], x: [z], proba: answer.proba, label: answer.label, answeredBy: route.answer, shadow: route.shadow ? [chall] : undefined });
-      if (i % 2 === 0) labels.push({ request_id: id, label: rand() < sig(z) ? 1 : 0 });
+      if (i % 2 === 0) labels.push({ request_id: id, label: rand() < sigmoid(z) ? 1 : 0 });
       now += 10;
     }
     const store = await FeedbackStore.open(feedback);

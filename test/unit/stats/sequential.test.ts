@@ -4,9 +4,8 @@ import {
   pairedConfidenceSequence, pushMoment, type Counts, type RunningMoments,
 } from '../../../src/stats/sequential.js';
 import { rng } from '../../../src/tools/gendata.js';
+import { normal, sigmoid } from '../simulation.js';
 
-const normal = (rand: () => number) => () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 const ALPHA = 0.05;
 
 /** Two-proportion z-test, two-sided at 5%: the naive test a dashboard would show. */
