@@ -1,0 +1,124 @@
+/**
+ * The verbs of live traffic, for the CLI: `mlops feedback --file`, `mlops score --role live`
+ * (labelled live traffic scored per model version) and `mlops experiment start|status|stop`.
+ */
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { DataError, StateError } from '../errors.js';
+import { appendJsonLine, sha256Text } from '../store/atomic.js';
+import { currentChampion } from '../store/champion.js';
+import type { Config } from '../store/config.js';
+import { dataHash } from '../store/evaluations.js';
+import { paths, type ScoreRecord } from '../store/records.js';
+import { appendEvent, versionModelPath, versionName } from '../store/registry.js';
+import {
+  experimentPath, experimentStats, readExperiment, startExperiment, stopExperiment, verdict,
+  type ExperimentState, type LossMetric, type Verdict,
+} from '../live/experiment.js';
+import { feedbackFromCsv, feedbackPath, FeedbackStore, scoreLive, type FeedbackResult, type LiveScore } from '../live/feedback.js';
+import { knownOnDisk, predictionsDir } from '../live/predlog.js';
+import { loadModelFrom, type ModelChoice } from './modelchoice.js';
+
+/** mlops feedback --file labels.csv: store the labels of logged predictions. */
+export async function feedbackFile(o: { config: Config; file: string }): Promise<FeedbackResult> {
+  const text = await readFile(o.file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new DataError(`${o.file}: cannot read it (${err.code ?? String(err)})`, 'give a CSV file request_id,label');
+  });
+  const items = feedbackFromCsv(text, o.file);
+  const store = await FeedbackStore.open(feedbackPath(o.config));
+  try {
+    return await store.add(items, (ids) => knownOnDisk(predictionsDir(o.config), new Set(ids)));
+  } finally {
+    await store.close();
+  }
+}
+
+const VERSION_NAME = /^v(\d+)$/;
+
+/**
+ * Score labelled live traffic per model version and record each as a `live` evaluation (and an
+ * `evaluated` event for a registered version): the label delay goes with it.
+ */
+export async function scoreLiveTraffic(o: { config: Config; since?: Date; dryRun?: boolean }): Promise<(LiveScore & { recorded: boolean })[]> {
+  const cfg = o.config;
+  const t0 = performance.now();
+  const scores = await scoreLive({ predictions: predictionsDir(cfg), feedback: feedbackPath(cfg), since: o.since });
+  const out: (LiveScore & { recorded: boolean })[] = [];
+  for (const s of scores) {
+    const m = VERSION_NAME.exec(s.version);
+    const version = m ? Number(m[1]) : null;
+    const text = version === null ? null : await readFile(versionModelPath(cfg, version), 'utf8').catch(() => null);
+    if (o.dryRun || version === null || text === null) {
+      out.push({ ...s, recorded: false });
+      continue;
+    }
+    const files = [{ name: `live ${s.first}..${s.last}`, sha256: s.data_sha256, rows: s.rows }];
+    const record: ScoreRecord & { label_delay_s: LiveScore['label_delay_s'] } = {
+      timestamp: new Date().toISOString(),
+      model: versionName(version),
+      model_sha256: sha256Text(text),
+      version,
+      role: 'live',
+      data_sha256: dataHash(files),
+      data_files: files,
+      rows: s.rows,
+      metrics: s.metrics,
+      seconds: Math.round((performance.now() - t0) * 10) / 1e4,
+      label_delay_s: s.label_delay_s,
+    };
+    await appendJsonLine(paths(cfg).scoreHistory, record);
+    await appendEvent(cfg, {
+      kind: 'evaluated',
+      version,
+      reason: `live traffic (${s.rows} labelled requests, median label delay ${Math.round(s.label_delay_s.median)} s): f1 ${s.metrics.f1}`,
+      details: { role: 'live', data_sha256: record.data_sha256, rows: s.rows, metrics: s.metrics, label_delay_s: s.label_delay_s },
+    });
+    out.push({ ...s, recorded: true });
+  }
+  return out;
+}
+
+export interface ExperimentStartOptions {
+  config: Config;
+  challenger: ModelChoice;
+  mode: 'shadow' | 'canary';
+  traffic?: number;
+  stickyKey?: string | null;
+  metric?: LossMetric;
+  alpha?: number;
+  tau?: number | null;
+}
+
+/** mlops experiment start: the challenger (any model choice naming a registry version) against the champion. */
+export async function experimentStart(o: ExperimentStartOptions): Promise<ExperimentState> {
+  const cfg = o.config;
+  const { version } = await loadModelFrom(cfg, o.challenger);
+  if (version === null) throw new DataError(`${o.challenger}: not a registered model version`, 'register it first (`mlops train`), then use its version');
+  const champ = await currentChampion(cfg);
+  return startExperiment(experimentPath(cfg), {
+    challenger: versionName(version),
+    champion: champ ? versionName(champ.version) : null,
+    mode: o.mode,
+    traffic: o.traffic,
+    sticky_key: o.stickyKey,
+    metric: o.metric,
+    alpha: o.alpha,
+    tau: o.tau,
+  });
+}
+
+/** mlops experiment status (and GET /experiment without a server handle): null when none was started. */
+export async function experimentStatus(o: { config: Config }): Promise<{ experiment: ExperimentState; verdict: Verdict } | null> {
+  const exp = await readExperiment(experimentPath(o.config));
+  if (!exp) return null;
+  const stats = await experimentStats(exp, { predictions: predictionsDir(o.config), feedback: feedbackPath(o.config) });
+  return { experiment: exp, verdict: verdict(exp, stats) };
+}
+
+/** mlops experiment stop: stopped with the verdict as it stands. */
+export async function experimentStop(o: { config: Config; reason?: string }): Promise<{ experiment: ExperimentState; verdict: Verdict }> {
+  const st = await experimentStatus(o);
+  if (!st || st.experiment.status !== 'running') throw new StateError('no experiment is running', 'start one: `mlops experiment start --challenger V --mode shadow|canary`');
+  const experiment = await stopExperiment(experimentPath(o.config), o.reason ?? 'stopped by hand', st.verdict.decision === 'continue' ? null : st.verdict.decision);
+  return { experiment, verdict: st.verdict };
+}
