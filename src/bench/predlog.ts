@@ -18,17 +18,21 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseModel } from '../model/modelfile.js';
 import { probability, type Loaded } from '../server/livemodel.js';
 import { rowsFromJson } from '../server/requests.js';
 import { newRequestId, PredictionLog } from '../live/predlog.js';
 
 const FEATURES = ['lastmonth_activity', 'lastyear_activity', 'number_of_employees'];
-const MODEL = {
+const MODEL: Loaded = {
   version: 'v0001',
-  model: { features: FEATURES, intercept: 0.8, threshold: 0.5 },
-  coef: Float64Array.from([-0.02, 0.0008, -0.004]),
-  means: Float64Array.from([20, 900, 30]),
-} as unknown as Loaded;
+  release: '',
+  loadedAt: '',
+  model: parseModel(
+    { format: 'mlops-model/1', type: 'logistic_regression', target: 'exited', features: FEATURES, coefficients: [-0.01, 0.0001, 0.02], intercept: 0.8, feature_means: [20, 900, 30] },
+    'bench model',
+  ),
+};
 
 /** The server half: serve the hot path, log or not, print the port. */
 async function serve(logging: boolean): Promise<void> {
@@ -46,7 +50,7 @@ async function serve(logging: boolean): Promise<void> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const rows = rowsFromJson(JSON.parse(Buffer.concat(chunks).toString('utf8')), FEATURES);
+      const rows = rowsFromJson(JSON.parse(Buffer.concat(chunks).toString('utf8')), MODEL.model).X;
       const id = (req.headers['x-request-id'] as string | undefined) ?? newRequestId();
       const probabilities = rows.map((x) => probability(MODEL, x));
       const predictions = probabilities.map((p) => (p > 0.5 ? 1 : 0));
