@@ -249,14 +249,18 @@ export async function scoreLive(o: { predictions: string; feedback: string } & R
  * labelled request (its logged inputs, empty where missing, and the label as `target`), written
  * atomically to `path`. Returns the rows written.
  */
-export async function writeLabelledCsv(o: { predictions: string; feedback: string; path: string; features: readonly string[]; target: string } & Omit<ReadOptions, 'version'>): Promise<number> {
+export async function writeLabelledCsv(
+  o: { predictions: string; feedback: string; path: string; features: readonly string[]; target: string; columns?: readonly string[] } & Omit<ReadOptions, 'version'>,
+): Promise<number> {
   const cell = (v: number | null | undefined) => (typeof v === 'number' ? String(v) : '');
   const seen = new Set<string>();
-  let text = [...o.features, o.target].map(csvField).join(',') + '\n';
+  // the input folder's columns (others, such as ids, left empty), else the features and target
+  const columns = o.columns ?? [...o.features, o.target];
+  let text = columns.map(csvField).join(',') + '\n';
   for await (const r of labelledPredictions(o)) {
     if (!r.answered || seen.has(r.request_id)) continue;
     seen.add(r.request_id);
-    text += o.features.map((f) => cell(r.inputs[f])).join(',') + `,${r.label}\n`;
+    text += columns.map((c) => (c === o.target ? csvField(String(r.label)) : cell(r.inputs[c]))).join(',') + '\n';
   }
   await writeFileAtomic(o.path, text);
   return seen.size;

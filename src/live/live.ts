@@ -11,49 +11,16 @@
  *
  * and config.ts parses the "live" key of config.json with parseLiveSettings.
  */
-import { ConfigError, quote } from '../errors.js';
+import { quote } from '../errors.js';
 import { HttpError } from '../server/requests.js';
 import type { Config } from '../store/config.js';
 import { experimentPath, experimentStats, routeRequest, verdict, watchExperiment, type ExperimentState, type Route, type Verdict } from './experiment.js';
 import { feedbackFromBody, feedbackPath, FeedbackStore, type FeedbackResult } from './feedback.js';
-import { DEFAULT_PREDLOG, knownOnDisk, PredictionLog, predictionsDir, type PredLogSettings } from './predlog.js';
+import { knownOnDisk, PredictionLog, predictionsDir } from './predlog.js';
 
-/** The "live" key of config.json. */
-export interface LiveSettings extends PredLogSettings {
-  /** Record predictions (default true). */
-  log: boolean;
-  /** How often the server re-reads experiment.json (ms). */
-  experiment_poll_ms: number;
-}
-
-export const DEFAULT_LIVE: LiveSettings = { log: true, experiment_poll_ms: 1000, ...DEFAULT_PREDLOG };
-
-const positiveInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
-const LIVE_KEYS: Record<keyof LiveSettings, [(v: unknown) => boolean, string]> = {
-  log: [(v) => typeof v === 'boolean', 'true or false'],
-  experiment_poll_ms: [positiveInt, 'a positive integer'],
-  flush_ms: [positiveInt, 'a positive integer (milliseconds)'],
-  segment_bytes: [positiveInt, 'a positive integer'],
-  segment_ms: [positiveInt, 'a positive integer (milliseconds)'],
-  max_age_days: [(v) => v === null || (typeof v === 'number' && v > 0 && Number.isFinite(v)), 'null or a positive number'],
-  max_bytes: [(v) => v === null || positiveInt(v), 'null or a positive integer'],
-  index_size: [positiveInt, 'a positive integer'],
-  max_buffer_bytes: [positiveInt, 'a positive integer'],
-};
-
-/** The "live" settings of a config file (undefined: the defaults); ConfigError naming the key. */
-export function parseLiveSettings(raw: unknown, file: string): LiveSettings {
-  const s = { ...DEFAULT_LIVE };
-  if (raw === undefined) return s;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: "live" must be an object`);
-  for (const [k, v] of Object.entries(raw)) {
-    const rule = Object.hasOwn(LIVE_KEYS, k) ? LIVE_KEYS[k as keyof LiveSettings] : undefined;
-    if (!rule) throw new ConfigError(`${file}: unknown key ${quote(`live.${k}`)}`, `known: ${Object.keys(LIVE_KEYS).join(', ')}`);
-    if (!rule[0](v)) throw new ConfigError(`${file}: "live.${k}" has an invalid value ${quote(v)}`, `it must be ${rule[1]}`);
-    (s as Record<string, unknown>)[k] = v;
-  }
-  return s;
-}
+export { DEFAULT_LIVE, parseLiveSettings, type LiveSettings } from './settings.js';
+import type { LiveSettings } from './settings.js';
+import { DEFAULT_LIVE } from './settings.js';
 
 export interface ExperimentStatus {
   experiment: ExperimentState;

@@ -29,32 +29,8 @@ import type { Config } from '../store/config.js';
 import { readLog, shape } from '../store/statefile.js';
 import { LineFile } from './lines.js';
 
-export interface PredLogSettings {
-  /** Write the buffer this often (ms). */
-  flush_ms: number;
-  /** Start a new segment after this many bytes... */
-  segment_bytes: number;
-  /** ...or this many ms. */
-  segment_ms: number;
-  /** Remove segments last written more than this many days ago (null: keep). */
-  max_age_days: number | null;
-  /** Remove the oldest segments while all of them take more than this (null: no limit). */
-  max_bytes: number | null;
-  /** Request ids remembered in memory for the feedback join (older ones are looked up on disk). */
-  index_size: number;
-  /** Drop (and count) predictions while this much is waiting to be written (a stuck disk). */
-  max_buffer_bytes: number;
-}
-
-export const DEFAULT_PREDLOG: PredLogSettings = {
-  flush_ms: 1000,
-  segment_bytes: 64 * 1024 * 1024,
-  segment_ms: 3_600_000,
-  max_age_days: 30,
-  max_bytes: 10 * 1024 * 1024 * 1024,
-  index_size: 200_000,
-  max_buffer_bytes: 64 * 1024 * 1024,
-};
+export { DEFAULT_PREDLOG, type PredLogSettings } from './settings.js';
+import { DEFAULT_PREDLOG, type PredLogSettings } from './settings.js';
 
 export type Arm = 'champion' | 'challenger';
 

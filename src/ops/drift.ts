@@ -6,6 +6,7 @@
 import { ConfigError, StateError } from '../errors.js';
 import { csvFilesAt } from '../data/csvfiles.js';
 import { metricsOf } from '../model/metrics.js';
+import { liveInputs, predictionsDir } from '../live/predlog.js';
 import { readForModel } from './modeldata.js';
 import { higherIsBetter } from '../model/metrics.js';
 import { loadModel } from '../model/modelfile.js';
@@ -153,8 +154,10 @@ export async function modelDrift(opts: ModelDriftOptions): Promise<ModelDriftRes
 
 export interface DataDriftOptions {
   config: Config;
-  /** File or folder of current data; default the newly ingested finaldata.csv. */
+  /** File or folder of current data, or "live" for the logged live traffic; default the newly ingested finaldata.csv. */
   current?: string;
+  /** With current "live": predictions since then. */
+  since?: Date;
 }
 
 export interface DataDriftResult {
@@ -184,10 +187,11 @@ export async function dataDrift(opts: DataDriftOptions): Promise<DataDriftResult
   const refFiles = await csvFilesAt(refPath).catch(() => {
     throw new StateError(`${refPath}: the deployed release has no copy of its training data`, 'redeploy with `mlops run` to record one');
   });
-  const curPath = opts.current ?? paths(cfg).finalData;
-  const curFiles = await csvFilesAt(curPath);
   const ref = await readForModel(model, refFiles, { name: 'reference', target: false });
-  const cur = await readForModel(model, curFiles, { name: 'current', target: false });
+  // `--current live`: the inputs the server logged (src/live/predlog.ts), in the model's encoding
+  const live = opts.current === 'live';
+  const curPath = live ? `live traffic${opts.since ? ` since ${opts.since.toISOString()}` : ''}` : (opts.current ?? paths(cfg).finalData);
+  const cur = live ? await liveInputs(predictionsDir(cfg), model.features, { since: opts.since }) : await readForModel(model, await csvFilesAt(curPath), { name: 'current', target: false });
   const settings = {
     pValue: cfg.drift.p_value,
     psi: cfg.drift.psi,
@@ -224,6 +228,7 @@ export interface DriftOptions {
   metric?: string;
   tests?: readonly ScoreTestName[];
   current?: string;
+  since?: Date;
   /** Run only one part. */
   only?: 'model' | 'data';
 }
@@ -242,7 +247,7 @@ export async function drift(opts: DriftOptions): Promise<DriftResult> {
   }
   if (opts.only !== 'model') {
     try {
-      if (await isDeployedTrainingData(opts.config, opts.current)) {
+      if (opts.current !== 'live' && (await isDeployedTrainingData(opts.config, opts.current))) {
         notes.push('data drift skipped: the current data is the deployed training data itself');
         return { model, data, notes, drift: Boolean(model?.drift) };
       }

@@ -2,7 +2,9 @@
  * The verbs of live traffic, for the CLI: `mlops feedback --file`, `mlops score --role live`
  * (labelled live traffic scored per model version) and `mlops experiment start|status|stop`.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { listCsvFiles, readCsvHeader } from '../data/csvfiles.js';
 import { performance } from 'node:perf_hooks';
 import { DataError, StateError } from '../errors.js';
 import { appendJsonLine, sha256Text } from '../store/atomic.js';
@@ -15,7 +17,8 @@ import {
   experimentPath, experimentStats, readExperiment, startExperiment, stopExperiment, verdict,
   type ExperimentState, type LossMetric, type Verdict,
 } from '../live/experiment.js';
-import { feedbackFromCsv, feedbackPath, FeedbackStore, scoreLive, type FeedbackResult, type LiveScore } from '../live/feedback.js';
+import { feedbackFromCsv, feedbackPath, FeedbackStore, scoreLive, writeLabelledCsv, type FeedbackResult, type LiveScore } from '../live/feedback.js';
+import type { IngestResult } from './ingest.js';
 import { knownOnDisk, predictionsDir } from '../live/predlog.js';
 import { loadModelFrom, type ModelChoice } from './modelchoice.js';
 
@@ -121,4 +124,27 @@ export async function experimentStop(o: { config: Config; reason?: string }): Pr
   if (!st || st.experiment.status !== 'running') throw new StateError('no experiment is running', 'start one: `mlops experiment start --challenger V --mode shadow|canary`');
   const experiment = await stopExperiment(experimentPath(o.config), o.reason ?? 'stopped by hand', st.verdict.decision === 'continue' ? null : st.verdict.decision);
   return { experiment, verdict: st.verdict };
+}
+
+/**
+ * mlops ingest --from-feedback: the labelled live traffic (the champion's logged inputs and the
+ * labels posted for them) written as a new file of the input folder, then a normal ingest, so
+ * the next training learns from it: the feedback loop closed. Logged inputs are the model's
+ * encoded values, so a model with categorical inputs (logged as level codes) is refused.
+ */
+export async function ingestFromFeedback(o: { config: Config; since?: Date }): Promise<{ file: string | null; rows: number; ingest: IngestResult }> {
+  const cfg = o.config;
+  const { model } = await loadModelFrom(cfg, 'champion');
+  const coded = model.inputs.filter((s) => s.kind === 'categorical').map((s) => s.name);
+  if (coded.length) {
+    throw new DataError(`the champion's categorical inputs (${coded.join(', ')}) are logged as level codes, which are not training data`, 'ingest labelled data files instead');
+  }
+  const path = join(cfg.input_folder_path, `feedback-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`);
+  // the same columns as the files already there (every file of the folder must have them)
+  const { csv } = await listCsvFiles(cfg.input_folder_path);
+  const columns = csv.length ? await readCsvHeader(csv[0]!.path) : undefined;
+  const rows = await writeLabelledCsv({ predictions: predictionsDir(cfg), feedback: feedbackPath(cfg), path, features: model.features, target: model.target, columns, since: o.since });
+  if (rows === 0) await rm(path, { force: true });
+  const { ingest } = await import('./ingest.js');
+  return { file: rows ? path : null, rows, ingest: await ingest({ config: cfg }) };
 }

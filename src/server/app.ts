@@ -20,6 +20,9 @@ import { outputLabel } from '../model/family.js';
 import { readForModel } from '../ops/modeldata.js';
 import type { Config } from '../store/config.js';
 import { score } from '../ops/score.js';
+import { openLive, renderLiveMetrics } from '../live/live.js';
+import { parseModelText } from '../model/modelfile.js';
+import { versionModelPath } from '../store/registry.js';
 import { LiveModel, probability, type Loaded } from './livemodel.js';
 import { ServerMetrics } from './metrics.js';
 import { HttpError, rowsFromCsv, rowsFromJson, type RequestRows } from './requests.js';
@@ -73,6 +76,8 @@ const ROUTES: Record<string, 'GET' | 'POST'> = {
   '/health': 'GET',
   '/ping': 'GET',
   '/version': 'GET',
+  '/feedback': 'POST',
+  '/experiment': 'GET',
   '/metrics': 'GET',
 };
 /** Routes a load balancer probes: HEAD answers with the GET's status and headers. */
@@ -115,6 +120,27 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
   await live.refresh();
   live.start(opts.pollMs ?? 1000);
+  // the prediction log, the feedback store and the running experiment (src/live/live.ts)
+  const liveOps = await openLive(cfg, cfg.live, log);
+  /** The experiment's challenger, loaded from the registry when the experiment names it. */
+  let challenger: { name: string; loaded: Promise<Loaded | null> } | null = null;
+  const challengerFor = (name: string): Promise<Loaded | null> => {
+    if (challenger?.name !== name) {
+      const v = Number(name.replace(/^v/, ''));
+      const path = versionModelPath(cfg, v);
+      challenger = {
+        name,
+        loaded: readFile(path, 'utf8').then(
+          (text) => ({ model: parseModelText(text, path), version: name, release: path, loadedAt: new Date().toISOString() }),
+          (err: Error) => {
+            log(`challenger ${name} not loaded: ${err.message}`);
+            return null;
+          },
+        ),
+      };
+    }
+    return challenger.loaded;
+  };
   const limit = cfg.server.body_limit;
   const dataDirs = await Promise.all(
     [cfg.input_folder_path, cfg.output_folder_path, cfg.test_data_path].map((d) => realpath(d).catch(() => d)),
@@ -152,24 +178,57 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     return m;
   };
 
-  const predictRows = (m: Loaded, req: RequestRows) => {
+  /** Class index of a probability (classification), for the log; NaN for a regression value. */
+  const classOf = (m: Loaded, p: number) => (m.model.task === 'classification' ? (p > m.model.threshold ? 1 : 0) : Number.NaN);
+
+  const predictRows = async (champion: Loaded, req: RequestRows, requestId: string) => {
     const t0 = performance.now();
     const rows = req.X;
+    const exp = liveOps.experiment();
+    const rival = exp && exp.status === 'running' ? await challengerFor(exp.challenger) : null;
+    // the challenger reads the request's rows in its own encoding only when it has the same inputs
+    const usable = rival && rival.model.features.join('\u0000') === champion.model.features.join('\u0000') ? rival : null;
+    const sticky = exp?.sticky_key ? req.ids[exp.sticky_key] : undefined;
     const out = new Array<number>(rows.length);
     const predictions = new Array<number | string>(rows.length);
+    const answered = new Array<string>(rows.length);
+    const ids = rows.length === 1 ? [requestId] : rows.map((_, i) => `${requestId}/${i}`);
+    let tLog = 0;
     for (let i = 0; i < rows.length; i++) {
+      const route = usable ? liveOps.route(ids[i]!, (sticky?.[i] as string | number | null | undefined) ?? null) : null;
+      const m = route?.answer === 'challenger' ? usable! : champion;
       const p = probability(m, rows[i]!);
       out[i] = p;
       predictions[i] = outputLabel(m.model, p);
+      answered[i] = m.version;
+      if (liveOps.log) {
+        const t = performance.now();
+        const other = route && (route.shadow || route.answer === 'challenger') ? (m === champion ? usable! : champion) : null;
+        const q = other ? probability(other, rows[i]!) : 0;
+        liveOps.log.log({
+          requestId: ids[i]!,
+          version: m.version,
+          features: m.model.features,
+          x: rows[i]!,
+          proba: p,
+          label: classOf(m, p),
+          answeredBy: route?.answer ?? 'champion',
+          ...(other ? { shadow: [{ version: other.version, proba: q, label: classOf(other, q) }] } : {}),
+        });
+        tLog += performance.now() - t;
+      }
     }
     metrics.predictions += rows.length;
-    metrics.stage('predict', (performance.now() - t0) / 1000);
-    metrics.output(m.version, out, m.model.task === 'classification');
+    metrics.stage('predict', (performance.now() - t0 - tLog) / 1000);
+    if (liveOps.log) metrics.stage('log', tLog / 1000);
+    metrics.output(champion.version, out, champion.model.task === 'classification');
     for (const name of req.unseen) metrics.unseen[name] = (metrics.unseen[name] ?? 0) + 1;
     const body: Record<string, unknown> = { predictions };
-    if (m.model.task === 'classification') body.probabilities = out;
+    if (champion.model.task === 'classification') body.probabilities = out;
     if (Object.keys(req.ids).length) body.ids = req.ids;
-    body.model_version = m.version;
+    body.model_version = answered.every((v) => v === champion.version) ? champion.version : answered;
+    body.request_id = requestId;
+    if (rows.length > 1 && liveOps.log) body.request_ids = ids;
     return body;
   };
 
@@ -232,10 +291,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
               : rowsFromJson(body, m.model, extra);
         }
         metrics.stage('parse', (performance.now() - t0) / 1000);
-        const out = predictRows(m, rows);
+        const out = await predictRows(m, rows, ctx.requestId);
         ctx.rows = rows.X.length;
         ctx.version = m.version;
-        res.setHeader('x-model-version', m.version);
+        res.setHeader('x-model-version', typeof out.model_version === 'string' ? out.model_version : m.version);
         if (route === '/prediction') send(res, 200, out);
         else send(res, 200, { predictions: mlflowPredictions(out) });
         return 200;
@@ -266,6 +325,26 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         send(res, 200, { status: 'ok', model_version: m?.version ?? null, loaded_at: m?.loadedAt ?? null, uptime_seconds: process.uptime(), last_reload_error: live.lastError }, head);
         return 200;
       }
+      case '/feedback': {
+        const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        if (type !== 'application/json') throw new HttpError(415, `content type "${type || 'none'}" is not supported`, 'send application/json');
+        let body: unknown;
+        try {
+          body = JSON.parse(await readBody(req, limit));
+        } catch (err) {
+          if (err instanceof HttpError) throw err;
+          throw new HttpError(400, `malformed JSON: ${(err as Error).message}`);
+        }
+        await liveOps.log?.flush();
+        send(res, 200, await liveOps.postFeedback(body));
+        return 200;
+      }
+      case '/experiment': {
+        const status = await liveOps.experimentStatus();
+        if (!status) throw new HttpError(404, 'no experiment has been started', 'start one with `mlops experiment start --challenger V --mode shadow|canary`');
+        send(res, 200, status);
+        return 200;
+      }
       case '/ping': {
         // MLflow's liveness probe: 200 once a model is served
         const ok = live.current !== null;
@@ -278,7 +357,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         return 200;
       }
       default: {
-        const text = metrics.render(live.current?.version ?? null);
+        const text = metrics.render(live.current?.version ?? null) + renderLiveMetrics(liveOps);
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
         res.end(text);
         return 200;
@@ -346,6 +425,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       live.stop();
       metrics.close();
       accessLog?.end();
+      await liveOps.close();
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeIdleConnections();

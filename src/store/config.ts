@@ -6,6 +6,8 @@
 import { readFile, realpath, stat, mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, quote } from '../errors.js';
+import { parseEngine, type EngineSettings } from '../engine/config.js';
+import { parseLiveSettings, type LiveSettings } from '../live/settings.js';
 import type { GbtSettings } from '../model/gbt/types.js';
 import { defaultMetric, metricsOf, type Task } from '../model/metrics.js';
 
@@ -189,6 +191,10 @@ export interface Config {
   /** The promotion gate and the holdout split. */
   promotion: PromotionSettings;
   hooks: HookSettings[];
+  /** The prediction log and experiments of `mlops serve` (src/live/live.ts). */
+  live: LiveSettings;
+  /** Where the data lives and the work runs: DuckDB embedded (default) or a ClickHouse server. */
+  engine: EngineSettings;
 }
 
 const PATH_KEYS = [
@@ -204,7 +210,7 @@ const INPUT_KEYS = new Set<string>(['input_folder_path', 'test_data_path']);
 
 const OPTIONAL_KEYS = new Set([
   'target', 'features', 'model', 'drift', 'server', 'schedule', 'promotion', 'hooks',
-  'task', 'metric', 'categorical', 'id_columns', 'exclude', 'positive_label',
+  'task', 'metric', 'categorical', 'id_columns', 'exclude', 'positive_label', 'live', 'engine',
 ]);
 const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
 const posNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
@@ -485,7 +491,9 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
     }
   }
   const hooks = parseHooks(obj.hooks, file);
-  return { file, root, ...paths, target, features, task, metric, categorical, id_columns, exclude, positive_label, model, drift, schedule, server, promotion, hooks };
+  const live = parseLiveSettings(obj.live, file);
+  const engine = parseEngine(obj.engine, file);
+  return { file, root, ...paths, target, features, task, metric, categorical, id_columns, exclude, positive_label, model, drift, schedule, server, promotion, hooks, live, engine };
 }
 
 function parseHooks(raw: unknown, file: string): HookSettings[] {

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { EXIT_CODES } from '../../errors.js';
+import { sinceFlag } from '../since.js';
 import { loadConfig } from '../../store/config.js';
 import { SCORE_TESTS, type ScoreTestName } from '../../stats/scoretests.js';
 import type { Register } from '../command.js';
@@ -22,16 +23,18 @@ export const register: Register = (program, bind) => {
     .description('model drift (score tests on the score history) and data drift (feature distributions); exit 4 on drift')
     .option('--metric <name>', 'score history metric (default from config drift.metric, "f1")')
     .option('--test <names>', 'raw, parametric, nonparametric, welch, a comma list, or all', parseTests)
-    .option('--current <path>', 'current data file or folder for data drift (default: the ingested finaldata.csv)')
+    .option('--current <path>', 'current data file or folder for data drift, or "live" for the logged live traffic (default: the ingested finaldata.csv)')
+    .option('--since <when>', 'with --current live: predictions since 24h, 7d, 30m or an ISO date')
     .option('--only <part>', '"model" or "data"')
     .action(
-      bind<{ metric?: string; test?: ScoreTestName[]; current?: string; only?: string }>(async (o, { flags, c }) => {
+      bind<{ metric?: string; test?: ScoreTestName[]; current?: string; only?: string; since?: string }>(async (o, { flags, c }) => {
         if (o.only && o.only !== 'model' && o.only !== 'data') {
           throw new InvalidArgumentError(`--only must be "model" or "data"`);
         }
         const config = await loadConfig(flags.config);
         const { drift } = await import('../../ops/drift.js');
-        const r = await drift({ config, metric: o.metric, tests: o.test, current: o.current, only: o.only as 'model' | 'data' | undefined });
+        const since = await sinceFlag(o.since);
+        const r = await drift({ config, metric: o.metric, tests: o.test, current: o.current, since, only: o.only as 'model' | 'data' | undefined });
         const human: string[] = [];
         const mark = (v: string) => (v === 'drift' ? c.red.bold(v) : v === 'no drift' ? c.green(v) : c.yellow(v));
         if (r.model) {

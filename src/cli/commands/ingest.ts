@@ -7,12 +7,23 @@ export const register: Register = (program, bind) => {
     .command('ingest')
     .description('merge every CSV file of input_folder_path, drop duplicate rows, write finaldata.csv')
     .option('--input <dir>', 'read this folder instead of input_folder_path')
+    .option('--from-feedback', 'first write the labelled live traffic (logged inputs and their feedback labels) as a new input file')
     .action(
-      bind<{ input?: string }>(async (o, { flags, c }) => {
+      bind<{ input?: string; fromFeedback?: boolean }>(async (o, { flags, c }) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
-        const { ingest } = await import('../../ops/ingest.js');
-        const r = await ingest({ config, inputFolder: o.input });
+        let fed: string | null = null;
+        let r;
+        if (o.fromFeedback) {
+          const { ingestFromFeedback } = await import('../../ops/live.js');
+          const f = await ingestFromFeedback({ config });
+          fed = f.file ? `${f.rows} labelled live requests written to ${f.file}` : 'no labelled live traffic to add';
+          r = f.ingest;
+        } else {
+          const { ingest } = await import('../../ops/ingest.js');
+          r = await ingest({ config, inputFolder: o.input });
+        }
         const human = [
+          ...(fed ? [fed] : []),
           ...table(
             ['file', 'rows', 'bytes'],
             r.files.map((f) => [f.name, f.rows, f.size]),

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { EvaluationRole } from '../../store/records.js';
+import { sinceFlag } from '../since.js';
 import { loadConfig } from '../../store/config.js';
 import type { Register } from '../command.js';
 import { fmtNum, fmtSeconds, table } from '../output.js';
@@ -13,14 +14,23 @@ export const register: Register = (program, bind) => {
     .command('score')
     .description('score a model on the test data; write latestscore.txt and append to the score history')
     .option('--model <which>', '"trained" (output_model_path), "champion", an alias, a version (v0003), or a model file path', 'trained')
-    .option('--role <role>', 'what the data is: test (default for test_data_path), new-data, holdout or adhoc (default for --data)', (v: string) => {
-      if (!['test', 'new-data', 'holdout', 'adhoc'].includes(v)) throw new InvalidArgumentError('expected test, new-data, holdout or adhoc');
+    .option('--role <role>', 'what the data is: test (default for test_data_path), new-data, holdout, adhoc (default for --data), or live (labelled live traffic, per model version)', (v: string) => {
+      if (!['test', 'new-data', 'holdout', 'adhoc', 'live'].includes(v)) throw new InvalidArgumentError('expected test, new-data, holdout, adhoc or live');
       return v as EvaluationRole;
     })
+    .option('--since <when>', 'with --role live: predictions since 24h, 7d, 30m or an ISO date')
     .option('--data <dir>', 'score on this file or folder instead of test_data_path (an ad-hoc evaluation: recorded, changes nothing else)')
     .action(
-      bind<{ model: string; data?: string; role?: EvaluationRole }>(async (o, { flags, c }) => {
+      bind<{ model: string; data?: string; role?: EvaluationRole; since?: string }>(async (o, { flags, c }) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
+        if (o.role === 'live') {
+          const { scoreLiveTraffic } = await import('../../ops/live.js');
+          const scores = await scoreLiveTraffic({ config, since: await sinceFlag(o.since) });
+          const human = scores.length
+            ? table(['version', 'labelled', 'F1', 'accuracy', 'median label delay s', 'recorded'], scores.map((x) => [x.version, x.rows, fmtNum(x.metrics.f1), fmtNum(x.metrics.accuracy), Math.round(x.label_delay_s.median), x.recorded ? 'yes' : 'no']))
+            : ['no labelled live traffic yet (POST /feedback or `mlops feedback --file`)'];
+          return { json: scores, human };
+        }
         const { score } = await import('../../ops/score.js');
         const r = await score({ config, model: o.model, dataFolder: o.data, role: o.role });
         const m = r.metrics;
