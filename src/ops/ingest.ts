@@ -1,11 +1,17 @@
-/** mlops ingest: merge every CSV of the input folder, drop exact duplicates, record what was read. */
+/**
+ * mlops ingest: merge every data file of the input folder (.csv, .csv.gz, .parquet), drop exact
+ * duplicates, record what was read, and say each column's role (derived, never recorded).
+ */
 import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { DataError } from '../errors.js';
 import { phase } from '../progress.js';
-import { listCsvFiles } from '../data/csvfiles.js';
+import { DATA_EXTENSIONS, listCsvFiles } from '../data/csvfiles.js';
 import { sqlIdent, sqlString, withDb } from '../data/duck.js';
+import { duckFrame } from '../data/frame.js';
+import { withPlainCsv } from '../data/plaincsv.js';
 import { loadCsvTable, outputColumns } from '../data/table.js';
+import { decideRoles, type ColumnRole } from '../model/roles.js';
 import { appendJsonLine, commitTempFile, removeStaleTemps, sha256File, tempPathFor, writeFileAtomic } from '../store/atomic.js';
 import { isAlive } from '../store/releases.js';
 import type { Config } from '../store/config.js';
@@ -20,15 +26,19 @@ export interface IngestOptions {
 export interface IngestResult extends IngestionRecord {
   output: string;
   ignored: string[];
+  /** Entries of the folder that are not data and not hidden, to be named (listCsvFiles). */
+  skipped: string[];
+  /** Every column's role in the ingested data and why (src/model/roles.ts), as train decides it. */
+  roles: ColumnRole[];
 }
 
 export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   const t0 = performance.now();
   const cfg = opts.config;
   const folder = opts.inputFolder ?? cfg.input_folder_path;
-  const { csv, ignored } = await listCsvFiles(folder);
+  const { csv, ignored, skipped } = await listCsvFiles(folder);
   if (csv.length === 0) {
-    throw new DataError(`${folder}: no .csv files to ingest`, 'put the data files in input_folder_path (see config.json)');
+    throw new DataError(`${folder}: no data files (${DATA_EXTENSIONS.join(', ')}) to ingest`, 'put the data files in input_folder_path (see config.json)');
   }
   const out = paths(cfg);
   // temp files of an ingest that was killed (a COPY cut short can be large)
@@ -38,7 +48,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
 
   const result = await withDb(async (db) => {
     phase('ingest: db open');
-    const table = await loadCsvTable(db, csv, { name: 'ingest', numeric, labels: cfg.target });
+    const table = await withPlainCsv(csv, db, (plain) => loadCsvTable(db, plain, { name: 'ingest', numeric, labels: cfg.target }));
     phase('ingest: load', `read ${table.rows} rows from ${csv.length} file${csv.length > 1 ? 's' : ''}`);
     const cols = table.columns.map((c) => sqlIdent(c.name)).join(', ');
     // Keep the first occurrence of each distinct row, in file order then row order: the row
@@ -59,7 +69,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
       throw err;
     }
     phase('ingest: dedup + copy', `dropped duplicates, wrote ${written} rows`);
-    return { table, written };
+    const roles = decideRoles(await duckFrame(db, table).stats(), cfg);
+    return { table, written, roles };
   });
 
   const files = result.table.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, rows: f.rows }));
@@ -80,7 +91,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   };
   await appendJsonLine(out.ingestionLog, record);
   phase('ingest: commit', 'saved finaldata.csv, ingestedfiles.txt and the ingestion record');
-  return { ...record, output: out.finalData, ignored };
+  return { ...record, output: out.finalData, ignored, skipped, roles: result.roles };
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
