@@ -16,6 +16,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { DataError, MlopsError } from '../errors.js';
+import { phase } from '../progress.js';
 import { dataKind, rowOfLine, type CsvFile } from './csvfiles.js';
 import { sqlIdent, sqlString, type Db } from './duck.js';
 import { sha256File } from '../store/atomic.js';
@@ -55,6 +56,7 @@ export async function withPlainCsv<T>(
       copies.push({ ...f, plain, sha256 });
       bytes += (await stat(plain)).size;
     }
+    phase('read: plain copies', `copied ${copies.filter((c) => c.plain).length} .csv.gz/.parquet file(s) to plain CSV`);
     return await fn(copies, bytes);
   } catch (err) {
     if (err instanceof MlopsError) await inInputTerms(err, copies);

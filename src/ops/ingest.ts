@@ -70,6 +70,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     }
     phase('ingest: dedup + copy', `dropped duplicates, wrote ${written} rows`);
     const roles = decideRoles(await duckFrame(db, table).stats(), cfg);
+    phase('ingest: roles');
     return { table, written, roles };
   });
 
