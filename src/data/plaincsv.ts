@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -20,6 +20,7 @@ import { phase } from '../progress.js';
 import { dataKind, rowOfLine, type CsvFile } from './csvfiles.js';
 import { sqlIdent, sqlString, type Db } from './duck.js';
 import { sha256File } from '../store/atomic.js';
+import { isAlive } from '../store/releases.js';
 
 const copied = (f: CsvFile) => dataKind(f.name) === 'csv.gz' || dataKind(f.name) === 'parquet';
 
@@ -38,7 +39,8 @@ export async function withPlainCsv<T>(
   fn: (plain: CsvFile[], bytes: number) => Promise<T>,
 ): Promise<T> {
   if (!files.some(copied)) return fn([...files], files.reduce((s, f) => s + f.size, 0));
-  const dir = await mkdtemp(join(tmpdir(), `mlops-inputs-${process.pid}-`));
+  await removeStaleCopies();
+  const dir = await mkdtemp(join(tmpdir(), `${PREFIX}${process.pid}-`));
   const copies: CsvFile[] = [];
   try {
     let bytes = 0;
@@ -63,6 +65,16 @@ export async function withPlainCsv<T>(
     throw err;
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const PREFIX = 'mlops-inputs-';
+
+/** Copies left in the temp folder by a process that was killed (its pid no longer runs). */
+async function removeStaleCopies(): Promise<void> {
+  for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
+    const pid = name.startsWith(PREFIX) ? Number(name.slice(PREFIX.length).split('-')[0]) : NaN;
+    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
