@@ -191,12 +191,15 @@ describe('bad .csv.gz and .parquet inputs', () => {
     rmSync(tmp);
   });
 
-  it('a stray notes.txt is named in the normal output', () => {
+  it('a stray notes.txt is named in the normal output (of ingest, and of the loop\'s ingest step)', () => {
     writeFileSync(join(dir, 'practicedata', 'notes.txt'), 'hello');
     try {
       const r = cli(dir, 'ingest');
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('skipped 1 file that is not data (.csv, .csv.gz, .parquet): "notes.txt"');
+      const run = cli(dir, 'run');
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain('skipped 1 file that is not data (.csv, .csv.gz, .parquet): "notes.txt"');
     } finally {
       rmSync(join(dir, 'practicedata', 'notes.txt'));
     }
