@@ -17,8 +17,9 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { DataError, MlopsError } from '../errors.js';
 import { phase } from '../progress.js';
-import { dataKind, rowOfLine, type CsvFile } from './csvfiles.js';
+import { dataKind, fsError, rowOfLine, type CsvFile } from './csvfiles.js';
 import { sqlIdent, sqlString, type Db } from './duck.js';
+import { literalGlob } from './table.js';
 import { sha256File } from '../store/atomic.js';
 import { isAlive } from '../store/releases.js';
 
@@ -90,7 +91,9 @@ async function gunzipCopy(f: CsvFile, to: string): Promise<string> {
   try {
     await pipeline(createReadStream(f.path, { highWaterMark: 1 << 20 }), tee, createGunzip(), createWriteStream(to));
   } catch (err) {
-    throw unreadable(f, 'gzip', err);
+    // zlib's codes are Z_*; others are the file system's (permission: exit 2, as for a .csv)
+    const code = (err as NodeJS.ErrnoException).code;
+    throw code && !code.startsWith('Z_') ? fsError(f.path, err) : unreadable(f, 'gzip', err);
   }
   return hash.digest('hex');
 }
@@ -102,10 +105,11 @@ async function gunzipCopy(f: CsvFile, to: string): Promise<string> {
  */
 async function parquetCopy(f: CsvFile, to: string, db: Db | null): Promise<string> {
   if (!db) throw new Error('withPlainCsv: a Parquet file needs a database');
-  const hashing = sha256File(f.path);
-  hashing.catch(() => undefined);
-  // read_parquet takes globs: escape them as read_csv's paths are (see table.ts literalGlob)
-  const src = `read_parquet(${sqlString(f.path.replace(/[*?[]/g, '[$&]'))})`;
+  // hashed first: a file that cannot be read is the file system's error, as for a .csv
+  const sha256 = await sha256File(f.path).catch((err: unknown) => {
+    throw fsError(f.path, err);
+  });
+  const src = `read_parquet(${sqlString(literalGlob(f.path))})`;
   try {
     const cols = await db.rows<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${src}`);
     const select = cols.map((c) => (c.column_type === 'FLOAT' ? `CAST(${sqlIdent(c.column_name)} AS DOUBLE) AS ${sqlIdent(c.column_name)}` : sqlIdent(c.column_name)));
@@ -113,7 +117,7 @@ async function parquetCopy(f: CsvFile, to: string, db: Db | null): Promise<strin
   } catch (err) {
     throw unreadable(f, 'Parquet', err);
   }
-  return hashing;
+  return sha256;
 }
 
 function unreadable(f: CsvFile, what: string, err: unknown): DataError {

@@ -60,7 +60,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     try {
       const [res] = (await db.rows<{ Count: bigint }>(
         `COPY (SELECT ${outputColumns(table.columns).join(', ')} FROM ${table.view} ` +
-          `QUALIFY row_number() OVER (PARTITION BY ${cols} ORDER BY rowid) = 1 ORDER BY rowid) ` +
+          `QUALIFY ${firstOfEqualRows(cols)} ORDER BY rowid) ` +
           `TO ${sqlString(tmp)} (FORMAT csv, HEADER true, DELIMITER ',')`,
       )) as [{ Count: bigint }];
       written = Number(res.Count);
@@ -69,7 +69,10 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
       throw err;
     }
     phase('ingest: dedup + copy', `dropped duplicates, wrote ${written} rows`);
-    const roles = decideRoles(await duckFrame(db, table).stats(), cfg);
+    // Roles of the rows written (as train and diagnose see them): duplicates would count twice
+    // towards "every value distinct"; without any, the loaded table is those rows.
+    const kept = written === table.rows ? table : { ...table, view: `(SELECT * FROM ${table.view} QUALIFY ${firstOfEqualRows(cols)})` };
+    const roles = decideRoles(await duckFrame(db, kept).stats(), cfg);
     phase('ingest: roles');
     return { table, written, roles };
   });
@@ -94,5 +97,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   phase('ingest: commit', 'saved finaldata.csv, ingestedfiles.txt and the ingestion record');
   return { ...record, output: out.finalData, ignored, skipped, roles: result.roles };
 }
+
+/** The first row (by rowid) of each group of equal rows. */
+const firstOfEqualRows = (cols: string) => `row_number() OVER (PARTITION BY ${cols} ORDER BY rowid) = 1`;
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;

@@ -78,7 +78,7 @@ describe('.csv, .csv.gz and .parquet inputs', () => {
     expect(readdirSync(input).sort()).toEqual(['a.csv', 'b.csv.gz', 'c.parquet']);
   });
 
-  it('ingest --json gives every column its role and why; the record holds no roles', () => {
+  it('ingest --json gives every column its role and why, as diagnose does; the record holds no roles', () => {
     expect(ingested.roles).toEqual([
       { name: 'corporation', role: 'identifier', reason: expect.stringMatching(/distinct values in \d+ rows/) as unknown as string },
       { name: 'lastmonth_activity', role: 'numeric', reason: 'integers' },
@@ -86,6 +86,8 @@ describe('.csv, .csv.gz and .parquet inputs', () => {
       { name: 'number_of_employees', role: 'numeric', reason: 'integers' },
       { name: 'exited', role: 'target', reason: 'the target' },
     ]);
+    // of the rows written (duplicates dropped), as diagnose sees finaldata.csv
+    expect(cliJson<{ roles: unknown }>(dir, 'diagnose').roles).toEqual(ingested.roles);
     const log = read(join(dir, 'ingesteddata/ingestion_log.jsonl')).trim().split('\n');
     expect(JSON.parse(log.at(-1)!)).not.toHaveProperty('roles');
     const human = cli(dir, 'ingest').stdout;
