@@ -31,6 +31,10 @@ export function colours(stream: NodeJS.WriteStream = process.stdout): ChalkInsta
   return chalk && colourOn(stream) ? new chalk.Chalk({ level: 1 }) : plain;
 }
 
+/** Every column's role and why (ingest, diagnose). */
+export const rolesTable = (roles: readonly { name: string; role: string; reason: string }[]): string[] =>
+  table(['column', 'role', 'why'], roles.map((x) => [x.name, x.role, x.reason]));
+
 /** Left-aligned text columns, right-aligned numbers. Plain loops: tables can have 10,000 rows. */
 export function table(header: string[], rows: (string | number)[][]): string[] {
   const n = header.length;

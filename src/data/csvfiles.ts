@@ -1,26 +1,52 @@
-/** Finding the CSV files of a folder and reading their header lines. */
+/** Finding the data files of a folder (.csv, .csv.gz, .parquet) and reading CSV header lines. */
 import { createReadStream } from 'node:fs';
 import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ConfigError, DataError } from '../errors.js';
 
 export interface CsvFile {
+  /** The input file: what messages and records name. */
   path: string;
   name: string;
+  /** Bytes of the input file. */
   size: number;
+  /**
+   * A .csv.gz or .parquet file's plain CSV copy while it exists (src/data/plaincsv.ts): the
+   * readers read it and name it in their errors, which withPlainCsv turns back into the input
+   * file's name.
+   */
+  plain?: string;
+  /** SHA-256 of the input file's bytes, when already known (the readers then do not hash the copy). */
+  sha256?: string;
 }
+
+/** The kinds of data file an input folder may hold. */
+export type DataKind = 'csv' | 'csv.gz' | 'parquet';
+export const DATA_EXTENSIONS = ['.csv', '.csv.gz', '.parquet'] as const;
+
+/** A file's kind by its name (case-insensitive extension), or null when it is not a data file. */
+export function dataKind(name: string): DataKind | null {
+  const n = name.toLowerCase();
+  return n.endsWith('.csv') ? 'csv' : n.endsWith('.csv.gz') ? 'csv.gz' : n.endsWith('.parquet') ? 'parquet' : null;
+}
+
+/** The path the readers read: the plain copy of a .csv.gz or .parquet file, else the file. */
+export const readPath = (f: CsvFile): string => f.plain ?? f.path;
 
 export interface FolderListing {
   csv: CsvFile[];
-  /** Other entries (e.g. .DS_Store, "Icon\r", README, hidden files, folders) that were not read. */
+  /** Every entry that was not read (hidden files, folders, other files). */
   ignored: string[];
+  /** The entries of `ignored` worth naming: not hidden (e.g. notes.txt, "Icon\r", a folder/). */
+  skipped: string[];
 }
 
 /**
- * Every `.csv` file of a folder (case-insensitive extension), sorted by name with a plain code
- * point comparison so the order does not depend on the locale. Names are taken literally (the
- * DuckDB reader escapes glob characters, see table.ts). Hidden entries (a leading ".") are
- * ignored like non-.csv ones, even when named *.csv: editors, Finder and rsync leave them.
+ * Every data file of a folder (`.csv`, `.csv.gz`, `.parquet`, case-insensitive), sorted by name
+ * with a plain code point comparison so the order does not depend on the locale. Names are
+ * taken literally (the DuckDB reader escapes glob characters, see table.ts). Hidden entries (a
+ * leading ".") are ignored like other files, even when named *.csv: editors, Finder and rsync
+ * leave them; other entries are listed in `skipped` for the caller to name.
  *
  * A .csv entry that cannot be opened is an error naming it, not a silent skip: a dangling
  * symbolic link or a link loop (exit 3: the folder holds a broken entry where data was meant
@@ -33,9 +59,14 @@ export async function listCsvFiles(folder: string): Promise<FolderListing> {
   });
   const csv: CsvFile[] = [];
   const ignored: string[] = [];
+  const skipped: string[] = [];
+  const skip = (name: string, shown = name) => {
+    ignored.push(name);
+    if (!name.startsWith('.')) skipped.push(shown);
+  };
   for (const e of entries) {
-    if (e.name.startsWith('.') || !e.name.toLowerCase().endsWith('.csv')) {
-      ignored.push(e.name);
+    if (e.name.startsWith('.') || !dataKind(e.name)) {
+      skip(e.name, e.isDirectory() ? `${e.name}/` : e.name);
       continue;
     }
     const path = join(folder, e.name);
@@ -43,14 +74,22 @@ export async function listCsvFiles(folder: string): Promise<FolderListing> {
       throw await brokenEntryError(path, err);
     });
     if (!st.isFile()) {
-      ignored.push(e.name);
+      skip(e.name, st.isDirectory() ? `${e.name}/` : e.name);
       continue;
     }
     csv.push({ path, name: e.name, size: st.size });
   }
   csv.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   ignored.sort();
-  return { csv, ignored };
+  skipped.sort();
+  return { csv, ignored, skipped };
+}
+
+/** "skipped 2 files that are not data (.csv, .csv.gz, .parquet): "notes.txt", "x.json"", or null. */
+export function skippedNote(skipped: readonly string[]): string | null {
+  if (skipped.length === 0) return null;
+  const n = skipped.length;
+  return `skipped ${n} file${n > 1 ? 's' : ''} that ${n > 1 ? 'are' : 'is'} not data (${DATA_EXTENSIONS.join(', ')}): ${skipped.map((s) => JSON.stringify(s)).join(', ')}`;
 }
 
 const errCode = (err: unknown) => (err as NodeJS.ErrnoException | null)?.code;
@@ -236,6 +275,37 @@ export function numericCell(cell: string, path: string, line: number, column: st
  */
 export async function lineOfRow(path: string, row: number): Promise<number | undefined> {
   const want = row + 1; // record 0 is the header
+  return scanRecords(path, (record, line) => (record === want ? line : undefined));
+}
+
+/**
+ * The 1-based data row (header excluded) of the record that starts at or spans `line` of a CSV
+ * file: lineOfRow's inverse, for messages about a copy whose lines are not the input's rows.
+ */
+export async function rowOfLine(path: string, line: number): Promise<number | undefined> {
+  let last: number | undefined;
+  const hit = await scanRecords(path, (record, start) => {
+    if (start > line) return last;
+    last = record;
+    return start === line ? record : undefined;
+  });
+  return hit ?? last;
+}
+
+/**
+ * The line where DuckDB's "CSV Error on Line: N" is: DuckDB numbers records (header 1), blank
+ * lines included, and does not count the line breaks inside quoted fields.
+ */
+export async function lineOfDuckDbLine(path: string, n: number): Promise<number | undefined> {
+  return scanRecords(path, (record, line) => (record === n - 1 ? line : undefined), true);
+}
+
+/**
+ * Visit each record of a CSV file (0 is the header) with the line where it starts, until
+ * `visit` returns a value; that value, or after the last record undefined. Blank lines are no
+ * records unless `blanks` (as DuckDB counts them).
+ */
+async function scanRecords<T>(path: string, visit: (record: number, startLine: number) => T | undefined, blanks = false): Promise<T | undefined> {
   let record = 0;
   let line = 1;
   let startLine = 1;
@@ -269,8 +339,9 @@ export async function lineOfRow(path: string, row: number): Promise<number | und
         content = true;
         fieldStart = true;
       } else if (b === 10) {
-        if (content) {
-          if (record === want) return startLine;
+        if (content || blanks) {
+          const hit = visit(record, startLine);
+          if (hit !== undefined) return hit;
           record++;
         }
         line++;
@@ -283,7 +354,7 @@ export async function lineOfRow(path: string, row: number): Promise<number | und
       }
     }
   }
-  return content && record === want ? startLine : undefined;
+  return content ? visit(record, startLine) : undefined;
 }
 
 /**
@@ -354,12 +425,12 @@ export async function readCsvHead(path: string): Promise<CsvHead> {
   return { header: names, sample };
 }
 
-/** The CSV files a path names: the file itself, or every .csv of a folder. */
+/** The data files a path names: the file itself, or every data file of a folder. */
 export async function csvFilesAt(path: string): Promise<CsvFile[]> {
   const st = await stat(path).catch(() => null);
   if (!st) throw new ConfigError(`${path}: no such file or folder`, 'check the path');
   if (st.isFile()) return [{ path, name: basename(path), size: st.size }];
   const { csv } = await listCsvFiles(path);
-  if (csv.length === 0) throw new DataError(`${path}: no .csv files`, 'put CSV data files there');
+  if (csv.length === 0) throw new DataError(`${path}: no data files (${DATA_EXTENSIONS.join(', ')})`, 'put the data files there');
   return csv;
 }

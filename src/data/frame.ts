@@ -10,8 +10,7 @@ import { booleanValue } from '../model/roles.js';
 import type { Db } from './duck.js';
 import { sqlIdent, sqlString } from './duck.js';
 import { encodeLabel, type LabelMap, type LabelValue } from './labels.js';
-import { readFloatColumns, type LoadedTable } from './table.js';
-import { lineOfRow } from './csvfiles.js';
+import { readFloatColumns, rowLocation, type LoadedTable } from './table.js';
 
 export interface Level {
   value: string;
@@ -45,10 +44,7 @@ function unknownLabel(path: string, line: number | undefined, col: string, v: La
   );
 }
 
-async function rowLine(table: LoadedTable, row: number): Promise<{ path: string; line: number | undefined }> {
-  const file = table.files.findLast((f) => f.firstRow <= row) ?? table.files[0]!;
-  return { path: file.path, line: await lineOfRow(file.path, row - file.firstRow) };
-}
+const rowLine = (table: LoadedTable, row: number) => rowLocation(table.files, row);
 
 /** A frame over a DuckDB table or view whose rowid is the row order. */
 export function duckFrame(db: Db, table: LoadedTable): Frame {

@@ -9,11 +9,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { DataError } from '../errors.js';
-import { MISSING_TOKENS, numericCell, parseCsvRecords, readCsvHead, type CsvFile } from './csvfiles.js';
+import { MISSING_TOKENS, numericCell, parseCsvRecords, readCsvHead, readPath, type CsvFile } from './csvfiles.js';
 
 const MISSING = new Set(MISSING_TOKENS);
 import { thirdLabelError, type LabelValue } from './labels.js';
-import { checkSameColumns, sampleKinds, type ColumnInfo, type LoadedFile, type LoadedTable } from './table.js';
+import { assertPlain, checkSameColumns, inputSha256, sampleKinds, type ColumnInfo, type LoadedFile, type LoadedTable } from './table.js';
 
 /** Inputs up to this size in all are read here; larger ones by DuckDB. */
 export const SMALL_CSV_BYTES = Number(process.env.MLOPS_SMALL_CSV_BYTES ?? 1 << 20);
@@ -29,8 +29,9 @@ export async function loadSmallCsv(
   labels: string | null = null,
   forcedText: readonly string[] = [],
 ): Promise<{ table: LoadedTable; values: Map<string, Float64Array>; text: Map<string, (string | null)[]> }> {
+  assertPlain(files);
   const heads = [];
-  for (const f of files) heads.push(await readCsvHead(f.path));
+  for (const f of files) heads.push(await readCsvHead(readPath(f)));
   checkSameColumns(files, heads.map((h) => h.header));
   const numeric = sampleKinds(heads[0]!.header, heads, new Set(forcedNumeric), new Set(forcedText));
   const columns = heads[0]!.header.filter((c) => numeric.has(c));
@@ -47,10 +48,12 @@ export async function loadSmallCsv(
     labelsSeen.push(v);
   };
   for (const [k, f] of files.entries()) {
-    const buf = await readFile(f.path);
+    // messages name the path read (a plain copy's: withPlainCsv names the input instead)
+    const path = readPath(f);
+    const buf = await readFile(path);
     const text = buf.toString('utf8');
     const header = heads[k]!.header;
-    const records = parseCsvRecords(text, f.path).slice(1);
+    const records = parseCsvRecords(text, path).slice(1);
     if (records.length === 0) throw new DataError(`${f.path}: has a header but no data rows`, `add rows or remove ${f.name} from the folder`);
     const pos = columns.map((c) => header.indexOf(c));
     const textPos = textColumns.map((c) => header.indexOf(c));
@@ -61,22 +64,22 @@ export async function loadSmallCsv(
         const raw = text.slice(r.start, r.end).replace(/\r?\n$/, '');
         const shown = raw.length <= 80 ? ` (${JSON.stringify(raw)})` : '';
         throw new DataError(
-          `${f.path}: line ${r.line}: cannot parse CSV: expected ${header.length} fields, found ${r.fields.length}${shown}`,
+          `${path}: line ${r.line}: cannot parse CSV: expected ${header.length} fields, found ${r.fields.length}${shown}`,
           `fix or remove that row of ${f.name}`,
         );
       }
       for (let j = 0; j < columns.length; j++) {
-        const v = numericCell(r.fields[pos[j]!]!, f.path, r.line, columns[j]!);
-        if (j === labelAt && v === v) seeLabel(v, f.path, r.line);
+        const v = numericCell(r.fields[pos[j]!]!, path, r.line, columns[j]!);
+        if (j === labelAt && v === v) seeLabel(v, path, r.line);
         parts[j]!.push(v);
       }
       for (let j = 0; j < textColumns.length; j++) {
         const cell = r.fields[textPos[j]!]!;
         textParts[j]!.push(MISSING.has(cell) ? null : cell);
-        if (j === textLabelAt && !MISSING.has(cell)) seeLabel(cell, f.path, r.line);
+        if (j === textLabelAt && !MISSING.has(cell)) seeLabel(cell, path, r.line);
       }
     }
-    loaded.push({ ...f, rows: records.length, sha256: createHash('sha256').update(buf).digest('hex'), firstRow: total });
+    loaded.push({ ...f, rows: records.length, sha256: inputSha256(f, createHash('sha256').update(buf).digest('hex')), firstRow: total });
     total += records.length;
   }
   const text = new Map(textColumns.map((c, j) => [c, textParts[j]!]));

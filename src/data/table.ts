@@ -21,12 +21,15 @@ import { phase } from '../progress.js';
 import type { Db } from './duck.js';
 import { sqlIdent, sqlString } from './duck.js';
 import {
+  dataKind,
+  lineOfDuckDbLine,
   lineOfRow,
   MISSING_TOKENS,
   notANumberError,
   notFiniteError,
   NUMBER,
   readCsvHead,
+  readPath,
   type CsvFile,
   type CsvHead,
 } from './csvfiles.js';
@@ -75,14 +78,15 @@ export interface LoadOptions {
 
 export async function loadCsvTable(db: Db, files: readonly CsvFile[], opts: LoadOptions): Promise<LoadedTable> {
   if (files.length === 0) throw new Error('loadCsvTable needs at least one file');
+  assertPlain(files);
   const heads: CsvHead[] = [];
-  for (const f of files) heads.push(await readCsvHead(f.path));
+  for (const f of files) heads.push(await readCsvHead(readPath(f)));
   checkSameColumns(files, heads.map((h) => h.header));
   const numeric = sampleKinds(heads[0]!.header, heads, new Set(opts.numeric ?? []), new Set(opts.text ?? []));
   const columns = opts.numericOnly ? heads[0]!.header.filter((c) => numeric.has(c)) : heads[0]!.header;
 
   // Hash and count lines of every file while DuckDB parses them (the main thread is idle then).
-  const scans = Promise.all(files.map((f) => scanFile(f.path)));
+  const scans = Promise.all(files.map((f) => scanFile(readPath(f))));
   scans.catch(() => undefined);
   const table = opts.name;
   const sqlType = (c: string) => (numeric.has(c) ? 'DOUBLE' : 'VARCHAR');
@@ -103,12 +107,12 @@ export async function loadCsvTable(db: Db, files: readonly CsvFile[], opts: Load
       } catch (err) {
         // DuckDB's strict parser takes one line ending per file: a file mixing CRLF and LF is
         // read from a copy with LF endings (same lines, so messages keep their line numbers).
-        if (!(await copies.addMixed(run))) throw csvReadError(run, err, copies);
+        if (!(await copies.addMixed(run))) throw await csvReadError(run, err, copies);
         // (a failed INSERT is rolled back as a whole: no rows of the run are left to remove)
         try {
           await insert();
         } catch (err2) {
-          throw csvReadError(run, err2, copies);
+          throw await csvReadError(run, err2, copies);
         }
       }
       start = end;
@@ -134,7 +138,7 @@ export async function loadCsvTable(db: Db, files: readonly CsvFile[], opts: Load
     let first = 0;
     files.forEach((f, i) => {
       if (rows[i] === 0) throw new DataError(`${f.path}: has a header but no data rows`, `add rows or remove ${f.name} from the folder`);
-      loaded.push({ ...f, rows: rows[i]!, sha256: scanned[i]!.sha256, firstRow: first });
+      loaded.push({ ...f, rows: rows[i]!, sha256: inputSha256(f, scanned[i]!.sha256), firstRow: first });
       first += rows[i]!;
     });
     phase('load: counts');
@@ -162,9 +166,10 @@ class LfCopies {
   /** read_csv(...) of files that share one header order, with an explicit typed schema. */
   readCsvSql(files: readonly CsvFile[], header: readonly string[], sqlType: (c: string) => string): string {
     const schema = `{${header.map((c) => `${sqlString(c)}: '${sqlType(c)}'`).join(', ')}}`;
-    const paths = files.map((f) => sqlString(literalGlob(this.copyOf.get(f.path) ?? f.path)));
+    const paths = files.map((f) => sqlString(literalGlob(this.copyOf.get(f.path) ?? readPath(f))));
+    // compression none: a .csv.gz file's plain copy keeps the input's name
     return (
-      `read_csv([${paths.join(', ')}], header = true, auto_detect = false, ` +
+      `read_csv([${paths.join(', ')}], header = true, auto_detect = false, compression = 'none', ` +
       `columns = ${schema}, delim = ',', quote = '"', escape = '"', strict_mode = true, ` +
       `nullstr = [${MISSING_TOKENS.map(sqlString).join(', ')}])`
     );
@@ -179,12 +184,12 @@ class LfCopies {
   async addMixed(run: readonly CsvFile[]): Promise<boolean> {
     let added = false;
     for (const f of run) {
-      if (this.copyOf.has(f.path) || !(await mixesLineEndings(f.path))) continue;
+      if (this.copyOf.has(f.path) || !(await mixesLineEndings(readPath(f)))) continue;
       this.dir ??= await mkdtemp(join(tmpdir(), 'mlops-lf-'));
       const copy = join(this.dir, `${this.copyOf.size}.csv`);
-      await pipeline(createReadStream(f.path), crlfToLf(), createWriteStream(copy));
+      await pipeline(createReadStream(readPath(f)), crlfToLf(), createWriteStream(copy));
       this.copyOf.set(f.path, copy);
-      this.originalOf.set(copy, f.path);
+      this.originalOf.set(copy, readPath(f));
       added = true;
     }
     return added;
@@ -239,14 +244,26 @@ async function checkLabels(db: Db, table: string, target: string, files: LoadedF
   );
   if (firsts.length < 3) return;
   const hit = firsts[2]!;
-  const { file, line } = await rowLocation(files, Number(hit.r));
-  throw thirdLabelError(file.path, line, target, [firsts[0]!.v, firsts[1]!.v], hit.v);
+  const { path, line } = await rowLocation(files, Number(hit.r));
+  throw thirdLabelError(path, line, target, [firsts[0]!.v, firsts[1]!.v], hit.v);
 }
 
-/** The file and line of a table row (rowid). */
-async function rowLocation(files: LoadedFile[], rowid: number): Promise<{ file: LoadedFile; line: number | undefined }> {
-  const file = files.findLast((f) => f.firstRow <= rowid)!;
-  return { file, line: await lineOfRow(file.path, rowid - file.firstRow) };
+/**
+ * The file and line of a table row (rowid), as the readers name it: the path read (a plain
+ * copy's, which withPlainCsv turns back into the input's).
+ */
+export async function rowLocation(files: readonly LoadedFile[], rowid: number): Promise<{ path: string; line: number | undefined }> {
+  const file = files.findLast((f) => f.firstRow <= rowid) ?? files[0]!;
+  return { path: readPath(file), line: await lineOfRow(readPath(file), rowid - file.firstRow) };
+}
+
+/** The input's SHA-256: known for a plain copy (of the input's bytes), else the hash of the file read. */
+export const inputSha256 = (f: CsvFile, read: string): string => (f.plain && f.sha256 ? f.sha256 : read);
+
+/** A .csv.gz or .parquet file reaches the readers only as a plain copy (src/data/plaincsv.ts). */
+export function assertPlain(files: readonly CsvFile[]): void {
+  const raw = files.find((f) => !f.plain && (dataKind(f.name) === 'csv.gz' || dataKind(f.name) === 'parquet'));
+  if (raw) throw new Error(`${raw.path}: read through withPlainCsv (src/data/plaincsv.ts)`);
 }
 
 export function checkSameColumns(files: readonly CsvFile[], headers: string[][]): void {
@@ -260,7 +277,7 @@ export function checkSameColumns(files: readonly CsvFile[], headers: string[][])
       if (missing.length) parts.push(`lacks column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')}`);
       if (extra.length) parts.push(`has extra column${extra.length > 1 ? 's' : ''} ${extra.map((c) => `"${c}"`).join(', ')}`);
       throw new DataError(
-        `${files[i]!.path}: line 1: header ${parts.join(' and ')} compared with ${files[0]!.name}`,
+        `${readPath(files[i]!)}: line 1: header ${parts.join(' and ')} compared with ${files[0]!.name}`,
         'every file in the folder must have the same columns (in any order)',
       );
     }
@@ -298,18 +315,21 @@ export function sampleKinds(columns: string[], heads: CsvHead[], forced: Set<str
 }
 
 /** Turn a DuckDB CSV error into one line naming the file, line and column. */
-function csvReadError(run: readonly CsvFile[], err: unknown, copies: LfCopies): DataError {
+async function csvReadError(run: readonly CsvFile[], err: unknown, copies: LfCopies): Promise<DataError> {
   const msg = err instanceof Error ? err.message : String(err);
   const lines = msg.split('\n').map((l) => l.trim());
   const named = lines.find((l) => l.startsWith('file = '))?.slice('file = '.length);
   const fileName = named === undefined ? undefined : copies.original(named);
-  const file = run.find((f) => f.path === fileName) ?? (run.length === 1 ? run[0] : undefined);
-  const path = file?.path ?? fileName ?? run.map((f) => f.path).join(', ');
-  const lineNo = /CSV Error on Line: (\d+)/.exec(msg)?.[1];
+  const file = run.find((f) => readPath(f) === fileName) ?? (run.length === 1 ? run[0] : undefined);
+  const path = (file && readPath(file)) ?? fileName ?? run.map(readPath).join(', ');
+  const duckLine = /CSV Error on Line: (\d+)/.exec(msg)?.[1];
+  // DuckDB's line is a record number: the file's own line, for messages (and a plain copy's rows)
+  const scanned = duckLine === undefined ? undefined : await lineOfDuckDbLine(named ?? path, Number(duckLine)).catch(() => undefined);
+  const lineNo = scanned ?? (duckLine === undefined ? undefined : Number(duckLine));
   const where = lineNo ? `line ${lineNo}: ` : '';
   const hint = `fix or remove that row of ${basename(path)}`;
   const conv = /Error when converting column "(.*?)"\. Could not convert string "(.*?)" to '/s.exec(msg);
-  if (conv) return notANumberError(path, lineNo === undefined ? undefined : Number(lineNo), conv[1]!, conv[2]!);
+  if (conv) return notANumberError(path, lineNo, conv[1]!, conv[2]!);
   const original = lines.find((l) => l.startsWith('Original Line:'))?.slice('Original Line:'.length).trim();
   const expected = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(msg);
   let detail: string;
@@ -396,8 +416,8 @@ async function reportNonFinite(db: Db, table: string, numeric: string[], files: 
       `SELECT rowid AS r, ${sqlIdent(col)} AS v FROM ${table} WHERE NOT isfinite(${sqlIdent(col)}) ORDER BY rowid LIMIT 1`,
     );
     if (!hit) continue;
-    const { file, line } = await rowLocation(files, Number(hit.r));
-    throw notFiniteError(file.path, line, col, hit.v);
+    const { path, line } = await rowLocation(files, Number(hit.r));
+    throw notFiniteError(path, line, col, hit.v);
   }
 }
 

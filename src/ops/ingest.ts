@@ -1,11 +1,17 @@
-/** mlops ingest: merge every CSV of the input folder, drop exact duplicates, record what was read. */
+/**
+ * mlops ingest: merge every data file of the input folder (.csv, .csv.gz, .parquet), drop exact
+ * duplicates, record what was read, and say each column's role (derived, never recorded).
+ */
 import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { DataError } from '../errors.js';
 import { phase } from '../progress.js';
-import { listCsvFiles } from '../data/csvfiles.js';
+import { DATA_EXTENSIONS, listCsvFiles } from '../data/csvfiles.js';
 import { sqlIdent, sqlString, withDb } from '../data/duck.js';
+import { duckFrame } from '../data/frame.js';
+import { withPlainCsv } from '../data/plaincsv.js';
 import { loadCsvTable, outputColumns } from '../data/table.js';
+import { decideRoles, type ColumnRole } from '../model/roles.js';
 import { appendJsonLine, commitTempFile, removeStaleTemps, sha256File, tempPathFor, writeFileAtomic } from '../store/atomic.js';
 import { isAlive } from '../store/releases.js';
 import type { Config } from '../store/config.js';
@@ -20,15 +26,19 @@ export interface IngestOptions {
 export interface IngestResult extends IngestionRecord {
   output: string;
   ignored: string[];
+  /** Entries of the folder that are not data and not hidden, to be named (listCsvFiles). */
+  skipped: string[];
+  /** Every column's role in the ingested data and why (src/model/roles.ts), as train decides it. */
+  roles: ColumnRole[];
 }
 
 export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   const t0 = performance.now();
   const cfg = opts.config;
   const folder = opts.inputFolder ?? cfg.input_folder_path;
-  const { csv, ignored } = await listCsvFiles(folder);
+  const { csv, ignored, skipped } = await listCsvFiles(folder);
   if (csv.length === 0) {
-    throw new DataError(`${folder}: no .csv files to ingest`, 'put the data files in input_folder_path (see config.json)');
+    throw new DataError(`${folder}: no data files (${DATA_EXTENSIONS.join(', ')}) to ingest`, 'put the data files in input_folder_path (see config.json)');
   }
   const out = paths(cfg);
   // temp files of an ingest that was killed (a COPY cut short can be large)
@@ -39,7 +49,9 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
 
   const result = await withDb(async (db) => {
     phase('ingest: db open');
-    const table = await loadCsvTable(db, csv, { name: 'ingest', numeric, text: cfg.categorical, labels: cfg.task === 'classification' ? cfg.target : null });
+    const table = await withPlainCsv(csv, db, (plain) =>
+      loadCsvTable(db, plain, { name: 'ingest', numeric, text: cfg.categorical, labels: cfg.task === 'classification' ? cfg.target : null }),
+    );
     phase('ingest: load', `read ${table.rows} rows from ${csv.length} file${csv.length > 1 ? 's' : ''}`);
     const cols = table.columns.map((c) => sqlIdent(c.name)).join(', ');
     // Keep the first occurrence of each distinct row, in file order then row order: the row
@@ -51,7 +63,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     try {
       const [res] = (await db.rows<{ Count: bigint }>(
         `COPY (SELECT ${outputColumns(table.columns).join(', ')} FROM ${table.view} ` +
-          `QUALIFY row_number() OVER (PARTITION BY ${cols} ORDER BY rowid) = 1 ORDER BY rowid) ` +
+          `QUALIFY ${firstOfEqualRows(cols)} ORDER BY rowid) ` +
           `TO ${sqlString(tmp)} (FORMAT csv, HEADER true, DELIMITER ',')`,
       )) as [{ Count: bigint }];
       written = Number(res.Count);
@@ -60,7 +72,12 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
       throw err;
     }
     phase('ingest: dedup + copy', `dropped duplicates, wrote ${written} rows`);
-    return { table, written };
+    // Roles of the rows written (as train and diagnose see them): duplicates would count twice
+    // towards "every value distinct"; without any, the loaded table is those rows.
+    const kept = written === table.rows ? table : { ...table, view: `(SELECT * FROM ${table.view} QUALIFY ${firstOfEqualRows(cols)})` };
+    const roles = decideRoles(await duckFrame(db, kept).stats(), cfg);
+    phase('ingest: roles');
+    return { table, written, roles };
   });
 
   const files = result.table.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, rows: f.rows }));
@@ -81,7 +98,10 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   };
   await appendJsonLine(out.ingestionLog, record);
   phase('ingest: commit', 'saved finaldata.csv, ingestedfiles.txt and the ingestion record');
-  return { ...record, output: out.finalData, ignored };
+  return { ...record, output: out.finalData, ignored, skipped, roles: result.roles };
 }
+
+/** The first row (by rowid) of each group of equal rows. */
+const firstOfEqualRows = (cols: string) => `row_number() OVER (PARTITION BY ${cols} ORDER BY rowid) = 1`;
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;

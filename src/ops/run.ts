@@ -18,7 +18,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EXIT_CODES, MlopsError } from '../errors.js';
-import { listCsvFiles, type CsvFile } from '../data/csvfiles.js';
+import { listCsvFiles, skippedNote, type CsvFile } from '../data/csvfiles.js';
 import { appendJsonLine, scanFile } from '../store/atomic.js';
 import { currentChampion, syncRegistry } from '../store/champion.js';
 import { metricValue } from '../store/evaluations.js';
@@ -214,7 +214,8 @@ async function loop(
     return decide('no new data', `no new or changed input files (${why})`);
   }
   const ing = await step('ingest', () => ingest({ config }), (r) =>
-    `${r.files.length} files, ${r.rows_read} rows read, ${r.duplicates_dropped} duplicates dropped, ${r.rows_written} written`,
+    `${r.files.length} files, ${r.rows_read} rows read, ${r.duplicates_dropped} duplicates dropped, ${r.rows_written} written` +
+    (r.skipped.length ? `; ${skippedNote(r.skipped)}` : ''),
   );
 
   if (champ) {

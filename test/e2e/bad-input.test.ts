@@ -183,18 +183,20 @@ describe('ingest rejects bad files and keeps earlier outputs', () => {
     const empty = project({ classic: false });
     const r = cli(empty, 'ingest');
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/practicedata: no \.csv files to ingest/);
+    expect(r.stderr).toMatch(/practicedata: no data files \(\.csv, \.csv\.gz, \.parquet\) to ingest/);
   });
 
-  it('files that are not .csv are ignored, and named only with --verbose', () => {
+  it('files that are not data are skipped and named; hidden ones only with --verbose', () => {
     writeFileSync(join(dir, 'practicedata', '.DS_Store'), Buffer.from([0, 1, 2, 3]));
     writeFileSync(join(dir, 'practicedata', 'Icon\r'), '');
     writeFileSync(join(dir, 'practicedata', 'notes.txt'), 'hello');
-    const quiet = cli(dir, 'ingest');
-    expect(quiet.code).toBe(0);
-    expect(quiet.stdout).not.toContain('notes.txt');
+    const normal = cli(dir, 'ingest');
+    expect(normal.code).toBe(0);
+    expect(normal.stdout).toContain('skipped 2 files that are not data (.csv, .csv.gz, .parquet): "Icon\\r", "notes.txt"');
+    expect(normal.stdout).not.toContain('.DS_Store');
     const verbose = cli(dir, '--verbose', 'ingest');
-    expect(verbose.stdout).toContain('ignored (hidden or not .csv)');
+    expect(verbose.stdout).toContain('ignored (hidden or not data)');
+    expect(verbose.stdout).toContain('.DS_Store');
     expect(verbose.stdout).toContain('notes.txt');
     expect(verbose.stdout).toContain('"Icon\\r"');
     expect(read(join(dir, 'ingesteddata/ingestedfiles.txt'))).toBe(before.files);

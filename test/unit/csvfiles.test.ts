@@ -1,8 +1,8 @@
-import { chmodSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fsError, lineOfRow, listCsvFiles, parseCsvRecords, readCsvHeader } from '../../src/data/csvfiles.js';
+import { fsError, lineOfDuckDbLine, lineOfRow, listCsvFiles, parseCsvRecords, readCsvHeader, rowOfLine, skippedNote } from '../../src/data/csvfiles.js';
 import { literalGlob } from '../../src/data/table.js';
 
 describe('csv files', () => {
@@ -14,12 +14,29 @@ describe('csv files', () => {
     expect(() => parseCsvRecords('1,2\n"3,4', 'p')).toThrow(/p: line 2: cannot parse CSV: unterminated or misplaced quote/);
   });
 
-  it('lists .csv files in code-point order and ignores the rest', async () => {
+  it('lists data files in code-point order and names the rest that is not hidden', async () => {
     const d = mkdtempSync(join(tmpdir(), 'mlops-csv-'));
-    for (const n of ['b.csv', 'A.CSV', 'a.csv', '.hidden.csv', 'notes.txt']) writeFileSync(join(d, n), 'x,y\n1,2\n');
+    for (const n of ['b.csv', 'A.CSV', 'a.csv', 'c.csv.gz', 'd.PARQUET', '.hidden.csv', 'notes.txt', 'x.gz']) writeFileSync(join(d, n), 'x,y\n1,2\n');
+    mkdirSync(join(d, 'old.csv'));
     const l = await listCsvFiles(d);
-    expect(l.csv.map((f) => f.name)).toEqual(['A.CSV', 'a.csv', 'b.csv']);
-    expect(l.ignored).toEqual(['.hidden.csv', 'notes.txt']);
+    expect(l.csv.map((f) => f.name)).toEqual(['A.CSV', 'a.csv', 'b.csv', 'c.csv.gz', 'd.PARQUET']);
+    expect(l.ignored).toEqual(['.hidden.csv', 'notes.txt', 'old.csv', 'x.gz']);
+    expect(l.skipped).toEqual(['notes.txt', 'old.csv/', 'x.gz']);
+    expect(skippedNote(l.skipped)).toBe('skipped 3 files that are not data (.csv, .csv.gz, .parquet): "notes.txt", "old.csv/", "x.gz"');
+    expect(skippedNote([])).toBeNull();
+  });
+
+  it("maps DuckDB's record-numbered error lines and lines to rows", async () => {
+    const d = mkdtempSync(join(tmpdir(), 'mlops-csv-'));
+    // DuckDB counts the blank line 3 as a record and not the quoted break of line 4
+    writeFileSync(join(d, 'x.csv'), 'a,b\n1,2\n\n"m\nn",2\nq,x\n');
+    expect(await lineOfDuckDbLine(join(d, 'x.csv'), 5)).toBe(6);
+    expect(await lineOfDuckDbLine(join(d, 'x.csv'), 2)).toBe(2);
+    // rows as parseCsvRecords counts them (blank lines skipped): the line of a record, or any line it spans
+    expect(await rowOfLine(join(d, 'x.csv'), 2)).toBe(1);
+    expect(await rowOfLine(join(d, 'x.csv'), 4)).toBe(2);
+    expect(await rowOfLine(join(d, 'x.csv'), 5)).toBe(2);
+    expect(await rowOfLine(join(d, 'x.csv'), 6)).toBe(3);
   });
 
   it('reads a header with a BOM and CRLF, trimming names', async () => {

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { loadConfig } from '../../store/config.js';
 import type { Register } from '../command.js';
-import { fmtNum, table } from '../output.js';
+import { fmtNum, rolesTable, table } from '../output.js';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -22,7 +22,7 @@ export const register: Register = (program, bind) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
         const { diagnose } = await import('../../ops/diagnose.js');
         const r = await diagnose({ config, time: o.time, repeat: o.repeat, impute: o.impute as 'mean' | undefined });
-        const human: string[] = [c.bold(`Column roles of ${r.data}`), ...table(['column', 'role', 'why'], r.roles.map((x) => [x.name, x.role, x.reason])), ''];
+        const human: string[] = [c.bold(`Column roles of ${r.data}`), ...rolesTable(r.roles), ''];
         human.push(c.bold(`Summary statistics of ${r.data} (${r.rows} rows)`));
         human.push(
           ...table(

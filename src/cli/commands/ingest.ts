@@ -1,11 +1,12 @@
 import { loadConfig } from '../../store/config.js';
 import type { Register } from '../command.js';
-import { fmtNum, fmtSeconds, table } from '../output.js';
+import { skippedNote } from '../../data/csvfiles.js';
+import { fmtNum, fmtSeconds, rolesTable, table } from '../output.js';
 
 export const register: Register = (program, bind) => {
   program
     .command('ingest')
-    .description('merge every CSV file of input_folder_path, drop duplicate rows, write finaldata.csv')
+    .description('merge every data file (.csv, .csv.gz, .parquet) of input_folder_path, drop duplicate rows, write finaldata.csv')
     .option('--input <dir>', 'read this folder instead of input_folder_path')
     .option('--from-feedback', 'first write the labelled live traffic (logged inputs and their feedback labels) as a new input file')
     .action(
@@ -36,9 +37,12 @@ export const register: Register = (program, bind) => {
         if (withMissing.length) {
           human.push(`missing values: ${withMissing.map((col) => `${col.name} ${col.missing}`).join(', ')}`);
         }
+        const skipped = skippedNote(r.skipped);
+        if (skipped) human.push(skipped);
+        human.push('', ...rolesTable(r.roles));
         if (flags.verbose) {
           human.push(`columns: ${r.columns.map((col) => `${col.name} (${col.kind}, mean ${fmtNum(col.mean)})`).join(', ')}`);
-          if (r.ignored.length) human.push(`ignored (hidden or not .csv): ${r.ignored.map((n) => JSON.stringify(n)).join(', ')}`);
+          if (r.ignored.length) human.push(`ignored (hidden or not data): ${r.ignored.map((n) => JSON.stringify(n)).join(', ')}`);
         }
         return { json: r, human };
       }),
