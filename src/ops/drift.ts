@@ -8,7 +8,7 @@ import { csvFilesAt } from '../data/csvfiles.js';
 import { metricsOf } from '../model/metrics.js';
 import { readForModel } from './modeldata.js';
 import { higherIsBetter } from '../model/metrics.js';
-import { loadModel } from '../model/modelfile.js';
+import { loadModel, type ModelFile } from '../model/modelfile.js';
 import { sha256File } from '../store/atomic.js';
 import { currentChampion, syncRegistry } from '../store/champion.js';
 import type { Config } from '../store/config.js';
@@ -188,6 +188,16 @@ export async function dataDrift(opts: DataDriftOptions): Promise<DataDriftResult
   const curFiles = await csvFilesAt(curPath);
   const ref = await readForModel(model, refFiles, { name: 'reference', target: false });
   const cur = await readForModel(model, curFiles, { name: 'current', target: false });
+  return { reference: refPath, current: curPath, ...judgeDataDrift(cfg, model, ref.X, cur.X) };
+}
+
+/** Every feature's drift verdict and the dataset's, from the encoded reference and current columns. */
+export function judgeDataDrift(
+  cfg: Config,
+  model: ModelFile,
+  refX: readonly Float64Array[],
+  curX: readonly Float64Array[],
+): Omit<DataDriftResult, 'reference' | 'current'> {
   const settings = {
     pValue: cfg.drift.p_value,
     psi: cfg.drift.psi,
@@ -195,13 +205,11 @@ export async function dataDrift(opts: DataDriftOptions): Promise<DataDriftResult
     minRows: cfg.drift.min_rows,
     maxCategories: cfg.drift.max_categories,
   };
-  const features = model.features.map((f, j) => featureDrift(f, ref.X[j]!, cur.X[j]!, settings, model.inputs[j]!.kind === 'categorical'));
+  const features = model.features.map((f, j) => featureDrift(f, refX[j]!, curX[j]!, settings, model.inputs[j]!.kind === 'categorical'));
   const drifted = features.filter((f) => f.verdict === 'drift').length;
   const judged = features.filter((f) => f.verdict !== 'too few rows').length;
   const share = judged === 0 ? 0 : drifted / features.length;
   return {
-    reference: refPath,
-    current: curPath,
     features,
     drifted,
     share,
