@@ -97,12 +97,22 @@ afterAll(() => servers.forEach((c) => c.kill('SIGKILL')));
 
 /** `mlops serve --port 0` in a project; resolves with its URL once it listens (killed after the file). */
 export function startServe(dir: string): Promise<{ url: string; child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { cwd: dir, env: { ...process.env, npm_config_registry: 'http://127.0.0.1:9/' } });
+  return startListening(dir, ['serve', '--port', '0']);
+}
+
+/** `mlops ui --port 0 [--host H]` in a project, with MLOPS_UI_TOKEN when given. */
+export function startUi(dir: string, opts: { host?: string; token?: string } = {}): Promise<{ url: string; child: ChildProcess; log: () => string }> {
+  return startListening(dir, ['ui', '--port', '0', ...(opts.host ? ['--host', opts.host] : [])], opts.token ? { MLOPS_UI_TOKEN: opts.token } : {});
+}
+
+/** A CLI server process; resolves with the address line it prints on stdout. */
+function startListening(dir: string, args: string[], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; log: () => string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, npm_config_registry: 'http://127.0.0.1:9/', ...env } });
   servers.push(child);
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   return new Promise((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) => resolve({ url: d.toString().trim(), child, log: () => err }));
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}: ${err}`)));
   });
 }
