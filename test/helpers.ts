@@ -1,6 +1,6 @@
 /** Test helpers: temp projects with real files, and the real CLI run as a child process. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,28 @@ export function project(opts: { classic?: boolean; config?: Record<string, unkno
 }
 
 export const read = (path: string) => readFileSync(path, 'utf8');
+
+/**
+ * A project with two versions: v0001 champion (the bootstrap run), v0002 trained and scored on
+ * the old and the shifted data (sourcedata copied into practicedata, then a run).
+ */
+export function projectWithTwoVersions(): string {
+  const dir = project();
+  expectCode(cli(dir, 'run'), [0]);
+  for (const f of readdirSync(join(dir, 'sourcedata'))) cpSync(join(dir, 'sourcedata', f), join(dir, 'practicedata', f));
+  expectCode(cli(dir, 'run'), [0, 4]);
+  expectCode(cli(dir, 'train'), [0]);
+  expectCode(cli(dir, 'score'), [0]);
+  return dir;
+}
+
+function expectCode(r: CliResult, codes: number[]): void {
+  if (!codes.includes(r.code)) throw new Error(`exit ${r.code}: ${r.stderr}`);
+}
+
+/** The champion's version name as `mlops --json models` tells it. */
+export const championOf = (dir: string) =>
+  cliJson<{ models: { name: string; aliases: string[] }[] }>(dir, 'models').models.find((m) => m.aliases.includes('champion'))?.name;
 
 const servers: ChildProcess[] = [];
 afterAll(() => servers.forEach((c) => c.kill('SIGKILL')));

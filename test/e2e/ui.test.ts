@@ -1,9 +1,9 @@
 /** mlops ui: the JSON endpoints and the auth rules against a real `mlops ui` process. */
-import { cpSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliJson, project, read, startUi } from '../helpers.js';
+import { championOf, cli, project, projectWithTwoVersions, read, startUi } from '../helpers.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -20,24 +20,11 @@ function raw(url: string, opts: { method?: string; headers?: Record<string, stri
   });
 }
 
-/** Two versions: v0001 champion (bootstrap), v0002 trained on the old and the shifted data. */
-function twoVersions(): string {
-  const dir = project();
-  expect(cli(dir, 'run').code).toBe(0);
-  for (const f of readdirSync(join(dir, 'sourcedata'))) cpSync(join(dir, 'sourcedata', f), join(dir, 'practicedata', f));
-  expect([0, 4]).toContain(cli(dir, 'run').code);
-  expect(cli(dir, 'train').code).toBe(0);
-  expect(cli(dir, 'score').code).toBe(0);
-  return dir;
-}
-
-const champion = (dir: string) => cliJson<{ models: { name: string; aliases: string[] }[] }>(dir, 'models').models.find((m) => m.aliases.includes('champion'))?.name;
-
 describe('mlops ui on 127.0.0.1', () => {
   let dir: string;
   let url: string;
   beforeAll(async () => {
-    dir = twoVersions();
+    dir = projectWithTwoVersions();
     ({ url } = await startUi(dir));
   });
 
@@ -106,7 +93,7 @@ describe('mlops ui on 127.0.0.1', () => {
     expect((await raw(url + '/api/promote', { method: 'POST', headers, body })).status).toBe(403);
     expect((await raw(url + '/api/promote', { method: 'POST', headers: { ...headers, origin: 'http://evil.example' }, body })).status).toBe(403);
     expect((await raw(url + '/api/overview', { headers: { host: 'evil.example' } })).status).toBe(403);
-    expect(champion(dir)).toBe('v0001');
+    expect(championOf(dir)).toBe('v0001');
   });
 
   it('promotes and rolls back through same-origin POSTs', async () => {
@@ -117,10 +104,10 @@ describe('mlops ui on 127.0.0.1', () => {
     const r = await post('/api/promote', { version: 'v0002', force: true });
     expect(r.status).toBe(200);
     expect(((await r.json()) as { name: string }).name).toBe('v0002');
-    expect(champion(dir)).toBe('v0002');
+    expect(championOf(dir)).toBe('v0002');
     const back = await post('/api/rollback', {});
     expect(back.status).toBe(200);
-    expect(champion(dir)).toBe('v0001');
+    expect(championOf(dir)).toBe('v0001');
   });
 });
 
