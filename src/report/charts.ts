@@ -59,23 +59,6 @@ export function confusionMatrixSpec(c: Confusion, title: string, target: string)
   };
 }
 
-export function scoreHistorySpec(points: { run: number; timestamp: string; score: number; model: string }[], metric: string): TopLevelSpec {
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `${metric} over the score history`,
-    width: 560,
-    height: 220,
-    data: { values: points },
-    config: { font: 'DejaVu Sans' },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'run', type: 'quantitative', title: 'score record', axis: { tickMinStep: 1 } },
-      y: { field: 'score', type: 'quantitative', title: metric, scale: { zero: false } },
-      tooltip: [{ field: 'timestamp' }, { field: 'score' }, { field: 'model' }],
-    },
-  };
-}
-
 /** Feature importances (or |coefficient| x std for linear models) as horizontal bars, largest first. */
 export function importanceSpec(rows: { feature: string; importance: number }[], title: string): TopLevelSpec {
   return {

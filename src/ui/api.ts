@@ -6,29 +6,18 @@
  */
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { csvFilesAt } from '../data/csvfiles.js';
-import { predictEncoded } from '../model/family.js';
 import { higherIsBetter } from '../model/metrics.js';
+import { loadModel } from '../model/modelfile.js';
+import { modelCurves, releaseMarks, scoreTimeline } from '../ops/evidence.js';
 import { compareModels, listModels, parseVersion, showModel, type ModelRow, type SortKey } from '../ops/models.js';
 import { modelDrift } from '../ops/drift.js';
-import { readForModel } from '../ops/modeldata.js';
 import { driftHistory, profilePair } from '../ops/profile.js';
 import { readRuns, type RunRecord } from '../ops/run.js';
-import {
-  calibrationSpec,
-  distributionSpec,
-  driftTimelineSpec,
-  prSpec,
-  rocSpec,
-  runStepsSpec,
-  scoreTimelineSpec,
-  versionMetricSpec,
-} from '../report/charts.js';
-import { calibrationBins, prCurve, rocCurve } from '../stats/curves.js';
+import { distributionSpec, driftTimelineSpec, runStepsSpec, versionMetricSpec } from '../report/charts.js';
 import { currentChampion, syncRegistry } from '../store/champion.js';
 import type { Config } from '../store/config.js';
-import { readEvaluations, testDataHash } from '../store/evaluations.js';
-import { getVersion, readAliases, readEvents, versionName, type RegistryEvent } from '../store/registry.js';
+import { testDataHash } from '../store/evaluations.js';
+import { getVersion, readAliases, readEvents, versionName } from '../store/registry.js';
 import { HttpError } from '../server/requests.js';
 
 export interface Alert {
@@ -37,24 +26,6 @@ export interface Alert {
 }
 
 const metricOf = (cfg: Config) => cfg.promotion.metric ?? cfg.drift.metric;
-
-/** Champion events, as the score timeline and the version chart mark them. */
-const releaseMarks = (events: readonly RegistryEvent[]) =>
-  events.filter((e) => e.alias === 'champion' && (e.kind === 'promoted' || e.kind === 'rolled_back') && e.version !== null);
-
-/** The champions' own scores by date (test set and new data), with the releases. */
-export async function scoreTimeline(cfg: Config, events: readonly RegistryEvent[]) {
-  const metric = cfg.drift.metric;
-  const marks = releaseMarks(events);
-  const champions = new Set(marks.map((e) => e.version!));
-  const points = (await readEvaluations(cfg))
-    .filter((e) => e.version !== null && champions.has(e.version) && (e.role === 'test' || e.role === 'new-data'))
-    .map((e) => ({ time: e.timestamp, score: e.metrics[metric] as number, series: e.role, version: versionName(e.version!) }))
-    .filter((p) => typeof p.score === 'number' && Number.isFinite(p.score))
-    .slice(-2000);
-  const releases = marks.slice(-500).map((e) => ({ time: e.time, label: `${e.kind === 'promoted' ? 'promoted' : 'rolled back to'} ${versionName(e.version!)}` }));
-  return { metric, points, releases, spec: scoreTimelineSpec(points, releases, metric) };
-}
 
 export async function overview(cfg: Config) {
   await syncRegistry(cfg);
@@ -116,30 +87,10 @@ export async function curves(cfg: Config) {
   if (!champ) throw new HttpError(409, 'nothing is deployed', 'run `mlops run`');
   const key = `${champ.version}:${await testDataHash(cfg)}`;
   if (curveCache?.key === key) return curveCache.body;
-  const body = await championCurves(cfg, join(champ.dir, 'trainedmodel.json'), versionName(champ.version));
+  const { model } = await loadModel(join(champ.dir, 'trainedmodel.json'));
+  const body = await modelCurves(cfg, model, versionName(champ.version));
   curveCache = { key, body };
   return body;
-}
-
-/** ROC, PR and calibration specs of a model on the test set (null for a regression model). */
-export async function championCurves(cfg: Config, modelPath: string, name: string) {
-  const { loadModel } = await import('../model/modelfile.js');
-  const { model } = await loadModel(modelPath);
-  if (model.task !== 'classification') return { task: model.task, charts: null };
-  const ds = await readForModel(model, await csvFilesAt(cfg.test_data_path), { name: 'test', target: true });
-  const p = predictEncoded(model, ds.X);
-  const roc = rocCurve(ds.y!, p);
-  const pr = prCurve(ds.y!, p);
-  return {
-    task: model.task,
-    rows: ds.rows,
-    auc: roc.auc,
-    charts: {
-      roc: rocSpec(roc.points, roc.auc, `ROC, ${name} on the test set`),
-      pr: prSpec(pr.points, pr.base_rate, `Precision-recall, ${name} on the test set`),
-      calibration: calibrationSpec(calibrationBins(ds.y!, p), `Calibration, ${name} on the test set`),
-    },
-  };
 }
 
 const SORTS: readonly SortKey[] = ['version', 'created', 'metric', 'rows'];
