@@ -211,7 +211,7 @@ async function driftPage(root) {
 }
 
 async function runsPage(root) {
-  const r = await getJson('/api/runs?limit=200');
+  const r = await getJson('/api/runs?limit=100');
   root.append(h('h1', {}, 'Runs'));
   root.append(h('div', { class: 'cards' }, card('runs', String(r.total)), Object.entries(r.decisions).map(([k, v]) => card(k, String(v)))));
   root.append(h('h2', {}, 'Step timings'), r.charts.steps ? h('div', { class: 'figs' }, chart(r.charts.steps)) : h('p', { class: 'note' }, 'No runs yet: `mlops run`.'));

@@ -268,7 +268,7 @@ export function scoreTimelineSpec(
         data: { values: points },
         mark: { type: 'line', point: true },
         encoding: {
-          x: { field: 'time', type: 'temporal', title: 'date' },
+          x: { field: 'time', type: 'temporal', title: 'date', axis: { format: '%b %d %H:%M', labelOverlap: true, tickCount: 6 } },
           y: { field: 'score', type: 'quantitative', title: metric, scale: { zero: false } },
           color: { field: 'series', type: 'nominal', title: 'data' },
           tooltip: [{ field: 'version' }, { field: 'series' }, { field: 'score', format: '.4f' }, { field: 'time', type: 'temporal', format: '%Y-%m-%d %H:%M' }],
@@ -315,7 +315,7 @@ export function driftTimelineSpec(points: { time: string; share: number; drifted
         data: { values: points },
         mark: { type: 'line', point: true },
         encoding: {
-          x: { field: 'time', type: 'temporal', title: 'computed' },
+          x: { field: 'time', type: 'temporal', title: 'computed', axis: { format: '%b %d %H:%M', labelOverlap: true, tickCount: 6 } },
           y: { field: 'share', type: 'quantitative', title: 'share of features drifted', scale: { domain: [0, 1] }, axis: { format: '%' } },
           tooltip: [{ field: 'time', type: 'temporal', format: '%Y-%m-%d %H:%M' }, { field: 'drifted' }, { field: 'features' }],
         },

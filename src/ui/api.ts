@@ -62,7 +62,8 @@ export async function overview(cfg: Config) {
   const diag = await readFile(join(cfg.output_model_path, 'diagnostics.json'), 'utf8')
     .then((t) => JSON.parse(t) as { timestamp?: string; rows?: number; dependencies?: { dependencies?: { name: string; status: string }[] } })
     .catch(() => null);
-  const outdated = (diag?.dependencies?.dependencies ?? []).filter((d) => d.status !== 'ok' && d.status !== 'up to date' && !/unreachable|unknown/.test(d.status));
+  // installed below the wanted range, or missing (a newer major alone is no alert)
+  const outdated = (diag?.dependencies?.dependencies ?? []).filter((d) => d.status === 'outdated' || d.status === 'not installed');
   if (outdated.length) alerts.push({ level: 'info', text: `dependencies: ${outdated.map((d) => `${d.name} ${d.status}`).join(', ')}` });
   const timeline = await scoreTimeline(cfg, events);
   return {
@@ -109,9 +110,9 @@ export async function models(cfg: Config, q: URLSearchParams) {
   const rows = filter ? all.models.filter(matches) : all.models;
   const events = await readEvents(cfg, true);
   const promoted = new Set(releaseMarks(events).map((e) => e.version!));
-  // the chart: every version when there are up to 2,000, else every k-th and every promoted one
+  // the chart: every version when there are up to 1,000, else every k-th and every promoted one
   const byVersion = [...all.models].sort((a, b) => a.version - b.version).filter((m) => m.value !== null);
-  const step = Math.max(1, Math.ceil(byVersion.length / 2000));
+  const step = Math.max(1, Math.ceil(byVersion.length / 1000));
   const points = byVersion
     .filter((m, i) => i % step === 0 || promoted.has(m.version) || i === byVersion.length - 1)
     .map((m) => ({ version: m.version, name: m.name, value: m.value!, promoted: promoted.has(m.version) }));
