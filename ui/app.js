@@ -91,6 +91,13 @@ async function rollbackChampion() {
 
 // ---- pages
 
+function dataDriftCard(d) {
+  if (!d) return card('data drift', 'n/a', 'nothing deployed');
+  if (d.status === 'same data') return card('data drift', 'nothing to compare', 'the current data is the training data');
+  if (d.status === 'not computed') return card('data drift', 'not computed yet', 'open Data drift');
+  return card('data drift', `${d.drifted} of ${d.features}`, d.datasetDrift ? 'dataset drift' : 'no dataset drift');
+}
+
 async function overviewPage(root) {
   const o = await getJson('/api/overview');
   root.append(h('h1', {}, 'Overview'));
@@ -102,7 +109,7 @@ async function overviewPage(root) {
       card('versions', String(o.versions), o.direction),
       card('last run', o.last_run ? o.last_run.decision : 'none', o.last_run ? `${when(o.last_run.started)} · ${num(o.last_run.seconds, 2)} s` : ''),
       card('model drift', o.model_drift ? (o.model_drift.drift ? 'drift' : 'no drift') : 'n/a', o.model_drift ? `${o.model_drift.metric} ${num(o.model_drift.new_score)}` : ''),
-      card('data drift', o.data_drift ? `${o.data_drift.drifted} of ${o.data_drift.features}` : 'not computed', o.data_drift ? (o.data_drift.datasetDrift ? 'dataset drift' : 'no dataset drift') : 'open Data drift'),
+      dataDriftCard(o.data_drift),
     ),
   );
   if (o.last_run) root.append(h('p', { class: 'note' }, `Last run: ${o.last_run.reason}`));

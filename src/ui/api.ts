@@ -53,10 +53,11 @@ export async function overview(cfg: Config) {
   const md = champ ? await modelDrift({ config: cfg }).catch(() => null) : null;
   if (md?.drift) alerts.push({ level: 'warning', text: `model drift on ${md.metric}: ${md.tests.filter((t) => t.verdict === 'drift').map((t) => t.detail).join('; ')}` });
   // data drift: what the cache holds (the Data drift page computes it once per data file)
-  let dataDrift: { drifted: number; features: number; datasetDrift: boolean; computed: string } | null = null;
+  let dataDrift: { status: 'computed' | 'same data' | 'not computed'; drifted: number; features: number; datasetDrift: boolean; computed: string | null } | null = null;
   if (champ) {
     const pair = await profilePair(cfg, { cachedOnly: true }).catch(() => null);
-    if (pair?.drift) dataDrift = { drifted: pair.drift.drifted, features: pair.drift.features.length, datasetDrift: pair.drift.datasetDrift, computed: pair.drift.created };
+    if (pair?.drift) dataDrift = { status: 'computed', drifted: pair.drift.drifted, features: pair.drift.features.length, datasetDrift: pair.drift.datasetDrift, computed: pair.drift.created };
+    else dataDrift = { status: pair?.current ? 'same data' : 'not computed', drifted: 0, features: pair?.reference.profile.features.length ?? 0, datasetDrift: false, computed: null };
     if (dataDrift?.datasetDrift) alerts.push({ level: 'warning', text: `data drift: ${dataDrift.drifted} of ${dataDrift.features} features drifted` });
   }
   const diag = await readFile(join(cfg.output_model_path, 'diagnostics.json'), 'utf8')
