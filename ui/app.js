@@ -47,7 +47,7 @@ function toast(text, error) {
 /** A chart from a Vega-Lite spec, drawn as SVG. */
 function chart(spec) {
   const el = h('div', { class: 'fig chart' });
-  if (spec) vegaEmbed(el, spec, { renderer: 'svg', actions: false }).catch((err) => el.append(h('p', { class: 'note' }, `chart failed: ${err.message}`)));
+  if (spec) vegaEmbed(el, spec, { renderer: 'svg', actions: false, ast: true }).catch((err) => el.append(h('p', { class: 'note' }, `chart failed: ${err.message}`)));
   return el;
 }
 

@@ -32,6 +32,8 @@ describe('mlops ui on 127.0.0.1', () => {
     const page = await fetch(url + '/');
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    // charts run through vega's expression interpreter: no eval needed, a strict policy
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
     const html = await page.text();
     for (const src of ['/vendor/vega.min.js', '/vendor/vega-lite.min.js', '/vendor/vega-embed.min.js', '/app.js']) {
       expect(html).toContain(src);
