@@ -17,6 +17,7 @@ import { distributionSpec, driftTimelineSpec, runStepsSpec, versionMetricSpec } 
 import { currentChampion, syncRegistry } from '../store/champion.js';
 import type { Config } from '../store/config.js';
 import { testDataHash } from '../store/evaluations.js';
+import { registryListing } from '../store/listingcache.js';
 import { getVersion, readAliases, readEvents, versionName } from '../store/registry.js';
 import { HttpError } from '../server/requests.js';
 
@@ -33,12 +34,11 @@ export async function overview(cfg: Config) {
   const [champ, aliases, listing, runs, events] = await Promise.all([
     currentChampion(cfg),
     readAliases(cfg),
-    listModels({ config: cfg, limit: 1 }),
+    registryListing(cfg, metric),
     readRuns(cfg, 1).catch(() => [] as RunRecord[]),
     readEvents(cfg, true),
   ]);
-  const { registryListing } = await import('../store/listingcache.js');
-  const { value } = await registryListing(cfg, metric);
+  const { value } = listing;
   const alerts: Alert[] = [];
   const card = (v: number | undefined) =>
     v === undefined ? null : { version: v, name: versionName(v), metric, value: value.get(v) ?? null };
@@ -70,7 +70,7 @@ export async function overview(cfg: Config) {
   return {
     metric,
     direction: higherIsBetter(metric) ? 'higher is better' : 'lower is better',
-    versions: listing.total,
+    versions: listing.columns.version.length,
     champion,
     challenger,
     last_run: last && { id: last.id, started: last.started, seconds: last.seconds, decision: last.decision, reason: last.reason, candidate: last.candidate ?? null },
