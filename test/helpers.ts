@@ -1,6 +1,6 @@
 /** Test helpers: temp projects with real files, and the real CLI run as a child process. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,17 +92,49 @@ export function project(opts: { classic?: boolean; config?: Record<string, unkno
 
 export const read = (path: string) => readFileSync(path, 'utf8');
 
+/**
+ * A project with two versions: v0001 champion (the bootstrap run), v0002 trained and scored on
+ * the old and the shifted data (sourcedata copied into practicedata, then a run).
+ */
+export function projectWithTwoVersions(): string {
+  const dir = project();
+  expectCode(cli(dir, 'run'), [0]);
+  for (const f of readdirSync(join(dir, 'sourcedata'))) cpSync(join(dir, 'sourcedata', f), join(dir, 'practicedata', f));
+  expectCode(cli(dir, 'run'), [0, 4]);
+  expectCode(cli(dir, 'train'), [0]);
+  expectCode(cli(dir, 'score'), [0]);
+  return dir;
+}
+
+function expectCode(r: CliResult, codes: number[]): void {
+  if (!codes.includes(r.code)) throw new Error(`exit ${r.code}: ${r.stderr}`);
+}
+
+/** The champion's version name as `mlops --json models` tells it. */
+export const championOf = (dir: string) =>
+  cliJson<{ models: { name: string; aliases: string[] }[] }>(dir, 'models').models.find((m) => m.aliases.includes('champion'))?.name;
+
 const servers: ChildProcess[] = [];
 afterAll(() => servers.forEach((c) => c.kill('SIGKILL')));
 
 /** `mlops serve --port 0` in a project; resolves with its URL once it listens (killed after the file). */
 export function startServe(dir: string): Promise<{ url: string; child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { cwd: dir, env: { ...process.env, npm_config_registry: 'http://127.0.0.1:9/' } });
+  return startListening(dir, ['serve', '--port', '0']);
+}
+
+/** `mlops ui --port 0 [--host H]` in a project, with MLOPS_UI_TOKEN when given. */
+export function startUi(dir: string, opts: { host?: string; token?: string } = {}): Promise<{ url: string; child: ChildProcess; log: () => string }> {
+  return startListening(dir, ['ui', '--port', '0', ...(opts.host ? ['--host', opts.host] : [])], opts.token ? { MLOPS_UI_TOKEN: opts.token } : {});
+}
+
+/** A CLI server process; resolves with the address line it prints on stdout. */
+function startListening(dir: string, args: string[], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; log: () => string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, npm_config_registry: 'http://127.0.0.1:9/', ...env } });
   servers.push(child);
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   return new Promise((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) => resolve({ url: d.toString().trim(), child, log: () => err }));
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}: ${err}`)));
   });
 }

@@ -21,8 +21,9 @@ import { register as serveCmd } from './commands/serve.js';
 import { register as modelsCmd } from './commands/models.js';
 import { register as exportCmd } from './commands/export.js';
 import { register as liveCmd } from './commands/live.js';
+import { register as uiCmd } from './commands/ui.js';
 
-const COMMANDS: Register[] = [ingest, train, score, deploy, modelsCmd, exportCmd, diagnose, drift, reportCmd, run, scheduleCmd, serveCmd, liveCmd];
+const COMMANDS: Register[] = [ingest, train, score, deploy, modelsCmd, exportCmd, diagnose, drift, reportCmd, run, scheduleCmd, serveCmd, liveCmd, uiCmd];
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 

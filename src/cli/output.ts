@@ -1,5 +1,6 @@
 /** Human output: colour only on a TTY and never with NO_COLOR; aligned tables. */
 import type { ChalkInstance } from 'chalk';
+import { InvalidArgumentError } from 'commander';
 
 export interface GlobalFlags {
   config: string;
@@ -67,3 +68,10 @@ export const fmtNum = (x: number | null | undefined, digits = 4) =>
   x === null || x === undefined || Number.isNaN(x) ? 'n/a' : Number.isInteger(x) ? String(x) : x.toFixed(digits);
 
 export const fmtSeconds = (s: number) => `${s.toFixed(3)} s`;
+
+/** A --port value: an integer 0-65535 (0 picks a free port). */
+export const parsePort = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return n;
+};

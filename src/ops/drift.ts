@@ -9,7 +9,7 @@ import { metricsOf } from '../model/metrics.js';
 import { liveInputs, predictionsDir } from '../live/predlog.js';
 import { readForModel } from './modeldata.js';
 import { higherIsBetter } from '../model/metrics.js';
-import { loadModel } from '../model/modelfile.js';
+import { loadModel, type ModelFile } from '../model/modelfile.js';
 import { sha256File } from '../store/atomic.js';
 import { currentChampion, syncRegistry } from '../store/champion.js';
 import type { Config } from '../store/config.js';
@@ -192,6 +192,16 @@ export async function dataDrift(opts: DataDriftOptions): Promise<DataDriftResult
   const live = opts.current === 'live';
   const curPath = live ? `live traffic${opts.since ? ` since ${opts.since.toISOString()}` : ''}` : (opts.current ?? paths(cfg).finalData);
   const cur = live ? await liveInputs(predictionsDir(cfg), model.features, { since: opts.since }) : await readForModel(model, await csvFilesAt(curPath), { name: 'current', target: false });
+  return { reference: refPath, current: curPath, ...judgeDataDrift(cfg, model, ref.X, cur.X) };
+}
+
+/** Every feature's drift verdict and the dataset's, from the encoded reference and current columns. */
+export function judgeDataDrift(
+  cfg: Config,
+  model: ModelFile,
+  refX: readonly Float64Array[],
+  curX: readonly Float64Array[],
+): Omit<DataDriftResult, 'reference' | 'current'> {
   const settings = {
     pValue: cfg.drift.p_value,
     psi: cfg.drift.psi,
@@ -199,13 +209,11 @@ export async function dataDrift(opts: DataDriftOptions): Promise<DataDriftResult
     minRows: cfg.drift.min_rows,
     maxCategories: cfg.drift.max_categories,
   };
-  const features = model.features.map((f, j) => featureDrift(f, ref.X[j]!, cur.X[j]!, settings, model.inputs[j]!.kind === 'categorical'));
+  const features = model.features.map((f, j) => featureDrift(f, refX[j]!, curX[j]!, settings, model.inputs[j]!.kind === 'categorical'));
   const drifted = features.filter((f) => f.verdict === 'drift').length;
   const judged = features.filter((f) => f.verdict !== 'too few rows').length;
   const share = judged === 0 ? 0 : drifted / features.length;
   return {
-    reference: refPath,
-    current: curPath,
     features,
     drifted,
     share,

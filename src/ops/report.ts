@@ -11,12 +11,17 @@ import { championStack, readEvents, versionName } from '../store/registry.js';
 import type { Config } from '../store/config.js';
 import type { Metrics } from '../store/records.js';
 import { currentManifest } from '../store/releases.js';
-import { confusionMatrixSpec, importanceSpec, renderSvg, scoreHistorySpec, svgToPng } from '../report/charts.js';
+import { confusionMatrixSpec, distributionSpec, importanceSpec, renderSvg, svgToPng } from '../report/charts.js';
 import { esc, htmlTable, num, page, verdictBadge } from '../report/html.js';
 import type { DiagnoseResult } from './diagnose.js';
 import { drift, type DriftResult } from './drift.js';
+import { modelCurves, scoreTimeline } from './evidence.js';
 import { loadModelFrom } from './modelchoice.js';
+import { profilePair } from './profile.js';
 import { score } from './score.js';
+
+/** Feature distribution charts in a report at most (the most important first): the page stays small. */
+const MAX_DISTRIBUTIONS = 24;
 
 export interface ReportOptions {
   config: Config;
@@ -45,14 +50,26 @@ export async function report(opts: ReportOptions): Promise<ReportResult> {
   const png = svgToPng(cmSvg);
 
   // The champions' own evidence only (test set and new data): never a rejected candidate's or
-  // an ad-hoc score, so the chart tells the story of what production served.
-  const champions = new Set(championStack(await readEvents(cfg, true)));
+  // an ad-hoc score, so the chart tells the story of what production served; by date, with
+  // the releases marked (the same spec as the UI's overview).
+  const events = await readEvents(cfg, true);
+  const champions = new Set(championStack(events));
   const history = (await readEvaluations(cfg)).filter((e) => e.version !== null && champions.has(e.version) && (e.role === 'test' || e.role === 'new-data'));
-  const metric = cfg.drift.metric;
-  const points = history
-    .map((r, i) => ({ run: i + 1, timestamp: r.timestamp, score: r.metrics[metric] as number, model: `${versionName(r.version!)} ${r.role}` }))
-    .filter((q) => typeof q.score === 'number' && Number.isFinite(q.score));
-  const histSvg = points.length ? await renderSvg(scoreHistorySpec(points, metric)) : null;
+  const timeline = await scoreTimeline(cfg, events);
+  const histSvg = timeline.points.length ? await renderSvg(timeline.spec) : null;
+  // ROC, PR and calibration of a classifier on the test set
+  const curves = await modelCurves(cfg, model, `release ${manifest.name}`);
+  const curveSvgs = curves.charts ? await Promise.all([curves.charts.roc, curves.charts.pr, curves.charts.calibration].map(renderSvg)) : [];
+  // per-feature distributions: training data vs current data, from the ui-cache (binned)
+  const pair = await profilePair(cfg).catch(() => null);
+  const order = model.features.map((_, j) => j).sort((a, b) => (model.importances[b] ?? 0) - (model.importances[a] ?? 0)).slice(0, MAX_DISTRIBUTIONS);
+  const distSvgs = pair
+    ? await Promise.all(
+        order.map((j) =>
+          renderSvg(distributionSpec(pair.reference.profile.features[j]!, pair.drift ? (pair.current?.profile.features[j] ?? null) : null, pair.drift?.shared_bins.find((b) => b.feature === model.features[j]))),
+        ),
+      )
+    : [];
 
   let driftResult: DriftResult | null = null;
   let driftError: string | null = null;
@@ -74,6 +91,9 @@ export async function report(opts: ReportOptions): Promise<ReportResult> {
       Object.entries(m).map(([k, v]) => card(k, num(v ?? null))).join('') +
       `</div>`,
     `<div class="figs" style="margin-top:14px"><div class="fig">${cmSvg}</div>${histSvg ? `<div class="fig">${histSvg}</div>` : ''}</div>`,
+    curveSvgs.length
+      ? `<h2>ROC, precision-recall and calibration on the test set (${curves.rows} rows)</h2><div class="figs">${curveSvgs.map((svg) => `<div class="fig">${svg}</div>`).join('')}</div>`
+      : '',
     `<h2>${model.trees ? 'Feature importances' : 'Coefficients'}</h2>`,
     sc.confusion ? `<div class="figs"><div class="fig">${impSvg}</div></div>` : '',
     model.linear
@@ -95,6 +115,12 @@ export async function report(opts: ReportOptions): Promise<ReportResult> {
           ]),
         )
       : '<p class="note">No score history yet.</p>',
+  );
+  body.push('<h2>Feature distributions</h2>');
+  body.push(
+    distSvgs.length
+      ? `<p class="note">The deployed training data${pair?.drift ? ' against the current data' : ''}, binned${model.features.length > MAX_DISTRIBUTIONS ? `; the ${MAX_DISTRIBUTIONS} most important of ${model.features.length} features` : ''}.</p><div class="figs">${distSvgs.map((svg) => `<div class="fig">${svg}</div>`).join('')}</div>`
+      : '<p class="note">No training data copy in the release to profile.</p>',
   );
   body.push('<h2>Drift</h2>');
   if (driftResult?.model) {

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson, project, read } from '../helpers.js';
+import { cli, cliJson, genData, project, read } from '../helpers.js';
 
 /** Width and height from a PNG's IHDR chunk, after checking the signature. */
 function pngSize(buf: Buffer): { width: number; height: number } {
@@ -34,7 +34,7 @@ describe('mlops report', () => {
 
     const html = read(first.html);
     // the classic model on testdata.csv: F1 4/7, precision 0.5, recall 2/3, accuracy 0.4
-    for (const s of ['0.5714', '0.5000', '0.6667', '0.4000', 'v0001', 'Confusion matrix', 'Score history', 'Drift', 'Diagnostics']) {
+    for (const s of ['0.5714', '0.5000', '0.6667', '0.4000', 'v0001', 'Confusion matrix', 'Score history', 'Drift', 'Diagnostics', 'Feature distributions']) {
       expect(html).toContain(s);
     }
     // confusion counts appear in the inline chart (tp 2, fp 2, fn 1, tn 0)
@@ -49,5 +49,21 @@ describe('mlops report', () => {
     const kept = readdirSync(join(dir, 'practicemodels', 'reports'));
     expect(kept).toHaveLength(2);
     for (const k of kept) expect(readdirSync(join(dir, 'practicemodels', 'reports', k)).sort()).toEqual(['confusionmatrix.png', 'report.html']);
+  });
+
+  it('shows ROC, PR, calibration, distributions and the dated score history, and stays under 2 MB on 200,000 rows', () => {
+    const dir = project({ classic: false });
+    genData('--rows', '200000', '--files', '2', '--out', join(dir, 'practicedata'), '--seed', '1');
+    genData('--rows', '5000', '--out', join(dir, 'testdata'), '--seed', '2');
+    expect(cli(dir, 'run').code).toBe(0);
+    genData('--rows', '100000', '--out', join(dir, 'practicedata'), '--shift', '0.5', '--seed', '3', '--prefix', 'shifted');
+    expect([0, 4]).toContain(cli(dir, 'ingest').code);
+    const r = cliJson<{ html: string }>(dir, 'report');
+    const html = read(r.html);
+    expect(Buffer.byteLength(html)).toBeLessThan(2 * 1024 * 1024);
+    for (const s of ['ROC, release v0001', 'false positive rate', 'Precision-recall', 'Calibration', 'mean predicted probability', 'share of rows', 'lastmonth_activity', 'of the champions by date, releases marked']) {
+      expect(html, s).toContain(s);
+    }
+    expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(9);
   });
 });

@@ -1,13 +1,7 @@
-import { InvalidArgumentError } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { loadConfig } from '../../store/config.js';
 import type { Register } from '../command.js';
-
-const port = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
-  return n;
-};
+import { parsePort as port } from '../output.js';
 
 export const register: Register = (program, bind) => {
   program

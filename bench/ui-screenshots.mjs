@@ -1,0 +1,68 @@
+/* global process, console, document */
+/**
+ * The README's screenshots of mlops ui, after `npm run build` and with /usr/bin/chromium:
+ *
+ *   node bench/ui-screenshots.mjs [OUT_DIR]     # default docs/
+ *
+ * Builds a demo project in /tmp/mlops-ui-demo (50,000 generated rows, versions with different
+ * C, then shifted data through the loop), starts `mlops ui` on it, and saves ui-overview.png
+ * and ui-models.png.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const out = resolve(process.argv[2] ?? join(root, 'docs'));
+const bin = join(root, 'bin', 'mlops.js');
+const dir = '/tmp/mlops-ui-demo';
+const mlops = (...args) => {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0 && r.status !== 4) throw new Error(`mlops ${args.join(' ')}: ${r.stderr}`);
+};
+const gen = (...args) => spawnSync(process.execPath, [join(root, 'bin', 'gen-data.js'), ...args], { cwd: dir });
+
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(join(dir, 'testdata'), { recursive: true });
+const config = { input_folder_path: 'practicedata', output_folder_path: 'ingesteddata', test_data_path: 'testdata', output_model_path: 'practicemodels', prod_deployment_path: 'production_deployment' };
+writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+gen('--rows', '50000', '--files', '2', '--out', 'practicedata', '--seed', '1');
+gen('--rows', '5000', '--out', 'testdata', '--seed', '2');
+gen('--rows', '30000', '--out', 'sourcedata', '--shift', '0.4', '--seed', '3', '--prefix', 'shifted');
+mlops('run');
+for (const C of [0.01, 0.1, 10]) {
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, model: { C } }));
+  mlops('train', '--note', `C=${C}`, '--tag', `C=${C}`);
+  mlops('score');
+}
+writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+for (const f of readdirSync(join(dir, 'sourcedata'))) cpSync(join(dir, 'sourcedata', f), join(dir, 'practicedata', f));
+mlops('run', '--force');
+mlops('promote', 'v0002', '--alias', 'challenger');
+
+const ui = spawn(process.execPath, [bin, 'ui', '--port', '0'], { cwd: dir });
+const url = await new Promise((res) => ui.stdout.once('data', (d) => res(d.toString().trim())));
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  mkdirSync(out, { recursive: true });
+  for (const name of ['overview', 'models']) {
+    await page.goto(`${url}/#/${name}`);
+    await page.waitForFunction((n) => {
+      const charts = [...document.querySelectorAll(`#page-${n} .chart`)];
+      return charts.length > 0 && charts.every((c) => c.querySelector('svg'));
+    }, name);
+    if (name === 'models') {
+      for (const v of ['v0001', 'v0004']) await page.check(`input[data-version="${v}"]`);
+      await page.click('#compare');
+      await page.waitForSelector('#compare-table');
+    }
+    await page.screenshot({ path: join(out, `ui-${name}.png`), fullPage: true });
+    console.log(join(out, `ui-${name}.png`), readFileSync(join(out, `ui-${name}.png`)).length, 'bytes');
+  }
+} finally {
+  await browser.close();
+  ui.kill();
+}

@@ -1,0 +1,152 @@
+/** mlops ui: the JSON endpoints and the auth rules against a real `mlops ui` process. */
+import { readdirSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { championOf, cli, project, projectWithTwoVersions, read, startUi } from '../helpers.js';
+
+const TOKEN = 'test-token-0123456789abcdef';
+
+/** A raw request (fetch may not set Host), resolving with status, headers and body. */
+function raw(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+describe('mlops ui on 127.0.0.1', () => {
+  let dir: string;
+  let url: string;
+  beforeAll(async () => {
+    dir = projectWithTwoVersions();
+    ({ url } = await startUi(dir));
+  });
+
+  it('serves the page, the app and the vega bundles from node_modules', async () => {
+    const page = await fetch(url + '/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    // charts run through vega's expression interpreter: no eval needed, a strict policy
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
+    const html = await page.text();
+    for (const src of ['/vendor/vega.min.js', '/vendor/vega-lite.min.js', '/vendor/vega-embed.min.js', '/app.js']) {
+      expect(html).toContain(src);
+      const r = await fetch(url + src);
+      expect(r.status, src).toBe(200);
+      expect((await r.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    }
+    expect(html).not.toMatch(/https?:\/\/(cdn|unpkg|jsdelivr)/);
+  });
+
+  it('answers every page with aggregates and chart specs, never data rows', async () => {
+    const get = async (p: string) => {
+      const r = await fetch(url + p);
+      expect(r.status, p).toBe(200);
+      return (await r.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    const o = await get('/api/overview');
+    expect(o.champion.name).toBe('v0001');
+    expect(o.versions).toBe(2);
+    expect(o.last_run.decision).toBeTypeOf('string');
+    expect(o.charts.scores.layer).toHaveLength(2);
+    const c = await get('/api/curves');
+    expect(c.charts.roc.layer[1].encoding.x.title).toBe('false positive rate');
+    expect(c.charts.calibration.layer[1].data.values.length).toBeLessThanOrEqual(10);
+    const m = await get('/api/models?sort=version&order=asc');
+    expect(m.models.map((r: { name: string }) => r.name)).toEqual(['v0001', 'v0002']);
+    expect(m.charts.metric.layer[0].encoding.x.title).toBe('model version');
+    expect((await get('/api/models?q=champion')).models.map((r: { name: string }) => r.name)).toEqual(['v0001']);
+    expect((await get('/api/models?limit=1&offset=1')).models).toHaveLength(1);
+    const cmp = await get('/api/compare?versions=v0001,v0002');
+    expect(cmp.versions).toEqual(['v0001', 'v0002']);
+    expect(cmp.rows.find((r: { field: string }) => r.field === 'training_rows').differs).toBe(true);
+    expect((await get('/api/model/v0002')).version.name).toBe('v0002');
+    const d = await get('/api/drift');
+    expect(d.features.map((f: { feature: string }) => f.feature)).toEqual(['lastmonth_activity', 'lastyear_activity', 'number_of_employees']);
+    expect(d.features[0].chart.encoding.y.title).toBe('share of rows');
+    expect(d.current.rows).toBeGreaterThan(d.reference.rows);
+    const r = await get('/api/runs');
+    expect(r.total).toBe(2);
+    expect(r.runs[0].steps.length).toBeGreaterThan(0);
+    expect(r.charts.steps.encoding.y.title).toBe('seconds');
+    // aggregates only: no company name of the data files in any answer
+    const all = JSON.stringify([o, c, m, d, r]);
+    const names = read(join(dir, 'ingesteddata', 'finaldata.csv')).trim().split('\n').slice(1).map((l) => l.split(',')[0]!);
+    for (const n of names) expect(all).not.toContain(`"${n}"`);
+  });
+
+  it('stores the profiles in ui-cache once per data file and reads them back', async () => {
+    const cache = readdirSync(join(dir, 'practicemodels', 'ui-cache'));
+    expect(cache.filter((n) => n.startsWith('drift-'))).toHaveLength(1);
+    expect(cache.filter((n) => !n.startsWith('drift-'))).toHaveLength(2);
+    await fetch(url + '/api/drift');
+    expect(readdirSync(join(dir, 'practicemodels', 'ui-cache'))).toEqual(cache);
+  });
+
+  it('refuses actions from another origin or without an Origin, and a foreign Host', async () => {
+    const body = JSON.stringify({ version: 'v0002', force: true });
+    const headers = { 'content-type': 'application/json' };
+    expect((await raw(url + '/api/promote', { method: 'POST', headers, body })).status).toBe(403);
+    expect((await raw(url + '/api/promote', { method: 'POST', headers: { ...headers, origin: 'http://evil.example' }, body })).status).toBe(403);
+    expect((await raw(url + '/api/overview', { headers: { host: 'evil.example' } })).status).toBe(403);
+    expect(championOf(dir)).toBe('v0001');
+  });
+
+  it('promotes and rolls back through same-origin POSTs', async () => {
+    const post = (p: string, body: unknown) => fetch(url + p, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify(body) });
+    const bad = await post('/api/promote', { version: 'nope' });
+    expect(bad.status).toBe(409);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/not a model version/);
+    const r = await post('/api/promote', { version: 'v0002', force: true });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { name: string }).name).toBe('v0002');
+    expect(championOf(dir)).toBe('v0002');
+    const back = await post('/api/rollback', {});
+    expect(back.status).toBe(200);
+    expect(championOf(dir)).toBe('v0001');
+  });
+});
+
+describe('mlops ui on 0.0.0.0', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = project();
+    expect(cli(dir, 'run').code).toBe(0);
+  });
+
+  it('refuses to start without MLOPS_UI_TOKEN (exit 2)', () => {
+    const r = cli(dir, 'ui', '--host', '0.0.0.0', '--port', '0');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/MLOPS_UI_TOKEN/);
+  });
+
+  it('needs the token: 401 without, Bearer or the cookie of the one-time link with', async () => {
+    const { url: bound } = await startUi(dir, { host: '0.0.0.0', token: TOKEN });
+    const url = bound.replace('0.0.0.0', '127.0.0.1');
+    for (const p of ['/', '/app.js', '/api/overview', '/vendor/vega.min.js']) expect((await raw(url + p)).status, p).toBe(401);
+    expect((await raw(url + '/api/overview', { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await raw(url + '/api/overview', { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect((await raw(url + '/?token=wrong')).status).toBe(401);
+    const link = await raw(`${url}/?token=${TOKEN}`);
+    expect(link.status).toBe(303);
+    expect(link.headers.location).toBe('/');
+    const cookie = String(link.headers['set-cookie']);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    const jar = cookie.split(';')[0]!;
+    expect((await raw(url + '/', { headers: { cookie: jar } })).status).toBe(200);
+    const body = JSON.stringify({ version: 'v0001', alias: 'challenger' });
+    const post = (headers: Record<string, string>) => raw(url + '/api/promote', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    expect((await post({ cookie: jar, origin: 'http://evil.example' })).status).toBe(403);
+    expect((await post({ cookie: jar })).status).toBe(403);
+    expect((await post({ origin: url })).status).toBe(401);
+    expect((await post({ cookie: jar, origin: url })).status).toBe(200);
+    expect((await post({ authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+  });
+});
