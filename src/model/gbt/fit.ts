@@ -13,7 +13,8 @@ import { ConfigError, DataError } from '../../errors.js';
 import { rng } from '../../tools/gendata.js';
 import { BIN_SUBSAMPLE, binCategorical, binNumeric, binThresholds } from './binning.js';
 import { Grower, type GrownTree } from './grower.js';
-import { baselineOf, gradients, meanLoss } from './loss.js';
+import { baselineOf, meanLoss } from './loss.js';
+import { defaultThreads, Team } from './threads.js';
 import type { GbtModel, GbtOptions, GbtSettings, GbtTree } from './types.js';
 
 /** Rows above which early_stopping 'auto' turns on. */
@@ -22,6 +23,8 @@ const AUTO_EARLY_STOPPING_ROWS = 10_000;
 const TRAIN_LOSS_ROWS = 10_000;
 /** The threshold of a split that sends every non-missing value left (scikit-learn's +inf). */
 const ALL_LEFT = Number.MAX_VALUE;
+/** Training rows from which fitGbt starts worker threads. */
+const PARALLEL_MIN_TRAIN_ROWS = 50_000;
 
 export function fitGbt(X: readonly Float64Array[], y: Float64Array, opts: GbtOptions): GbtModel {
   const settings = resolveSettings(opts);
@@ -74,61 +77,73 @@ export function fitGbt(X: readonly Float64Array[], y: Float64Array, opts: GbtOpt
   const lossRows = nTrain > TRAIN_LOSS_ROWS ? sampleRows(nTrain, TRAIN_LOSS_ROWS, random) : null;
   const valLoss = yVal ? [meanLoss(task, yVal, rawVal!, null)] : [];
 
-  const grower = new Grower(
-    {
-      nBins: settings.max_bins + 1,
-      missingBin,
-      nBinsNonMissing,
-      hasMissing,
-      isCategorical: Uint8Array.from(categorical, (c) => (c ? 1 : 0)),
-      constHessian: task === 'regression',
-      minSamplesLeaf: settings.min_samples_leaf,
-      l2: settings.l2_regularization,
-      maxLeafNodes: settings.max_leaf_nodes,
-      maxDepth: settings.max_depth,
-    },
-    binsTrain,
-    yTrain,
-    baseline,
-    lossRows,
-  );
-  binsTrain.length = 0;
-  const trainLoss = [meanLoss(task, grower.y, grower.raw, grower.inSample)];
-  const valBins = validation ? rowMajor(binsVal) : null;
-  const trees: GbtTree[] = [];
-  const gains = new Float64Array(nFeatures);
-  const lr = settings.learning_rate;
-  for (let iter = 0; iter < settings.max_iter; iter++) {
-    gradients(task, grower.y, grower.raw, grower.g, grower.h);
-    const tree = grower.grow();
-    grower.addLeaves(tree, lr);
-    for (let i = 0; i < tree.isLeaf.length; i++) if (!tree.isLeaf[i]) gains[tree.feature[i]!]! += tree.gain[i]!;
-    trees.push(toModelTree(tree, lr, thresholds, known, nBinsNonMissing));
-    trainLoss.push(meanLoss(task, grower.y, grower.raw, grower.inSample));
-    if (rawVal) {
-      addBinned(tree, valBins!, nFeatures, settings.max_bins + 1, lr, rawVal);
-      valLoss.push(meanLoss(task, yVal!, rawVal, null));
-      if (shouldStop(valLoss, settings)) break;
+  // Worker threads only pay off on many rows; the model is the same either way.
+  const threads = opts.threads ?? defaultThreads();
+  const team = nTrain >= PARALLEL_MIN_TRAIN_ROWS ? Team.open(Math.min(threads, 2)) : null;
+  try {
+    const grower = new Grower(
+      {
+        nBins: settings.max_bins + 1,
+        missingBin,
+        nBinsNonMissing,
+        hasMissing,
+        isCategorical: Uint8Array.from(categorical, (c) => (c ? 1 : 0)),
+        constHessian: task === 'regression',
+        minSamplesLeaf: settings.min_samples_leaf,
+        l2: settings.l2_regularization,
+        maxLeafNodes: settings.max_leaf_nodes,
+        maxDepth: settings.max_depth,
+      },
+      binsTrain,
+      yTrain,
+      baseline,
+      team,
+    );
+    // The training loss is tracked on the sample as on the validation rows: from their bins.
+    const lossBins = rowMajor(lossRows ? binsTrain.map((c) => pickBins(c, lossRows)) : binsTrain);
+    const yLoss = lossRows ? pick(yTrain, lossRows) : yTrain;
+    const rawLoss = new Float64Array(yLoss.length).fill(baseline);
+    binsTrain.length = 0;
+    const trainLoss = [meanLoss(task, yLoss, rawLoss, null)];
+    const valBins = validation ? rowMajor(binsVal) : null;
+    const trees: GbtTree[] = [];
+    const gains = new Float64Array(nFeatures);
+    const lr = settings.learning_rate;
+    let prev: GrownTree | null = null;
+    for (let iter = 0; iter < settings.max_iter; iter++) {
+      const tree: GrownTree = grower.grow(prev, lr);
+      prev = tree;
+      for (let i = 0; i < tree.isLeaf.length; i++) if (!tree.isLeaf[i]) gains[tree.feature[i]!]! += tree.gain[i]!;
+      trees.push(toModelTree(tree, lr, thresholds, known, nBinsNonMissing));
+      addBinned(tree, lossBins, nFeatures, settings.max_bins + 1, lr, rawLoss);
+      trainLoss.push(meanLoss(task, yLoss, rawLoss, null));
+      if (rawVal) {
+        addBinned(tree, valBins!, nFeatures, settings.max_bins + 1, lr, rawVal);
+        valLoss.push(meanLoss(task, yVal!, rawVal, null));
+        if (shouldStop(valLoss, settings)) break;
+      }
     }
-  }
 
-  const total = gains.reduce((a, b) => a + b, 0);
-  return {
-    kind: 'gbt',
-    task,
-    n_features: nFeatures,
-    categorical,
-    known_categories: known,
-    baseline,
-    n_iter: trees.length,
-    trees,
-    feature_importances: Array.from(gains, (v) => (total > 0 ? v / total : 0)),
-    settings,
-    train_loss: trainLoss,
-    validation_loss: valLoss,
-    n_train: nTrain,
-    n_validation: validation ? validation.length : 0,
-  };
+    const total = gains.reduce((a, b) => a + b, 0);
+    return {
+      kind: 'gbt',
+      task,
+      n_features: nFeatures,
+      categorical,
+      known_categories: known,
+      baseline,
+      n_iter: trees.length,
+      trees,
+      feature_importances: Array.from(gains, (v) => (total > 0 ? v / total : 0)),
+      settings,
+      train_loss: trainLoss,
+      validation_loss: valLoss,
+      n_train: nTrain,
+      n_validation: validation ? validation.length : 0,
+    };
+  } finally {
+    team?.close();
+  }
 }
 
 /** scikit-learn's rule: stop when none of the last k losses beat the one k + 1 back by tol. */
@@ -252,6 +267,12 @@ function rowMajor(columns: readonly Uint8Array[]): Uint8Array {
   columns.forEach((c, f) => {
     for (let i = 0; i < n; i++) out[i * nf + f] = c[i]!;
   });
+  return out;
+}
+
+function pickBins(x: Uint8Array, rows: Uint32Array): Uint8Array {
+  const out = new Uint8Array(rows.length);
+  for (let k = 0; k < rows.length; k++) out[k] = x[rows[k]!]!;
   return out;
 }
 
