@@ -16,7 +16,7 @@ export const CTRL_BYTES = LUT_OFFSET + 256;
 export const OP = { message: 0, split: 1 } as const;
 
 /** How long either side polls before it sleeps. */
-export const SPIN_MS = 5;
+export const SPIN_MS = Number(process.env.GBT_SPIN_MS ?? 5);
 
 export type Message =
   | { op: 'state'; buffers: StateBuffers; partial: SharedArrayBuffer }
