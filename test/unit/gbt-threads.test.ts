@@ -13,7 +13,7 @@ describe('fitGbt with worker threads', () => {
   });
 
   // 80,000 rows: early stopping holds out 8,000, the root and the first levels are cut into two
-  // chunks (32,768 rows and up), the worker takes the second one.
+  // chunks (8,192 rows and up), the worker takes the second one.
   for (const name of ['clf-cat', 'reg-interact'] as const) {
     it(`${name}: one thread and two give the same model, JSON for JSON`, () => {
       const d = makeDataset(name, 9, 80_000);

@@ -11,9 +11,10 @@
  */
 import { ConfigError, DataError } from '../../errors.js';
 import { rng } from '../../tools/gendata.js';
-import { BIN_SUBSAMPLE, binCategorical, binNumeric, binThresholds } from './binning.js';
+import { BIN_SUBSAMPLE, binCategorical, binNumericFeature } from './binning.js';
 import { Grower, type GrownTree } from './grower.js';
 import { baselineOf, meanLoss } from './loss.js';
+import type { BinJob } from './protocol.js';
 import { defaultThreads, Team } from './threads.js';
 import type { GbtModel, GbtOptions, GbtSettings, GbtTree } from './types.js';
 
@@ -44,43 +45,79 @@ export function fitGbt(X: readonly Float64Array[], y: Float64Array, opts: GbtOpt
   const yTrain = train ? pick(y, train) : y;
   const yVal = validation ? pick(y, validation) : null;
 
-  // Bins: thresholds from a subsample of the training rows.
-  const missingBin = settings.max_bins;
-  const sample = nTrain > BIN_SUBSAMPLE ? sampleRows(nTrain, BIN_SUBSAMPLE, random) : null;
-  const binsTrain: Uint8Array[] = [];
-  const binsVal: Uint8Array[] = [];
-  const thresholds: (Float64Array | null)[] = [];
-  const nBinsNonMissing = new Int32Array(nFeatures);
-  const hasMissing = new Uint8Array(nFeatures);
-  for (let f = 0; f < nFeatures; f++) {
-    const x = X[f]!;
-    const cats = known[f];
-    if (cats) {
-      thresholds.push(null);
-      nBinsNonMissing[f] = cats.length;
-      binsTrain.push(binCategorical(x, train, cats, missingBin));
-      if (validation) binsVal.push(binCategorical(x, validation, cats, missingBin));
-    } else {
-      const source = train ? pick(x, train) : x;
-      const t = binThresholds(sample ? pick(source, sample) : source, settings.max_bins);
-      thresholds.push(t);
-      nBinsNonMissing[f] = t.length + 1;
-      binsTrain.push(binNumeric(source, null, t, missingBin));
-      if (validation) binsVal.push(binNumeric(x, validation, t, missingBin));
-    }
-    hasMissing[f] = binsTrain[f]!.includes(missingBin) ? 1 : 0;
-  }
-
-  const task = settings.task;
-  const baseline = baselineOf(task, yTrain);
-  const rawVal = yVal ? new Float64Array(yVal.length).fill(baseline) : null;
-  const lossRows = nTrain > TRAIN_LOSS_ROWS ? sampleRows(nTrain, TRAIN_LOSS_ROWS, random) : null;
-  const valLoss = yVal ? [meanLoss(task, yVal, rawVal!, null)] : [];
-
   // Worker threads only pay off on many rows; the model is the same either way.
   const threads = opts.threads ?? defaultThreads();
   const team = nTrain >= PARALLEL_MIN_TRAIN_ROWS ? Team.open(Math.min(threads, 2)) : null;
   try {
+    return boost();
+  } finally {
+    team?.close();
+  }
+
+  function boost(): GbtModel {
+    // Bins: thresholds from a subsample of the training rows. With a worker, it bins every
+    // other numeric feature (the same function on shared copies of the columns).
+    const missingBin = settings.max_bins;
+    const sample = nTrain > BIN_SUBSAMPLE ? sampleRows(nTrain, BIN_SUBSAMPLE, random) : null;
+    const binsTrain: Uint8Array[] = [];
+    const binsVal: Uint8Array[] = [];
+    const thresholds: (Float64Array | null)[] = [];
+    const nBinsNonMissing = new Int32Array(nFeatures);
+    const hasMissing = new Uint8Array(nFeatures);
+    const nVal = validation ? validation.length : 0;
+    const jobs: BinJob[] = [];
+    const jobOf: (BinJob | null)[] = [];
+    for (let f = 0, numeric = 0; f < nFeatures; f++) {
+      const x = X[f]!;
+      const cats = known[f];
+      jobOf.push(null);
+      if (cats) {
+        thresholds.push(null);
+        nBinsNonMissing[f] = cats.length;
+        binsTrain.push(binCategorical(x, train, cats, missingBin));
+        if (validation) binsVal.push(binCategorical(x, validation, cats, missingBin));
+      } else if (team && numeric++ % 2 === 1) {
+        const job: BinJob = {
+          source: pickInto(x, train, shared64(nTrain)),
+          sample,
+          val: validation ? pickInto(x, validation, shared64(nVal)) : null,
+          out: new Uint8Array(new SharedArrayBuffer(nTrain)),
+          valOut: validation ? new Uint8Array(new SharedArrayBuffer(nVal)) : null,
+          thresholds: shared64(settings.max_bins),
+          count: new Int32Array(new SharedArrayBuffer(4)),
+        };
+        jobs.push(job);
+        jobOf[f] = job;
+        thresholds.push(null);
+        binsTrain.push(job.out);
+        if (validation) binsVal.push(job.valOut!);
+      } else {
+        const source = train ? pick(x, train) : x;
+        const out = new Uint8Array(nTrain);
+        const valOut = validation ? new Uint8Array(nVal) : null;
+        const t = binNumericFeature(source, sample, validation ? pick(x, validation) : null, settings.max_bins, missingBin, out, valOut);
+        thresholds.push(t);
+        binsTrain.push(out);
+        if (valOut) binsVal.push(valOut);
+      }
+    }
+    if (jobs.length > 0) {
+      team!.message(1, { op: 'bin', jobs, maxBins: settings.max_bins, missingBin });
+      team!.waitAll();
+    }
+    for (let f = 0; f < nFeatures; f++) {
+      const job = jobOf[f];
+      if (job) thresholds[f] = job.thresholds.slice(0, job.count[0]!);
+      if (!known[f]) nBinsNonMissing[f] = thresholds[f]!.length + 1;
+      hasMissing[f] = binsTrain[f]!.includes(missingBin) ? 1 : 0;
+    }
+
+    const task = settings.task;
+    const baseline = baselineOf(task, yTrain);
+    const rawVal = yVal ? new Float64Array(yVal.length).fill(baseline) : null;
+    const lossRows = nTrain > TRAIN_LOSS_ROWS ? sampleRows(nTrain, TRAIN_LOSS_ROWS, random) : null;
+    const valLoss = yVal ? [meanLoss(task, yVal, rawVal!, null)] : [];
+
     const grower = new Grower(
       {
         nBins: settings.max_bins + 1,
@@ -141,8 +178,6 @@ export function fitGbt(X: readonly Float64Array[], y: Float64Array, opts: GbtOpt
       n_train: nTrain,
       n_validation: validation ? validation.length : 0,
     };
-  } finally {
-    team?.close();
   }
 }
 
@@ -267,6 +302,18 @@ function rowMajor(columns: readonly Uint8Array[]): Uint8Array {
   columns.forEach((c, f) => {
     for (let i = 0; i < n; i++) out[i * nf + f] = c[i]!;
   });
+  return out;
+}
+
+/** A Float64Array on a SharedArrayBuffer. */
+function shared64(n: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(n * 8));
+}
+
+/** x at the given rows (all when null), into out. */
+function pickInto(x: Float64Array, rows: Uint32Array | null, out: Float64Array): Float64Array {
+  if (!rows) out.set(x);
+  else for (let k = 0; k < rows.length; k++) out[k] = x[rows[k]!]!;
   return out;
 }
 

@@ -58,7 +58,7 @@ interface Node {
  * whose histograms are added; a worker thread, when there is one, does the second chunk. The
  * cut depends on the rows alone, never on the threads, so neither does the model.
  */
-const CHUNK_MIN_ROWS = 32_768;
+const CHUNK_MIN_ROWS = 8_192;
 
 /** The training rows in node order, and buffers reused across the trees of one fit. */
 export class Grower {

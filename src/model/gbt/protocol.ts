@@ -15,26 +15,48 @@ export const CTRL_BYTES = LUT_OFFSET + 256;
 
 export const OP = { message: 0, split: 1 } as const;
 
-/** How long either side polls before it sleeps. */
-export const SPIN_MS = Number(process.env.GBT_SPIN_MS ?? 5);
+/** How long either side polls before it naps. */
+export const SPIN_MS = Number(process.env.GBT_SPIN_MS ?? 0.3);
+/** Then it naps in short timed waits (no notify needed to wake it) for this long... */
+const NAP_MS = 50;
+const NAP_STEP_MS = 0.1;
 
 export type Message =
   | { op: 'state'; buffers: StateBuffers; partial: SharedArrayBuffer }
   | { op: 'boost'; from: number; to: number; start: Uint32Array | null; stop: Uint32Array | null; value: Float64Array | null }
+  | { op: 'bin'; jobs: BinJob[]; maxBins: number; missingBin: number }
   | { op: 'exit' };
 
+/** A numeric feature for the worker to bin (binNumericFeature); the arrays are shared. */
+export interface BinJob {
+  source: Float64Array;
+  sample: Uint32Array | null;
+  val: Float64Array | null;
+  out: Uint8Array;
+  valOut: Uint8Array | null;
+  /** Out: the thresholds, count[0] of them. */
+  thresholds: Float64Array;
+  count: Int32Array;
+}
+
 /**
- * Poll until ctrl[slot] !== value, then sleep in Atomics.wait (flagging sleepFlag so the other
- * side knows to notify); gives up after timeoutMs. Returns false on a timeout.
+ * Wait until ctrl[slot] !== value: poll for SPIN_MS, nap in short timed waits until NAP_MS,
+ * then sleep flagging sleepFlag (so the other side knows to Atomics.notify: a notify is a
+ * system call that may hand the core to the woken thread, so it is kept for long waits). Gives
+ * up after timeoutMs; returns false then.
  */
 export function waitChange(ctrl: Int32Array, slot: number, value: number, sleepFlag: number, timeoutMs: number): boolean {
   if (Atomics.load(ctrl, slot) !== value) return true;
   const start = performance.now();
   for (let i = 1; ; i++) {
     if (Atomics.load(ctrl, slot) !== value) return true;
-    if ((i & 1023) !== 0) continue;
+    if ((i & 255) !== 0) continue;
     const elapsed = performance.now() - start;
     if (elapsed < SPIN_MS) continue;
+    if (elapsed < NAP_MS) {
+      Atomics.wait(ctrl, slot, value, NAP_STEP_MS);
+      continue;
+    }
     if (elapsed > timeoutMs) return false;
     Atomics.store(ctrl, sleepFlag, 1);
     Atomics.wait(ctrl, slot, value, 100);

@@ -5,6 +5,7 @@
  * dist/model/gbt/worker.js.
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { binNumericFeature } from './binning.js';
 import { boostKernel, copyFromScratch, splitChunk, stateOf, type TrainState } from './kernels.js';
 import { CTRL, LUT_OFFSET, OP, waitChange, type Message } from './protocol.js';
 
@@ -25,6 +26,13 @@ function message(m: Message): void {
       return;
     case 'boost':
       boostKernel(st!, partial, m.from, m.to, m.start, m.stop, m.value);
+      return;
+    case 'bin':
+      for (const j of m.jobs) {
+        const t = binNumericFeature(j.source, j.sample, j.val, m.maxBins, m.missingBin, j.out, j.valOut);
+        j.thresholds.set(t);
+        j.count[0] = t.length;
+      }
       return;
     case 'exit':
       exit = true;
