@@ -3,13 +3,14 @@
  * the largest gain is split next until max_leaf_nodes leaves exist or no node can be split.
  * The training rows themselves are kept partitioned: their bin codes (row-major, a row padded
  * to whole 32-bit words), gradients, hessians, targets and raw scores sit in node order, a node
- * owning positions [start, stop), and a split moves its rows (stably) into its two children.
- * So every histogram pass reads memory in sequence, whatever the depth; the order carries over
- * to the next tree. Only the smaller child's histogram is built from its rows; the larger one's
- * is the parent's minus it. Cost per tree: O(rows x depth) for the moves and
- * O(features x rows of the smaller children) for the histograms.
+ * owning positions [start, stop) of one of two banks, and a split writes its rows (stably) into
+ * the other bank, its two children side by side (kernels.ts). So every histogram pass reads
+ * memory in sequence, whatever the depth; the order carries over to the next tree. Only the
+ * smaller child's histogram is built, from its rows as they are written; the larger one's is
+ * the parent's minus it. Cost per tree: O(rows x depth) for the moves and O(features x rows of
+ * the smaller children) for the histograms.
  */
-import { boostKernel, buffersOf, copyFromScratch, makeState, moveRows, splitChunk, type TrainState } from './kernels.js';
+import { boostKernel, buffersOf, makeState, splitChunk, toBank0, type TrainState } from './kernels.js';
 import { bestSplit, leafValue, type Split, type SplitSettings } from './split.js';
 import { OP } from './protocol.js';
 import type { Team } from './threads.js';
@@ -43,6 +44,8 @@ export interface GrownTree {
 interface Node {
   start: number;
   stop: number;
+  /** The bank (0 or 1) holding the node's rows. */
+  bank: number;
   g: number;
   h: number;
   depth: number;
@@ -81,12 +84,13 @@ export class Grower {
     const shared = team !== null;
     const st = makeState(n, columns.length, s.nBins, s.constHessian, shared);
     this.st = st;
-    const { bins, stride } = st;
+    const bank = st.banks[0];
+    const stride = st.stride;
     columns.forEach((c, f) => {
-      for (let i = 0, j = f; i < n; i++, j += stride) bins[j] = c[i]!;
+      for (let i = 0, j = f; i < n; i++, j += stride) bank.bins[j] = c[i]!;
     });
-    st.y.set(y);
-    st.raw.fill(baseline);
+    bank.y.set(y);
+    bank.raw.fill(baseline);
     this.histSize = columns.length * s.nBins * 3;
     this.partial = shared ? new Float64Array(new SharedArrayBuffer(this.histSize * 8)) : new Float64Array(this.histSize);
     team?.broadcast({ op: 'state', buffers: buffersOf(st), partial: this.partial.buffer as SharedArrayBuffer });
@@ -106,7 +110,7 @@ export class Grower {
       h += rootHist[j + (s.constHessian ? 2 : 1)]!;
     }
     // scikit-learn gives the root the value 0: a tree that cannot split adds nothing.
-    const root: Node = { start: 0, stop: n, g, h, depth: 0, value: 0, hist: rootHist, split: null, left: null, right: null };
+    const root: Node = { start: 0, stop: n, bank: 0, g, h, depth: 0, value: 0, hist: rootHist, split: null, left: null, right: null };
     const open: Node[] = [];
     let leaves = 1;
     if (n >= 2 * s.minSamplesLeaf && h >= 1e-3) this.findSplit(root, open);
@@ -148,7 +152,18 @@ export class Grower {
       }
       this.release(node);
     }
+    this.gather(root);
     return this.flatten(root);
+  }
+
+  /** Copy the rows of the leaves that ended in bank 1 to bank 0, for the next tree. */
+  private gather(node: Node): void {
+    if (node.left) {
+      this.gather(node.left);
+      this.gather(node.right!);
+    } else if (node.bank === 1) {
+      toBank0(this.st, node.start, node.stop);
+    }
   }
 
   /** Add prev's leaves to the raw scores, take the gradients there and the root histogram. */
@@ -211,11 +226,12 @@ export class Grower {
     const sp = node.split!;
     const s = this.s;
     const lut = goesLeftTable(s, sp);
-    this.partition(node.start, node.stop, sp.feature, lut, smallHist, smallHist ? (smallIsLeft ? 1 : 0) : 2);
+    this.partition(node.start, node.stop, node.bank, sp.nLeft, sp.feature, lut, smallHist, smallHist ? (smallIsLeft ? 1 : 0) : 2);
     const l = node.start + sp.nLeft;
     const child = (start: number, stop: number, g: number, h: number): Node => ({
       start,
       stop,
+      bank: 1 - node.bank,
       g,
       h,
       depth: node.depth + 1,
@@ -233,35 +249,35 @@ export class Grower {
   }
 
   /**
-   * Move the rows of [start, stop) whose code of feature f is marked in lut to the front, the
-   * others after them, both in their order; hist gets the histogram of the side small (1 left,
-   * 0 right, 2 none). A range of CHUNK_MIN_ROWS or more is done as two chunks, each partitioned
-   * on its own (left rows in place, right rows to scratch) and reassembled; the chunks'
-   * histograms are added. With a team the worker does the second chunk (and puts its right
-   * rows, whose place is known, right after its left rows).
+   * Write the rows of [start, stop) of bank src into the other bank: those whose code of
+   * feature f is marked in lut (nLeft of them) first, the others after them, both in their
+   * order; hist gets the histogram of the side small (1 left, 0 right, 2 none). A range of
+   * CHUNK_MIN_ROWS or more is done as two chunks, the chunks' histograms added; the second
+   * chunk's rows go after the first chunk's on each side (the worker, with a team, counts the
+   * first chunk's left rows itself).
    */
-  private partition(start: number, stop: number, f: number, lut: Uint8Array, hist: Float64Array | null, small: number): void {
+  private partition(start: number, stop: number, src: number, nLeft: number, f: number, lut: Uint8Array, hist: Float64Array | null, small: number): void {
     const { st, partial } = this;
     const first = hist ?? partial;
+    const rStart = start + nLeft;
+    let l: number;
     if (stop - start < CHUNK_MIN_ROWS) {
-      const l = splitChunk(st, first, start, stop, start, start, f, lut, small);
-      copyFromScratch(st, start, stop - start - l, start + l);
-      return;
-    }
-    const cut = start + ((stop - start) >>> 1);
-    if (this.team) {
-      this.team.command(1, OP.split, [cut, stop, f, small], lut);
-      const l0 = splitChunk(st, first, start, cut, start, start, f, lut, small);
-      const l1 = this.team.wait(1);
-      moveRows(st, cut, l1, start + l0);
-      copyFromScratch(st, start, cut - start - l0, start + l0 + l1);
+      l = splitChunk(st, first, src, start, stop, start, rStart, f, lut, small);
     } else {
-      const l0 = splitChunk(st, first, start, cut, start, start, f, lut, small);
-      const r0 = cut - start - l0;
-      const l1 = splitChunk(st, partial, cut, stop, start + l0, start + r0, f, lut, small);
-      copyFromScratch(st, start, r0 + (stop - cut - l1), start + l0 + l1);
+      const cut = start + ((stop - start) >>> 1);
+      let l1: number;
+      if (this.team) {
+        this.team.command(1, OP.split, [src, start, cut, stop, nLeft, f, small], lut);
+        l = splitChunk(st, first, src, start, cut, start, rStart, f, lut, small);
+        l1 = this.team.wait(1);
+      } else {
+        l = splitChunk(st, first, src, start, cut, start, rStart, f, lut, small);
+        l1 = splitChunk(st, partial, src, cut, stop, start + l, rStart + (cut - start - l), f, lut, small);
+      }
+      l += l1;
+      if (hist) addInto(hist, partial);
     }
-    if (hist) addInto(hist, partial);
+    if (l !== nLeft) throw new Error(`gbt: split of ${stop - start} rows sent ${l} left, expected ${nLeft}`);
   }
 
   private flatten(root: Node): GrownTree {

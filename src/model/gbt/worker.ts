@@ -6,7 +6,7 @@
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { binNumericFeature } from './binning.js';
-import { boostKernel, copyFromScratch, splitChunk, stateOf, type TrainState } from './kernels.js';
+import { boostKernel, countLeft, splitChunk, stateOf, type TrainState } from './kernels.js';
 import { CTRL, LUT_OFFSET, OP, waitChange, type Message } from './protocol.js';
 
 const { ctrl: ctrlBuffer, port } = workerData as { ctrl: SharedArrayBuffer; port: MessagePort };
@@ -48,11 +48,10 @@ function run(op: number): number {
       return 0;
     }
     case OP.split: {
-      const [start, stop, feature, small] = [a[0]!, a[1]!, a[2]!, a[3]!];
-      const l = splitChunk(st!, partial, start, stop, start, start, feature, lut, small);
-      // The second chunk's right rows already have their final place: right after its left rows.
-      copyFromScratch(st!, start, stop - start - l, start + l);
-      return l;
+      // The second chunk of [start, stop), cut at cut; its rows go after the first chunk's.
+      const [src, start, cut, stop, nLeft, feature, small] = [a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!];
+      const l0 = countLeft(st!, src, start, cut, feature, lut);
+      return splitChunk(st!, partial, src, cut, stop, start + l0, start + nLeft + (cut - start - l0), feature, lut, small);
     }
     default:
       throw new Error(`gbt worker: unknown op ${op}`);
