@@ -16,7 +16,7 @@ export const CTRL_BYTES = LUT_OFFSET + 256;
 export const OP = { message: 0, split: 1 } as const;
 
 /** How long either side polls before it naps. */
-export const SPIN_MS = Number(process.env.GBT_SPIN_MS ?? 0.3);
+export const SPIN_MS = Number(process.env.MLOPS_GBT_SPIN_MS ?? 0.3);
 /** Then it naps in short timed waits (no notify needed to wake it) for this long... */
 const NAP_MS = 50;
 const NAP_STEP_MS = 0.1;
