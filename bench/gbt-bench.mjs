@@ -3,8 +3,12 @@
  * Times fitGbt on 1,000,000 x 10 synthetic rows with the defaults (median of 3), after
  * `npm run build`:
  *
- *   node bench/gbt-bench.mjs [--rows N] [--task classification|regression] [--no-early-stopping]
+ *   node bench/gbt-bench.mjs [--rows N] [--task classification|regression] [--no-early-stopping] [--threads T]
  *   /usr/bin/python3 bench/gbt_reference.py [same flags]   # scikit-learn on the same data
+ *   node bench/gbt-bench.mjs --predict [--task T]          # one-row predictions per second
+ *
+ * --predict fits a 100-tree model (no early stopping) on 100,000 of the rows and times
+ * predictRowGbt and predictProbaGbt called on one row at a time, as a prediction server would.
  *
  * The data is written once to /tmp/gbt-bench/<task>-<rows>/ (X.f64: the columns one after the
  * other, y.f64, meta.json); our times go to ours[-noes].json there, and the Python script
@@ -12,7 +16,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fitGbt } from '../dist/model/gbt/index.js';
+import { fitGbt, predictGbt, predictProbaGbt, predictRowGbt } from '../dist/model/gbt/index.js';
 import { rng } from '../dist/tools/gendata.js';
 
 const args = process.argv.slice(2);
@@ -63,11 +67,39 @@ const flat = new Float64Array(readFileSync(join(dir, 'X.f64')).buffer.slice(0));
 const X = Array.from({ length: FEATURES }, (_, f) => flat.subarray(f * rows, (f + 1) * rows));
 const y = new Float64Array(readFileSync(join(dir, 'y.f64')).buffer.slice(0));
 
+const threadsFlag = flag('--threads', undefined);
+const threads = threadsFlag === undefined ? undefined : Number(threadsFlag);
+
+if (args.includes('--predict')) {
+  const n = 100_000;
+  const Xs = X.map((x) => x.slice(0, n));
+  const m = fitGbt(Xs, y.slice(0, n), { task, categorical, early_stopping: false, max_iter: 100, threads });
+  const rowsCols = Array.from({ length: 10_000 }, (_, i) => Float64Array.from(Xs, (x) => x[(i * 7919) % n]));
+  const check = predictGbt(m, Xs.map((x) => x.subarray(0, 1)))[0];
+  if (predictRowGbt(m, Float64Array.from(Xs, (x) => x[0])) !== check) throw new Error('predictRowGbt disagrees with predictGbt');
+  const rate = (name, fn) => {
+    let calls = 0;
+    let sink = 0;
+    const t0 = process.hrtime.bigint();
+    let elapsed = 0;
+    while (elapsed < 2) {
+      for (let i = 0; i < 1000; i++) sink += fn(rowsCols[(calls + i) % rowsCols.length]);
+      calls += 1000;
+      elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+    }
+    console.log(`${name}: ${Math.round(calls / elapsed).toLocaleString('en-US')} rows/s (one row per call, ${m.n_iter} trees)${Number.isFinite(sink) ? '' : ' !'}`);
+  };
+  rate('predictRowGbt', (row) => predictRowGbt(m, row));
+  const columns = (row) => Array.from(row, (v) => Float64Array.of(v));
+  rate(task === 'classification' ? 'predictProbaGbt' : 'predictGbt', (row) => (task === 'classification' ? predictProbaGbt : predictGbt)(m, columns(row))[0]);
+  process.exit(0);
+}
+
 const times = [];
 let model;
 for (let run = 0; run < 3; run++) {
   const t0 = process.hrtime.bigint();
-  model = fitGbt(X, y, { task, categorical, early_stopping: earlyStopping, seed: run });
+  model = fitGbt(X, y, { task, categorical, early_stopping: earlyStopping, seed: run, threads });
   times.push(Number(process.hrtime.bigint() - t0) / 1e9);
   console.log(`run ${run + 1}: ${times.at(-1).toFixed(2)} s, ${model.n_iter} iterations`);
 }

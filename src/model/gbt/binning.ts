@@ -45,10 +45,34 @@ export function binThresholds(values: Float64Array, maxBins: number): Float64Arr
   return t;
 }
 
+/**
+ * One numeric feature: thresholds from the sampled rows of source (all when sample is null),
+ * and the codes of source into out and of val (if any) into valOut. Returns the thresholds.
+ */
+export function binNumericFeature(
+  source: Float64Array,
+  sample: Uint32Array | null,
+  val: Float64Array | null,
+  maxBins: number,
+  missingBin: number,
+  out: Uint8Array,
+  valOut: Uint8Array | null,
+): Float64Array {
+  let values = source;
+  if (sample) {
+    values = new Float64Array(sample.length);
+    for (let k = 0; k < sample.length; k++) values[k] = source[sample[k]!]!;
+  }
+  const t = binThresholds(values, maxBins);
+  binNumeric(source, null, t, missingBin, out);
+  if (val) binNumeric(val, null, t, missingBin, valOut!);
+  return t;
+}
+
 /** Bin codes of the given rows of one numeric column (rows = null: all of them). */
-export function binNumeric(x: Float64Array, rows: Uint32Array | null, thresholds: Float64Array, missingBin: number): Uint8Array {
+export function binNumeric(x: Float64Array, rows: Uint32Array | null, thresholds: Float64Array, missingBin: number, into?: Uint8Array): Uint8Array {
   const n = rows ? rows.length : x.length;
-  const out = new Uint8Array(n);
+  const out = into ?? new Uint8Array(n);
   const nt = thresholds.length;
   for (let k = 0; k < n; k++) {
     const v = x[rows ? rows[k]! : k]!;

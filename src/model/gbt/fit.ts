@@ -11,9 +11,11 @@
  */
 import { ConfigError, DataError } from '../../errors.js';
 import { rng } from '../../tools/gendata.js';
-import { BIN_SUBSAMPLE, binCategorical, binNumeric, binThresholds } from './binning.js';
+import { BIN_SUBSAMPLE, binCategorical, binNumericFeature } from './binning.js';
 import { Grower, type GrownTree } from './grower.js';
-import { baselineOf, gradients, meanLoss } from './loss.js';
+import { baselineOf, meanLoss } from './loss.js';
+import type { BinJob } from './protocol.js';
+import { defaultThreads, Team } from './threads.js';
 import type { GbtModel, GbtOptions, GbtSettings, GbtTree } from './types.js';
 
 /** Rows above which early_stopping 'auto' turns on. */
@@ -22,6 +24,8 @@ const AUTO_EARLY_STOPPING_ROWS = 10_000;
 const TRAIN_LOSS_ROWS = 10_000;
 /** The threshold of a split that sends every non-missing value left (scikit-learn's +inf). */
 const ALL_LEFT = Number.MAX_VALUE;
+/** Training rows from which fitGbt starts worker threads. */
+const PARALLEL_MIN_TRAIN_ROWS = 50_000;
 
 export function fitGbt(X: readonly Float64Array[], y: Float64Array, opts: GbtOptions): GbtModel {
   const settings = resolveSettings(opts);
@@ -41,94 +45,140 @@ export function fitGbt(X: readonly Float64Array[], y: Float64Array, opts: GbtOpt
   const yTrain = train ? pick(y, train) : y;
   const yVal = validation ? pick(y, validation) : null;
 
-  // Bins: thresholds from a subsample of the training rows.
-  const missingBin = settings.max_bins;
-  const sample = nTrain > BIN_SUBSAMPLE ? sampleRows(nTrain, BIN_SUBSAMPLE, random) : null;
-  const binsTrain: Uint8Array[] = [];
-  const binsVal: Uint8Array[] = [];
-  const thresholds: (Float64Array | null)[] = [];
-  const nBinsNonMissing = new Int32Array(nFeatures);
-  const hasMissing = new Uint8Array(nFeatures);
-  for (let f = 0; f < nFeatures; f++) {
-    const x = X[f]!;
-    const cats = known[f];
-    if (cats) {
-      thresholds.push(null);
-      nBinsNonMissing[f] = cats.length;
-      binsTrain.push(binCategorical(x, train, cats, missingBin));
-      if (validation) binsVal.push(binCategorical(x, validation, cats, missingBin));
-    } else {
-      const source = train ? pick(x, train) : x;
-      const t = binThresholds(sample ? pick(source, sample) : source, settings.max_bins);
-      thresholds.push(t);
-      nBinsNonMissing[f] = t.length + 1;
-      binsTrain.push(binNumeric(source, null, t, missingBin));
-      if (validation) binsVal.push(binNumeric(x, validation, t, missingBin));
-    }
-    hasMissing[f] = binsTrain[f]!.includes(missingBin) ? 1 : 0;
+  // Worker threads only pay off on many rows; the model is the same either way.
+  const threads = opts.threads ?? defaultThreads();
+  const team = nTrain >= PARALLEL_MIN_TRAIN_ROWS ? Team.open(Math.min(threads, 2)) : null;
+  try {
+    return boost();
+  } finally {
+    team?.close();
   }
 
-  const task = settings.task;
-  const baseline = baselineOf(task, yTrain);
-  const rawVal = yVal ? new Float64Array(yVal.length).fill(baseline) : null;
-  const lossRows = nTrain > TRAIN_LOSS_ROWS ? sampleRows(nTrain, TRAIN_LOSS_ROWS, random) : null;
-  const valLoss = yVal ? [meanLoss(task, yVal, rawVal!, null)] : [];
-
-  const grower = new Grower(
-    {
-      nBins: settings.max_bins + 1,
-      missingBin,
-      nBinsNonMissing,
-      hasMissing,
-      isCategorical: Uint8Array.from(categorical, (c) => (c ? 1 : 0)),
-      constHessian: task === 'regression',
-      minSamplesLeaf: settings.min_samples_leaf,
-      l2: settings.l2_regularization,
-      maxLeafNodes: settings.max_leaf_nodes,
-      maxDepth: settings.max_depth,
-    },
-    binsTrain,
-    yTrain,
-    baseline,
-    lossRows,
-  );
-  binsTrain.length = 0;
-  const trainLoss = [meanLoss(task, grower.y, grower.raw, grower.inSample)];
-  const valBins = validation ? rowMajor(binsVal) : null;
-  const trees: GbtTree[] = [];
-  const gains = new Float64Array(nFeatures);
-  const lr = settings.learning_rate;
-  for (let iter = 0; iter < settings.max_iter; iter++) {
-    gradients(task, grower.y, grower.raw, grower.g, grower.h);
-    const tree = grower.grow();
-    grower.addLeaves(tree, lr);
-    for (let i = 0; i < tree.isLeaf.length; i++) if (!tree.isLeaf[i]) gains[tree.feature[i]!]! += tree.gain[i]!;
-    trees.push(toModelTree(tree, lr, thresholds, known, nBinsNonMissing));
-    trainLoss.push(meanLoss(task, grower.y, grower.raw, grower.inSample));
-    if (rawVal) {
-      addBinned(tree, valBins!, nFeatures, settings.max_bins + 1, lr, rawVal);
-      valLoss.push(meanLoss(task, yVal!, rawVal, null));
-      if (shouldStop(valLoss, settings)) break;
+  function boost(): GbtModel {
+    // Bins: thresholds from a subsample of the training rows. With a worker, it bins every
+    // other numeric feature (the same function on shared copies of the columns).
+    const missingBin = settings.max_bins;
+    const sample = nTrain > BIN_SUBSAMPLE ? sampleRows(nTrain, BIN_SUBSAMPLE, random) : null;
+    const binsTrain: Uint8Array[] = [];
+    const binsVal: Uint8Array[] = [];
+    const thresholds: (Float64Array | null)[] = [];
+    const nBinsNonMissing = new Int32Array(nFeatures);
+    const hasMissing = new Uint8Array(nFeatures);
+    const nVal = validation ? validation.length : 0;
+    const jobs: BinJob[] = [];
+    const jobOf: (BinJob | null)[] = [];
+    for (let f = 0, numeric = 0; f < nFeatures; f++) {
+      const x = X[f]!;
+      const cats = known[f];
+      jobOf.push(null);
+      if (cats) {
+        thresholds.push(null);
+        nBinsNonMissing[f] = cats.length;
+        binsTrain.push(binCategorical(x, train, cats, missingBin));
+        if (validation) binsVal.push(binCategorical(x, validation, cats, missingBin));
+      } else if (team && numeric++ % 2 === 1) {
+        const job: BinJob = {
+          source: pickInto(x, train, shared64(nTrain)),
+          sample,
+          val: validation ? pickInto(x, validation, shared64(nVal)) : null,
+          out: new Uint8Array(new SharedArrayBuffer(nTrain)),
+          valOut: validation ? new Uint8Array(new SharedArrayBuffer(nVal)) : null,
+          thresholds: shared64(settings.max_bins),
+          count: new Int32Array(new SharedArrayBuffer(4)),
+        };
+        jobs.push(job);
+        jobOf[f] = job;
+        thresholds.push(null);
+        binsTrain.push(job.out);
+        if (validation) binsVal.push(job.valOut!);
+      } else {
+        const source = train ? pick(x, train) : x;
+        const out = new Uint8Array(nTrain);
+        const valOut = validation ? new Uint8Array(nVal) : null;
+        const t = binNumericFeature(source, sample, validation ? pick(x, validation) : null, settings.max_bins, missingBin, out, valOut);
+        thresholds.push(t);
+        binsTrain.push(out);
+        if (valOut) binsVal.push(valOut);
+      }
     }
-  }
+    if (jobs.length > 0) {
+      team!.message(1, { op: 'bin', jobs, maxBins: settings.max_bins, missingBin });
+      team!.waitAll();
+    }
+    for (let f = 0; f < nFeatures; f++) {
+      const job = jobOf[f];
+      if (job) thresholds[f] = job.thresholds.slice(0, job.count[0]!);
+      if (!known[f]) nBinsNonMissing[f] = thresholds[f]!.length + 1;
+      hasMissing[f] = binsTrain[f]!.includes(missingBin) ? 1 : 0;
+    }
 
-  const total = gains.reduce((a, b) => a + b, 0);
-  return {
-    kind: 'gbt',
-    task,
-    n_features: nFeatures,
-    categorical,
-    known_categories: known,
-    baseline,
-    n_iter: trees.length,
-    trees,
-    feature_importances: Array.from(gains, (v) => (total > 0 ? v / total : 0)),
-    settings,
-    train_loss: trainLoss,
-    validation_loss: valLoss,
-    n_train: nTrain,
-    n_validation: validation ? validation.length : 0,
-  };
+    const task = settings.task;
+    const baseline = baselineOf(task, yTrain);
+    const rawVal = yVal ? new Float64Array(yVal.length).fill(baseline) : null;
+    const lossRows = nTrain > TRAIN_LOSS_ROWS ? sampleRows(nTrain, TRAIN_LOSS_ROWS, random) : null;
+    const valLoss = yVal ? [meanLoss(task, yVal, rawVal!, null)] : [];
+
+    const grower = new Grower(
+      {
+        nBins: settings.max_bins + 1,
+        missingBin,
+        nBinsNonMissing,
+        hasMissing,
+        isCategorical: Uint8Array.from(categorical, (c) => (c ? 1 : 0)),
+        constHessian: task === 'regression',
+        minSamplesLeaf: settings.min_samples_leaf,
+        l2: settings.l2_regularization,
+        maxLeafNodes: settings.max_leaf_nodes,
+        maxDepth: settings.max_depth,
+      },
+      binsTrain,
+      yTrain,
+      baseline,
+      team,
+    );
+    // The training loss is tracked on the sample as on the validation rows: from their bins.
+    const lossBins = rowMajor(lossRows ? binsTrain.map((c) => pickBins(c, lossRows)) : binsTrain);
+    const yLoss = lossRows ? pick(yTrain, lossRows) : yTrain;
+    const rawLoss = new Float64Array(yLoss.length).fill(baseline);
+    binsTrain.length = 0;
+    const trainLoss = [meanLoss(task, yLoss, rawLoss, null)];
+    const valBins = validation ? rowMajor(binsVal) : null;
+    const trees: GbtTree[] = [];
+    const gains = new Float64Array(nFeatures);
+    const lr = settings.learning_rate;
+    let prev: GrownTree | null = null;
+    for (let iter = 0; iter < settings.max_iter; iter++) {
+      const tree: GrownTree = grower.grow(prev, lr);
+      prev = tree;
+      for (let i = 0; i < tree.isLeaf.length; i++) if (!tree.isLeaf[i]) gains[tree.feature[i]!]! += tree.gain[i]!;
+      trees.push(toModelTree(tree, lr, thresholds, known, nBinsNonMissing));
+      addBinned(tree, lossBins, nFeatures, settings.max_bins + 1, lr, rawLoss);
+      trainLoss.push(meanLoss(task, yLoss, rawLoss, null));
+      if (rawVal) {
+        addBinned(tree, valBins!, nFeatures, settings.max_bins + 1, lr, rawVal);
+        valLoss.push(meanLoss(task, yVal!, rawVal, null));
+        if (shouldStop(valLoss, settings)) break;
+      }
+    }
+
+    const total = gains.reduce((a, b) => a + b, 0);
+    return {
+      kind: 'gbt',
+      task,
+      n_features: nFeatures,
+      categorical,
+      known_categories: known,
+      baseline,
+      n_iter: trees.length,
+      trees,
+      feature_importances: Array.from(gains, (v) => (total > 0 ? v / total : 0)),
+      settings,
+      train_loss: trainLoss,
+      validation_loss: valLoss,
+      n_train: nTrain,
+      n_validation: validation ? validation.length : 0,
+    };
+  }
 }
 
 /** scikit-learn's rule: stop when none of the last k losses beat the one k + 1 back by tol. */
@@ -252,6 +302,24 @@ function rowMajor(columns: readonly Uint8Array[]): Uint8Array {
   columns.forEach((c, f) => {
     for (let i = 0; i < n; i++) out[i * nf + f] = c[i]!;
   });
+  return out;
+}
+
+/** A Float64Array on a SharedArrayBuffer. */
+function shared64(n: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(n * 8));
+}
+
+/** x at the given rows (all when null), into out. */
+function pickInto(x: Float64Array, rows: Uint32Array | null, out: Float64Array): Float64Array {
+  if (!rows) out.set(x);
+  else for (let k = 0; k < rows.length; k++) out[k] = x[rows[k]!]!;
+  return out;
+}
+
+function pickBins(x: Uint8Array, rows: Uint32Array): Uint8Array {
+  const out = new Uint8Array(rows.length);
+  for (let k = 0; k < rows.length; k++) out[k] = x[rows[k]!]!;
   return out;
 }
 

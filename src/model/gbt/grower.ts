@@ -3,13 +3,17 @@
  * the largest gain is split next until max_leaf_nodes leaves exist or no node can be split.
  * The training rows themselves are kept partitioned: their bin codes (row-major, a row padded
  * to whole 32-bit words), gradients, hessians, targets and raw scores sit in node order, a node
- * owning positions [start, stop), and a split moves its rows (stably) into its two children.
- * So every histogram pass reads memory in sequence, whatever the depth; the order carries over
- * to the next tree. Only the smaller child's histogram is built from its rows; the larger one's
- * is the parent's minus it. Cost per tree: O(rows x depth) for the moves and
- * O(features x rows of the smaller children) for the histograms.
+ * owning positions [start, stop) of one of two banks, and a split writes its rows (stably) into
+ * the other bank, its two children side by side (kernels.ts). So every histogram pass reads
+ * memory in sequence, whatever the depth; the order carries over to the next tree. Only the
+ * smaller child's histogram is built, from its rows as they are written; the larger one's is
+ * the parent's minus it. Cost per tree: O(rows x depth) for the moves and O(features x rows of
+ * the smaller children) for the histograms.
  */
+import { boostKernel, buffersOf, makeState, splitChunk, toBank0, type TrainState } from './kernels.js';
 import { bestSplit, leafValue, type Split, type SplitSettings } from './split.js';
+import { OP } from './protocol.js';
+import type { Team } from './threads.js';
 
 export interface GrowSettings extends SplitSettings {
   maxLeafNodes: number | null;
@@ -40,6 +44,8 @@ export interface GrownTree {
 interface Node {
   start: number;
   stop: number;
+  /** The bank (0 or 1) holding the node's rows. */
+  bank: number;
   g: number;
   h: number;
   depth: number;
@@ -50,98 +56,94 @@ interface Node {
   right: Node | null;
 }
 
+/**
+ * Nodes (and the root pass) of at least this many rows are cut into two chunks of positions,
+ * whose histograms are added; a worker thread, when there is one, does the second chunk. The
+ * cut depends on the rows alone, never on the threads, so neither does the model.
+ */
+const CHUNK_MIN_ROWS = 8_192;
+
 /** The training rows in node order, and buffers reused across the trees of one fit. */
 export class Grower {
-  /** Per position: gradient, hessian (unless constant), target, raw score, in the loss sample. */
-  readonly g: Float64Array;
-  readonly h: Float64Array;
-  readonly y: Float64Array;
-  readonly raw: Float64Array;
-  readonly inSample: Uint8Array;
-  /** Bin codes, row-major: position i, feature f at i * stride + f; words = stride / 4. */
-  private readonly bins: Uint8Array;
-  private readonly words: Uint32Array;
-  private readonly stride: number;
-  private readonly tmp: { words: Uint32Array; g: Float64Array; h: Float64Array; y: Float64Array; raw: Float64Array; inSample: Uint8Array };
+  private readonly st: TrainState;
   private readonly pool: Float64Array[] = [];
+  /** The second chunk's histogram (the worker's, with a team). */
+  private readonly partial: Float64Array;
   private readonly histSize: number;
+  private readonly n: number;
 
   constructor(
     private readonly s: GrowSettings,
     columns: readonly Uint8Array[],
     y: Float64Array,
     baseline: number,
-    sample: Uint32Array | null,
+    private readonly team: Team | null,
   ) {
     const n = y.length;
     this.n = n;
-    this.nFeatures = columns.length;
-    this.stride = Math.ceil(columns.length / 4) * 4;
-    this.words = new Uint32Array((n * this.stride) / 4);
-    this.bins = new Uint8Array(this.words.buffer);
+    const shared = team !== null;
+    const st = makeState(n, columns.length, s.nBins, s.constHessian, shared);
+    this.st = st;
+    const bank = st.banks[0];
+    const stride = st.stride;
     columns.forEach((c, f) => {
-      for (let i = 0; i < n; i++) this.bins[i * this.stride + f] = c[i]!;
+      for (let i = 0, j = f; i < n; i++, j += stride) bank.bins[j] = c[i]!;
     });
-    this.y = Float64Array.from(y);
-    this.raw = new Float64Array(n).fill(baseline);
-    this.g = new Float64Array(n);
-    this.h = new Float64Array(s.constHessian ? 0 : n);
-    this.inSample = new Uint8Array(n).fill(sample ? 0 : 1);
-    if (sample) for (const i of sample) this.inSample[i] = 1;
-    this.tmp = {
-      words: new Uint32Array(this.words.length),
-      g: new Float64Array(n),
-      h: new Float64Array(this.h.length),
-      y: new Float64Array(n),
-      raw: new Float64Array(n),
-      inSample: new Uint8Array(n),
-    };
-    this.histSize = this.nFeatures * s.nBins * 3;
+    bank.y.set(y);
+    bank.raw.fill(baseline);
+    this.histSize = columns.length * s.nBins * 3;
+    this.partial = shared ? new Float64Array(new SharedArrayBuffer(this.histSize * 8)) : new Float64Array(this.histSize);
+    team?.broadcast({ op: 'state', buffers: buffersOf(st), partial: this.partial.buffer as SharedArrayBuffer });
   }
 
-  private readonly n: number;
-  private readonly nFeatures: number;
-
-  /** Grow a tree on the gradients (and hessians) currently in g and h. */
-  grow(): GrownTree {
+  /**
+   * Grow a tree on the gradients at the current raw scores, after adding the leaf values of
+   * prev (the tree before, shrunk by lr) to them.
+   */
+  grow(prev: GrownTree | null, lr: number): GrownTree {
     const { s, n } = this;
-    const grad = this.g;
-    const hess = this.h;
+    const rootHist = this.boost(prev, lr);
     let g = 0;
     let h = 0;
-    for (let i = 0; i < n; i++) g += grad[i]!;
-    if (s.constHessian) h = n;
-    else for (let i = 0; i < n; i++) h += hess[i]!;
+    for (let b = 0, j = 0; b < s.nBins; b++, j += 3) {
+      g += rootHist[j]!;
+      h += rootHist[j + (s.constHessian ? 2 : 1)]!;
+    }
     // scikit-learn gives the root the value 0: a tree that cannot split adds nothing.
-    const root: Node = { start: 0, stop: n, g, h, depth: 0, value: 0, hist: null, split: null, left: null, right: null };
+    const root: Node = { start: 0, stop: n, bank: 0, g, h, depth: 0, value: 0, hist: rootHist, split: null, left: null, right: null };
     const open: Node[] = [];
     let leaves = 1;
-    if (n >= 2 * s.minSamplesLeaf && h >= 1e-3) {
-      root.hist = this.histogram(root);
-      this.findSplit(root, open);
-    }
+    if (n >= 2 * s.minSamplesLeaf && h >= 1e-3) this.findSplit(root, open);
+    else this.release(root);
     while (open.length > 0) {
       let k = 0;
       for (let i = 1; i < open.length; i++) if (open[i]!.split!.gain > open[k]!.split!.gain) k = i;
       const node = open.splice(k, 1)[0]!;
-      const [left, right] = this.split(node);
+      const sp = node.split!;
+      const nLeft = sp.nLeft;
+      const nRight = size(node) - nLeft;
       leaves++;
-      if (s.maxLeafNodes !== null && leaves >= s.maxLeafNodes) {
+      const last = s.maxLeafNodes !== null && leaves >= s.maxLeafNodes;
+      const depthLeft = s.maxDepth !== null && node.depth + 1 >= s.maxDepth;
+      const splitLeft = !last && !depthLeft && nLeft >= 2 * s.minSamplesLeaf;
+      const splitRight = !last && !depthLeft && nRight >= 2 * s.minSamplesLeaf;
+      // The smaller child's histogram comes out of the partition; the larger one's is the
+      // parent's minus it.
+      const smallIsLeft = nLeft < nRight;
+      const smallHist = splitLeft || splitRight ? this.newHist() : null;
+      const [left, right] = this.split(node, smallHist, smallIsLeft);
+      if (last) {
         this.release(node);
         for (const o of open) this.release(o);
         open.length = 0;
         break;
       }
-      const depthLeft = s.maxDepth !== null && left.depth >= s.maxDepth;
-      const splitLeft = !depthLeft && size(left) >= 2 * s.minSamplesLeaf;
-      const splitRight = !depthLeft && size(right) >= 2 * s.minSamplesLeaf;
-      if (splitLeft || splitRight) {
-        const [small, large] = size(left) < size(right) ? [left, right] : [right, left];
-        small.hist = this.histogram(small);
+      if (smallHist) {
+        const [small, large] = smallIsLeft ? [left, right] : [right, left];
+        small.hist = smallHist;
         large.hist = node.hist!;
         const ls = large.hist;
-        const ss = small.hist;
-        for (let i = 0; i < ls.length; i++) ls[i]! -= ss[i]!;
+        for (let i = 0; i < ls.length; i++) ls[i]! -= smallHist[i]!;
         node.hist = null;
         if (splitLeft) this.findSplit(left, open);
         else this.release(left);
@@ -150,17 +152,55 @@ export class Grower {
       }
       this.release(node);
     }
+    this.gather(root);
     return this.flatten(root);
   }
 
-  /** Add each leaf's shrunk value to the raw scores of its rows. */
-  addLeaves(tree: GrownTree, lr: number): void {
-    const raw = this.raw;
-    for (let i = 0; i < tree.isLeaf.length; i++) {
-      if (!tree.isLeaf[i]) continue;
-      const v = lr * tree.value[i]!;
-      for (let k = tree.start[i]!; k < tree.stop[i]!; k++) raw[k]! += v;
+  /** Copy the rows of the leaves that ended in bank 1 to bank 0, for the next tree. */
+  private gather(node: Node): void {
+    if (node.left) {
+      this.gather(node.left);
+      this.gather(node.right!);
+    } else if (node.bank === 1) {
+      toBank0(this.st, node.start, node.stop);
     }
+  }
+
+  /** Add prev's leaves to the raw scores, take the gradients there and the root histogram. */
+  private boost(prev: GrownTree | null, lr: number): Float64Array {
+    let start: Uint32Array | null = null;
+    let stop: Uint32Array | null = null;
+    let value: Float64Array | null = null;
+    if (prev) {
+      let m = 0;
+      for (let i = 0; i < prev.isLeaf.length; i++) m += prev.isLeaf[i]!;
+      start = new Uint32Array(m);
+      stop = new Uint32Array(m);
+      value = new Float64Array(m);
+      for (let i = 0, j = 0; i < prev.isLeaf.length; i++) {
+        if (!prev.isLeaf[i]) continue;
+        start[j] = prev.start[i]!;
+        stop[j] = prev.stop[i]!;
+        value[j++] = lr * prev.value[i]!;
+      }
+    }
+    const { st, n } = this;
+    const hist = this.newHist();
+    if (n < CHUNK_MIN_ROWS) {
+      boostKernel(st, hist, 0, n, start, stop, value);
+      return hist;
+    }
+    const cut = n >>> 1;
+    if (this.team) {
+      this.team.message(1, { op: 'boost', from: cut, to: n, start, stop, value });
+      boostKernel(st, hist, 0, cut, start, stop, value);
+      this.team.waitAll();
+    } else {
+      boostKernel(st, hist, 0, cut, start, stop, value);
+      boostKernel(st, this.partial, cut, n, start, stop, value);
+    }
+    addInto(hist, this.partial);
+    return hist;
   }
 
   private findSplit(node: Node, open: Node[]): void {
@@ -174,49 +214,24 @@ export class Grower {
     node.hist = null;
   }
 
-  /** (sum g, sum h, count) per feature and bin over the node's rows, read in sequence. */
-  private histogram(node: Node): Float64Array {
-    const hist = this.pool.pop() ?? new Float64Array(this.histSize);
-    hist.fill(0);
-    const { start, stop } = node;
-    const { bins, g, h, nFeatures: nf, stride } = this;
-    const hs = this.s.nBins * 3;
-    if (this.s.constHessian) {
-      for (let k = start; k < stop; k++) {
-        const base = k * stride;
-        const gk = g[k]!;
-        for (let f = 0, off = 0; f < nf; f++, off += hs) {
-          const j = off + bins[base + f]! * 3;
-          hist[j]! += gk;
-          hist[j + 2]! += 1;
-        }
-      }
-    } else {
-      for (let k = start; k < stop; k++) {
-        const base = k * stride;
-        const gk = g[k]!;
-        const hk = h[k]!;
-        for (let f = 0, off = 0; f < nf; f++, off += hs) {
-          const j = off + bins[base + f]! * 3;
-          hist[j]! += gk;
-          hist[j + 1]! += hk;
-          hist[j + 2]! += 1;
-        }
-      }
-    }
-    return hist;
+  private newHist(): Float64Array {
+    return this.pool.pop() ?? new Float64Array(this.histSize);
   }
 
-  /** Partition the node's rows and make its two children. */
-  private split(node: Node): [Node, Node] {
+  /**
+   * Partition the node's rows (stably: the left child's rows first) and make its two children;
+   * into smallHist (unless null) the histogram of the smaller child's rows.
+   */
+  private split(node: Node, smallHist: Float64Array | null, smallIsLeft: boolean): [Node, Node] {
     const sp = node.split!;
     const s = this.s;
     const lut = goesLeftTable(s, sp);
-    this.partition(node.start, node.stop, sp.feature, lut);
+    this.partition(node.start, node.stop, node.bank, sp.nLeft, sp.feature, lut, smallHist, smallHist ? (smallIsLeft ? 1 : 0) : 2);
     const l = node.start + sp.nLeft;
     const child = (start: number, stop: number, g: number, h: number): Node => ({
       start,
       stop,
+      bank: 1 - node.bank,
       g,
       h,
       depth: node.depth + 1,
@@ -234,68 +249,35 @@ export class Grower {
   }
 
   /**
-   * Move the rows of [start, stop) whose code of feature f is marked in lut to the front, the
-   * others after them, both in their order. Branch-free: each row is written to both sides and
-   * only the side it belongs to advances; the right side goes through tmp.
+   * Write the rows of [start, stop) of bank src into the other bank: those whose code of
+   * feature f is marked in lut (nLeft of them) first, the others after them, both in their
+   * order; hist gets the histogram of the side small (1 left, 0 right, 2 none). A range of
+   * CHUNK_MIN_ROWS or more is done as two chunks, the chunks' histograms added; the second
+   * chunk's rows go after the first chunk's on each side (the worker, with a team, counts the
+   * first chunk's left rows itself).
    */
-  private partition(start: number, stop: number, f: number, lut: Uint8Array): void {
-    const { bins, words, g, h, y, raw, inSample, stride } = this;
-    // Locals, not tmp.x: V8 reloads a property inside a loop that stores to typed arrays.
-    const { words: tWords, g: tG, h: tH, y: tY, raw: tRaw, inSample: tSample } = this.tmp;
-    const w = stride >> 2;
-    const hasH = h.length > 0;
-    let l = start;
-    let r = 0;
-    for (let k = start; k < stop; k++) {
-      const goLeft = lut[bins[k * stride + f]!]!;
-      // A row's codes as whole words; the common widths unrolled (a loop here costs 2x).
-      const a = k * w;
-      const bl = l * w;
-      const br = r * w;
-      const v0 = words[a]!;
-      words[bl] = v0;
-      tWords[br] = v0;
-      if (w > 1) {
-        const v1 = words[a + 1]!;
-        words[bl + 1] = v1;
-        tWords[br + 1] = v1;
-        if (w > 2) {
-          const v2 = words[a + 2]!;
-          words[bl + 2] = v2;
-          tWords[br + 2] = v2;
-          for (let q = 3; q < w; q++) {
-            const v = words[a + q]!;
-            words[bl + q] = v;
-            tWords[br + q] = v;
-          }
-        }
+  private partition(start: number, stop: number, src: number, nLeft: number, f: number, lut: Uint8Array, hist: Float64Array | null, small: number): void {
+    const { st, partial } = this;
+    const first = hist ?? partial;
+    const rStart = start + nLeft;
+    let l: number;
+    if (stop - start < CHUNK_MIN_ROWS) {
+      l = splitChunk(st, first, src, start, stop, start, rStart, f, lut, small);
+    } else {
+      const cut = start + ((stop - start) >>> 1);
+      let l1: number;
+      if (this.team) {
+        this.team.command(1, OP.split, [src, start, cut, stop, nLeft, f, small], lut);
+        l = splitChunk(st, first, src, start, cut, start, rStart, f, lut, small);
+        l1 = this.team.wait(1);
+      } else {
+        l = splitChunk(st, first, src, start, cut, start, rStart, f, lut, small);
+        l1 = splitChunk(st, partial, src, cut, stop, start + l, rStart + (cut - start - l), f, lut, small);
       }
-      const gk = g[k]!;
-      g[l] = gk;
-      tG[r] = gk;
-      if (hasH) {
-        const hk = h[k]!;
-        h[l] = hk;
-        tH[r] = hk;
-      }
-      const yk = y[k]!;
-      y[l] = yk;
-      tY[r] = yk;
-      const rk = raw[k]!;
-      raw[l] = rk;
-      tRaw[r] = rk;
-      const sk = inSample[k]!;
-      inSample[l] = sk;
-      tSample[r] = sk;
-      l += goLeft;
-      r += 1 - goLeft;
+      l += l1;
+      if (hist) addInto(hist, partial);
     }
-    words.set(tWords.subarray(0, r * w), l * w);
-    g.set(tG.subarray(0, r), l);
-    if (hasH) h.set(tH.subarray(0, r), l);
-    y.set(tY.subarray(0, r), l);
-    raw.set(tRaw.subarray(0, r), l);
-    inSample.set(tSample.subarray(0, r), l);
+    if (l !== nLeft) throw new Error(`gbt: split of ${stop - start} rows sent ${l} left, expected ${nLeft}`);
   }
 
   private flatten(root: Node): GrownTree {
@@ -345,6 +327,10 @@ export class Grower {
 }
 
 const size = (node: Node) => node.stop - node.start;
+
+function addInto(a: Float64Array, b: Float64Array): void {
+  for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
+}
 
 /** Which bins of the split feature go left. */
 function goesLeftTable(s: SplitSettings, sp: Split): Uint8Array {

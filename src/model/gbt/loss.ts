@@ -1,6 +1,6 @@
 /**
  * The two losses, as scikit-learn's HalfBinomialLoss (log loss on raw log-odds) and
- * HalfSquaredError: the baseline that minimises each, gradients and hessians, and the mean loss.
+ * HalfSquaredError: the baseline that minimises each and the mean loss (gradients: kernels.ts).
  */
 import type { GbtTask } from './types.js';
 
@@ -14,30 +14,15 @@ export function baselineOf(task: GbtTask, y: Float64Array): number {
   return Math.log(p / (1 - p));
 }
 
-/** g = p - y, h = p (1 - p) for log loss; g = raw - y (h = 1, not written) for squared error. */
-export function gradients(task: GbtTask, y: Float64Array, raw: Float64Array, g: Float64Array, h: Float64Array): void {
-  const n = y.length;
-  if (task === 'regression') {
-    for (let i = 0; i < n; i++) g[i] = raw[i]! - y[i]!;
-    return;
-  }
-  for (let i = 0; i < n; i++) {
-    const p = 1 / (1 + Math.exp(-raw[i]!));
-    g[i] = p - y[i]!;
-    h[i] = p * (1 - p);
-  }
-}
-
 /**
- * Mean loss over the rows marked in mask (all when mask is null): log(1 + e^raw) - y raw, or
+ * Mean loss over the given rows (all when rows is null): log(1 + e^raw) - y raw, or
  * (raw - y)^2 / 2. Cost: O(rows).
  */
-export function meanLoss(task: GbtTask, y: Float64Array, raw: Float64Array, mask: Uint8Array | null): number {
-  let m = 0;
+export function meanLoss(task: GbtTask, y: Float64Array, raw: Float64Array, rows: Uint32Array | null): number {
+  const m = rows ? rows.length : y.length;
   let sum = 0;
-  for (let i = 0; i < y.length; i++) {
-    if (mask && !mask[i]) continue;
-    m++;
+  for (let k = 0; k < m; k++) {
+    const i = rows ? rows[k]! : k;
     const r = raw[i]!;
     if (task === 'regression') {
       const d = r - y[i]!;

@@ -35,6 +35,11 @@ export interface GbtOptions {
   tol?: number;
   /** Seeds the bin subsample, the validation split and the training-loss sample (default 0). */
   seed?: number;
+  /**
+   * Threads to fit with (default: the cores there are, at most 2; env MLOPS_GBT_THREADS
+   * overrides). Only speed depends on it, never the model; not recorded in the settings.
+   */
+  threads?: number;
 }
 
 /** The options with every default filled in, as the model records them. */
