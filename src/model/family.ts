@@ -13,7 +13,7 @@ import type { Frame } from '../data/frame.js';
 import { booleanValue, type ColumnRole } from './roles.js';
 import { fitLogistic, predictProba, sigmoid } from './logreg.js';
 import { fitLinear, predictLinear } from './linreg.js';
-import { fitGbt, predictGbt, type GbtModel } from './gbt/index.js';
+import { fitGbt, predictGbt, predictRowGbt } from './gbt/index.js';
 import type { ModelSettings } from '../store/config.js';
 import type { InputSpec, LinearPart, LinearTerm, ModelFile } from './modelfile.js';
 import type { Task } from './metrics.js';
@@ -131,60 +131,10 @@ export function encodeRow(model: ModelFile, row: Record<string, unknown>, where:
   return { x, unseen };
 }
 
-/**
- * Trees made ready for one-row prediction: per categorical split a 256-entry table of the codes
- * that go left (and of the codes seen in training), built once per model and kept with it, so a
- * request walks flat arrays without allocating (the server's hot path).
- */
-const compiled = new WeakMap<GbtModel, { left: (Uint8Array | null)[][]; known: (Uint8Array | null)[] }>();
-function compile(m: GbtModel) {
-  let c = compiled.get(m);
-  if (!c) {
-    const known = m.known_categories.map((cats) => {
-      if (!cats) return null;
-      const set = new Uint8Array(256);
-      for (const k of cats) set[k] = 1;
-      return set;
-    });
-    const left = m.trees.map((t) =>
-      t.cat_offset.map((off, i) => {
-        if (off < 0) return null;
-        const set = new Uint8Array(256);
-        for (let k = off; k < off + t.cat_count[i]!; k++) set[t.categories[k]!] = 1;
-        return set;
-      }),
-    );
-    compiled.set(m, (c = { left, known }));
-  }
-  return c;
-}
-
-/** The raw score of one encoded row, by the rules of predictGbt. */
-function rawOne(m: GbtModel, x: Float64Array): number {
-  const { left, known } = compile(m);
-  let out = m.baseline;
-  for (let k = 0; k < m.trees.length; k++) {
-    const t = m.trees[k]!;
-    const cats = left[k]!;
-    let node = 0;
-    while (!t.is_leaf[node]) {
-      const f = t.feature[node]!;
-      const v = x[f]!;
-      const set = cats[node];
-      let goLeft: boolean;
-      if (set) goLeft = v >= 0 && v < 256 && Number.isInteger(v) && known[f]![v] ? set[v] === 1 : t.missing_left[node] === 1;
-      else goLeft = v !== v ? t.missing_left[node] === 1 : v <= t.threshold[node]!;
-      node = goLeft ? t.left[node]! : t.right[node]!;
-    }
-    out += t.value[node]!;
-  }
-  return out;
-}
-
 /** Probability or value of one encoded row, without building columns. */
 export function predictOne(model: ModelFile, x: Float64Array): number {
   if (model.trees) {
-    const raw = rawOne(model.trees, x);
+    const raw = predictRowGbt(model.trees, x);
     return model.task === 'classification' ? sigmoid(raw) : raw;
   }
   const l = model.linear!;
