@@ -116,6 +116,27 @@ async function loadTest(project: string, seconds: number): Promise<BenchReport['
   }
 }
 
+/**
+ * Boosted trees, rows x 10 features with the defaults (early stopping on), median of 3 fits in
+ * one process each side: bench/gbt-bench.mjs (ours) and, when python3 with scikit-learn is
+ * there, bench/gbt_reference.py on the same data (HistGradientBoosting*).
+ */
+function gbtRows(rows: number, record: (verb: string, rows: number, ms: Measure[]) => void): void {
+  for (const task of ['classification', 'regression']) {
+    const ours = spawnSync(process.execPath, [join(ROOT, 'bench', 'gbt-bench.mjs'), '--rows', String(rows), '--task', task], { encoding: 'utf8' });
+    const median = /ours: median ([\d.]+) s/.exec(ours.stdout)?.[1];
+    if (!median) {
+      process.stderr.write(`gbt bench (${task}) failed: ${ours.stderr.slice(0, 300)}\n`);
+      continue;
+    }
+    record(`gbt fit, ${task} (ours)`, rows, [{ seconds: Number(median), rssMB: null }]);
+    const py = spawnSync('python3', [join(ROOT, 'bench', 'gbt_reference.py'), '--rows', String(rows), '--task', task], { encoding: 'utf8' });
+    const theirs = /sklearn: median ([\d.]+) s/.exec(py.stdout ?? '')?.[1];
+    if (theirs) record(`gbt fit, ${task} (scikit-learn)`, rows, [{ seconds: Number(theirs), rssMB: null }]);
+    else process.stderr.write('gbt bench: python3 with scikit-learn not found, no reference row\n');
+  }
+}
+
 const TARGETS_1M: Record<string, number> = { ingest: 0.6, train: 0.5, score: 0.2, 'run (bootstrap)': 1.5, 'models (10,000 versions)': 0.2 };
 
 /**
@@ -169,8 +190,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <file>', 'JSON results file')
     .option('--compare <old>', 'an earlier results file to compare with')
     .option('--no-serve', 'skip the load test')
+    .option('--no-gbt', 'skip boosted trees against scikit-learn')
     .parse(argv)
-    .opts<{ rows: number; files: number; repeat: number; duration: number; out?: string; compare?: string; serve: boolean }>();
+    .opts<{ rows: number; files: number; repeat: number; duration: number; out?: string; compare?: string; serve: boolean; gbt: boolean }>();
   const dataDir = join(ROOT, '.bench-data', `${o.rows}x${o.files}`);
   const project = prepare(dataDir, o.rows, o.files);
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
@@ -205,6 +227,8 @@ export async function main(argv: string[]): Promise<number> {
   record('models (10,000 versions)', 10_000, times(o.repeat, () => measure(reg, ['models'])));
   record('models --all (10,000 lines)', 10_000, times(o.repeat, () => measure(reg, ['models', '--all'])));
   record('models --limit 20 --sort metric', 10_000, times(o.repeat, () => measure(reg, ['models', '--limit', '20', '--sort', 'metric'])));
+
+  if (o.gbt) gbtRows(Math.min(o.rows, 1_000_000), record);
 
   const serve = o.serve ? await loadTest(project, o.duration) : null;
   const report: BenchReport = {

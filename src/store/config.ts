@@ -493,6 +493,15 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
   const hooks = parseHooks(obj.hooks, file);
   const live = parseLiveSettings(obj.live, file);
   const engine = parseEngine(obj.engine, file);
+  if (engine.type !== 'duckdb') {
+    // The engine's solver, statistics, drift and scoring queries exist and are tested against a
+    // real server (src/engine/clickhouse), but no verb runs on them yet: refuse rather than
+    // silently work on local files.
+    throw new ConfigError(
+      `${file}: "engine" type ${quote(engine.type)} is not yet available to the verbs (this mlops runs them on DuckDB)`,
+      'remove "engine" (or set {"type": "duckdb"}); the ClickHouse path is being wired in',
+    );
+  }
   return { file, root, ...paths, target, features, task, metric, categorical, id_columns, exclude, positive_label, model, drift, schedule, server, promotion, hooks, live, engine };
 }
 

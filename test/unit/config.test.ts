@@ -119,4 +119,9 @@ describe('loadConfig: real folders', () => {
     const c = await loadConfig(file, { createOutputs: true });
     expect(c.output_folder_path).toBe(join(file, '..', 'practicedata', 'ingested'));
   });
+
+  it('refuses a ClickHouse engine until the verbs run on it, and accepts duckdb', () => {
+    expect(() => parseConfig({ ...base, engine: { type: 'clickhouse', url: 'http://127.0.0.1:8123', table: 't' } }, '/p/c.json', '/p')).toThrow(/"engine" type "clickhouse" is not yet available/);
+    expect(parseConfig({ ...base, engine: { type: 'duckdb' } }, '/p/c.json', '/p').engine).toEqual({ type: 'duckdb' });
+  });
 });
