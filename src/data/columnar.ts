@@ -24,6 +24,7 @@ import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { sha256File, tempPathFor } from '../store/atomic.js';
+import type { ColumnStats } from '../model/roles.js';
 import type { ColumnInfo } from './table.js';
 
 const MAGIC = 'MLOPSC01';
@@ -58,6 +59,8 @@ export interface ColumnarHeader {
   forced_text?: string[];
   /** The label column whose values were checked (at most two distinct), or null. */
   labels: string | null;
+  /** Every column's kind and counts for the roles (src/model/roles.ts), computed when written. */
+  stats?: ColumnStats[];
   /** Every column of the CSV in header order; numeric ones with the summaries of data/table.ts. */
   columns: ColumnarColumn[];
 }

@@ -154,6 +154,8 @@ export function lazyFrame(
   table: LoadedTable,
   numbers: (col: string) => Promise<Float64Array>,
   strings: (col: string) => Promise<(string | null)[]>,
+  /** The columns' stats when known already (the columnar copy records them). */
+  known?: ColumnStats[],
 ): Frame {
   const kinds = new Map(table.columns.map((c) => [c.name, c.kind]));
   const numCache = new Map<string, Promise<Float64Array>>();
@@ -176,6 +178,7 @@ export function lazyFrame(
   return {
     table,
     async stats() {
+      if (known) return known;
       const out: ColumnStats[] = [];
       for (const c of table.columns) {
         if (c.kind === 'string') {

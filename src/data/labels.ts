@@ -61,6 +61,7 @@ export function decideLabels(values: readonly LabelValue[], positive: string | n
 /** 1, 0, or NaN (missing) for a label; undefined for a value that is neither class. */
 export function encodeLabel(map: LabelMap, v: LabelValue | null): number | undefined {
   if (v === null || (typeof v === 'number' && Number.isNaN(v))) return Number.NaN;
+  if (typeof v === 'number' && typeof map.positive === 'number' && typeof map.negative === 'number') return v === map.positive ? 1 : v === map.negative ? 0 : undefined;
   if (v === map.positive || String(v) === String(map.positive)) return 1;
   if (v === map.negative || String(v) === String(map.negative)) return 0;
   return undefined;

@@ -6,10 +6,12 @@
  */
 import type { CsvFile } from './csvfiles.js';
 import { withDb, type Db } from './duck.js';
-import { arrayFrame, duckFrame, type Frame } from './frame.js';
+import { openCopy } from './columnar.js';
+import { arrayFrame, duckFrame, lazyFrame, type Frame } from './frame.js';
+import { phase } from '../progress.js';
 import { needsDb, withPlainCsv } from './plaincsv.js';
 import { loadSmallCsv, SMALL_CSV_BYTES } from './smallcsv.js';
-import { loadCsvTable } from './table.js';
+import { loadCsvTable, type ColumnInfo, type LoadedTable } from './table.js';
 
 export interface ReadSpec {
   /** Table name in the database. */
@@ -22,7 +24,54 @@ export interface ReadSpec {
   labels: string | null;
 }
 
+/** Thrown by a copy frame that cannot answer as the CSV would (a damaged block); the CSV is read then. */
+class NotFromCopy extends Error {}
+
+/**
+ * A frame over the columnar copy beside an ingested CSV (src/data/columnar.ts) when it holds
+ * that file's content now and can answer this request as the CSV reader would: the columns the
+ * request wants as numbers or as text must be held so, and the labels must be the ones ingest
+ * checked. Null otherwise.
+ */
+async function copyFrame(file: CsvFile, spec: ReadSpec): Promise<Frame | null> {
+  const copy = await openCopy(file.path);
+  if (!copy || copy.header.rows === 0) return null;
+  const h = copy.header;
+  const kinds = new Map(h.columns.map((c) => [c.name, c.kind]));
+  if (spec.numeric.some((c) => kinds.get(c) === 'string') || spec.text.some((c) => kinds.has(c) && kinds.get(c) !== 'string')) return null;
+  if (spec.labels !== null && kinds.has(spec.labels) && spec.labels !== h.labels) return null;
+  const columns: ColumnInfo[] = h.columns.map(({ blocks: _blocks, ...info }) => info);
+  const table: LoadedTable = { view: '', columns, files: [{ ...file, rows: h.rows, sha256: h.csv.sha256, firstRow: 0 }], rows: h.rows };
+  return lazyFrame(
+    table,
+    async (c) => {
+      const [v] = (await copy.readNumbers([c])) ?? [];
+      if (!v) throw new NotFromCopy();
+      return v;
+    },
+    async (c) => {
+      const t = await copy.readStrings(c);
+      if (!t) throw new NotFromCopy();
+      return t;
+    },
+    h.stats && h.stats.length === columns.length ? h.stats : undefined,
+  );
+}
+
 export async function withFrame<T>(files: readonly CsvFile[], spec: ReadSpec, fn: (frame: Frame) => Promise<T>, db?: Db): Promise<T> {
+  // the columnar copy of an ingested file: no parsing; a damaged block falls back to the CSV
+  if (files.length === 1 && /\.csv$/i.test(files[0]!.path)) {
+    const frame = await copyFrame(files[0]!, spec);
+    if (frame) {
+      try {
+        phase(`read: columnar copy of ${files[0]!.name}`);
+        return await fn(frame);
+      } catch (err) {
+        if (!(err instanceof NotFromCopy)) throw err;
+        phase('read: columnar copy unusable, reading the CSV');
+      }
+    }
+  }
   const viaDuckDb = async (d: Db, plain: readonly CsvFile[]) => {
     const table = await loadCsvTable(d, plain, { name: spec.name, numeric: spec.numeric, text: spec.text, labels: spec.labels });
     return fn(duckFrame(d, table));

@@ -18,6 +18,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DataError } from '../errors.js';
 import { phase } from '../progress.js';
+import type { CopyWriter } from './columnar.js';
 import type { Db } from './duck.js';
 import { sqlIdent, sqlString } from './duck.js';
 import {
@@ -351,11 +352,11 @@ const hasControlChars = (s: string) => [...s].some((ch) => ch.charCodeAt(0) < 9)
  * far from zero and cannot overflow; DuckDB's stddev_samp loses half of them at 1e12 and fails on
  * 1e155.
  */
-async function checkColumns(
+export async function checkColumns(
   db: Db,
   table: string,
-  columns: string[],
-  numeric: Set<string>,
+  columns: readonly string[],
+  numeric: ReadonlySet<string>,
   files: LoadedFile[],
 ): Promise<ColumnInfo[]> {
   const aggs = columns.flatMap((c, i) => {
@@ -410,7 +411,7 @@ async function checkColumns(
 }
 
 /** Throw a DataError naming the file, line and column of the first infinite or NaN value. */
-async function reportNonFinite(db: Db, table: string, numeric: string[], files: LoadedFile[]): Promise<void> {
+async function reportNonFinite(db: Db, table: string, numeric: readonly string[], files: LoadedFile[]): Promise<void> {
   for (const col of numeric) {
     const [hit] = await db.rows<{ r: bigint; v: number }>(
       `SELECT rowid AS r, ${sqlIdent(col)} AS v FROM ${table} WHERE NOT isfinite(${sqlIdent(col)}) ORDER BY rowid LIMIT 1`,
@@ -459,4 +460,104 @@ export async function readFloatColumns(db: Db, from: string, columns: readonly s
     off += n;
   }
   return out.map((col) => (col.length === off ? col : col.slice(0, off)));
+}
+
+/**
+ * Stream every column of a table, in row order, into a columnar copy (data/columnar.ts):
+ * numeric ones as the CSV reader reads them back (integral columns through BIGINT, as
+ * outputColumns writes them, so -0 becomes 0), string ones as text. One scan.
+ */
+export async function streamColumns(db: Db, from: string, columns: readonly ColumnInfo[], out: CopyWriter): Promise<void> {
+  const select = columns.map((c) => {
+    const id = sqlIdent(c.name);
+    if (c.kind === 'string') return id;
+    const v = c.kind === 'integer' ? `CAST(CAST(${id} AS BIGINT) AS DOUBLE)` : id;
+    return `coalesce(${v}, 'NaN'::DOUBLE)`;
+  });
+  const result = await db.conn.run(`SELECT ${select.join(', ')} FROM ${from}`);
+  const scratch = new Float64Array(2048);
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const n = chunk.rowCount;
+    for (const [j, c] of columns.entries()) {
+      const vec = chunk.getColumnVector(j);
+      if (c.kind === 'string') {
+        const { valid, lengths, bytes } = stringBytes(vec, n);
+        await out.strings(j, valid, lengths, bytes, n);
+        continue;
+      }
+      const items = (vec as unknown as { items?: unknown }).items;
+      if (items instanceof Float64Array) await out.numbers(j, items, n);
+      else {
+        const buf = n <= scratch.length ? scratch : new Float64Array(n);
+        for (let i = 0; i < n; i++) buf[i] = Number(vec.getItem(i));
+        await out.numbers(j, buf, n);
+      }
+    }
+    out.endBatch(n);
+  }
+}
+
+interface RawVarChar {
+  dataView?: unknown;
+  validity?: { itemValid?: (i: number) => boolean };
+  getItem(i: number): unknown;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The UTF-8 bytes of a VARCHAR vector's first `n` values, with validity and lengths. DuckDB keeps
+ * a string of up to 12 bytes inside the vector's 16-byte entry (a uint32 length, then the
+ * bytes): those are copied as they are, longer ones decoded by the vector; no JavaScript string
+ * is made for the short ones (identifiers, codes, categories).
+ */
+function stringBytes(vector: unknown, n: number): { valid: Uint8Array; lengths: Uint32Array; bytes: Uint8Array } {
+  const vec = vector as RawVarChar;
+  const valid = new Uint8Array(n);
+  const lengths = new Uint32Array(n);
+  const dv = vec.dataView instanceof DataView && typeof vec.validity?.itemValid === 'function' ? vec.dataView : null;
+  if (!dv) {
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = vec.getItem(i) as string | null;
+      if (v === null) continue;
+      const b = encoder.encode(v);
+      valid[i] = 1;
+      lengths[i] = b.length;
+      parts.push(b);
+    }
+    return { valid, lengths, bytes: Buffer.concat(parts) };
+  }
+  // pass 1: validity and lengths, decoding only the long strings; pass 2: copy the bytes
+  const long = new Map<number, Uint8Array>();
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    if (!vec.validity!.itemValid!(i)) continue;
+    let len = dv.getUint32(i * 16, true);
+    if (len > 12) {
+      const b = encoder.encode(vec.getItem(i) as string);
+      long.set(i, b);
+      len = b.length;
+    }
+    valid[i] = 1;
+    lengths[i] = len;
+    size += len;
+  }
+  const raw = new Uint8Array(dv.buffer, dv.byteOffset, dv.byteLength);
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const len = lengths[i]!;
+    if (len === 0) continue;
+    if (len > 12 || long.has(i)) {
+      bytes.set(long.get(i)!, at);
+    } else {
+      const from = i * 16 + 4;
+      for (let k = 0; k < len; k++) bytes[at + k] = raw[from + k]!;
+    }
+    at += len;
+  }
+  return { valid, lengths, bytes };
 }

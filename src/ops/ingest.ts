@@ -6,12 +6,13 @@ import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { DataError } from '../errors.js';
 import { phase } from '../progress.js';
-import { DATA_EXTENSIONS, listCsvFiles } from '../data/csvfiles.js';
-import { sqlIdent, sqlString, withDb } from '../data/duck.js';
+import { commitCopy, copyPathFor, CopyWriter, statTie } from '../data/columnar.js';
+import { DATA_EXTENSIONS, listCsvFiles, readCsvHead } from '../data/csvfiles.js';
+import { sqlIdent, sqlString, withDb, type Db } from '../data/duck.js';
 import { duckFrame } from '../data/frame.js';
 import { withPlainCsv } from '../data/plaincsv.js';
-import { loadCsvTable, outputColumns } from '../data/table.js';
-import { decideRoles, type ColumnRole } from '../model/roles.js';
+import { checkColumns, loadCsvTable, outputColumns, sampleKinds, streamColumns, type ColumnInfo } from '../data/table.js';
+import { decideRoles, type ColumnRole, type ColumnStats } from '../model/roles.js';
 import { appendJsonLine, commitTempFile, removeStaleTemps, sha256File, tempPathFor, writeFileAtomic } from '../store/atomic.js';
 import { isAlive } from '../store/releases.js';
 import type { Config } from '../store/config.js';
@@ -44,6 +45,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   // temp files of an ingest that was killed (a COPY cut short can be large)
   await removeStaleTemps(cfg.output_folder_path, isAlive);
   const tmp = tempPathFor(out.finalData);
+  const copyPath = copyPathFor(out.finalData)!;
   // a regression target must be numbers; a classification target any two values (data/labels.ts)
   const numeric = cfg.task === 'regression' ? [cfg.target] : [];
 
@@ -77,13 +79,27 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     const kept = written === table.rows ? table : { ...table, view: `(SELECT * FROM ${table.view} QUALIFY ${firstOfEqualRows(cols)})` };
     const roles = decideRoles(await duckFrame(db, kept).stats(), cfg);
     phase('ingest: roles');
-    return { table, written, roles };
+    const copy = await writeCopy(db, table.view, written === table.rows ? '' : `QUALIFY ${firstOfEqualRows(cols)}`, table.columns.map((c) => c.name), new Set(table.columns.filter((c) => c.kind !== 'string').map((c) => c.name)), written, copyPath);
+    phase('ingest: columnar copy');
+    return { table, written, roles, copy };
   });
 
   const files = result.table.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, rows: f.rows }));
   const outputHash = await sha256File(tmp);
-  // Commit: finaldata.csv first, then the list of files it holds, then the log record.
+  // The copy's tie to finaldata.csv: the temp file keeps its inode, size and mtime through the
+  // rename. A text column that a later read of finaldata.csv would take for numbers (its first
+  // 64 KiB look numeric) would read differently from the copy: then no copy.
+  let copyTmp: string | null = null;
+  if (result.copy) {
+    const reread = await readCsvHead(tmp);
+    const rereadNumeric = sampleKinds(reread.header, [reread], new Set(numeric), new Set(cfg.categorical));
+    const faithful = result.copy.columns.every((c) => (c.kind === 'string') !== rereadNumeric.has(c.name));
+    const head = { csv: { sha256: outputHash, ...(await statTie(tmp)) }, rows: result.written, forced_numeric: numeric, forced_text: cfg.categorical, labels: cfg.task === 'classification' ? cfg.target : null, stats: result.copy.stats };
+    copyTmp = faithful ? await result.copy.writer.finish(head) : (await result.copy.writer.abort(), null);
+  }
+  // Commit: finaldata.csv first, then its columnar copy, the list of files it holds, the log record.
   await commitTempFile(tmp, out.finalData);
+  await commitCopy(copyTmp, copyPath);
   await writeFileAtomic(out.ingestedFiles, files.map((f) => f.name).join('\n') + '\n');
   const record: IngestionRecord = {
     timestamp: new Date().toISOString(),
@@ -99,6 +115,25 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   await appendJsonLine(out.ingestionLog, record);
   phase('ingest: commit', 'saved finaldata.csv, ingestedfiles.txt and the ingestion record');
   return { ...record, output: out.finalData, ignored, skipped, roles: result.roles };
+}
+
+/**
+ * The written rows into a columnar copy (src/data/columnar.ts) beside finaldata.csv, with the
+ * column summaries the CSV reader would give them; null when it cannot be made (then the verbs
+ * read the CSV, as without a copy).
+ */
+async function writeCopy(db: Db, from: string, dedup: string, names: string[], numeric: Set<string>, rows: number, target: string): Promise<{ writer: CopyWriter; columns: ColumnInfo[]; stats: ColumnStats[] } | null> {
+  await db.exec(`CREATE OR REPLACE TEMP TABLE mlops_written AS SELECT ${names.map(sqlIdent).join(', ')} FROM ${from} ${dedup} ORDER BY rowid`);
+  const columns = await checkColumns(db, 'mlops_written', names, numeric, []);
+  const stats = await duckFrame(db, { view: 'mlops_written', columns, files: [], rows }).stats();
+  const writer = await CopyWriter.create(target, columns, rows);
+  try {
+    await streamColumns(db, 'mlops_written', columns, writer);
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+  return { writer, columns, stats };
 }
 
 /** The first row (by rowid) of each group of equal rows. */
