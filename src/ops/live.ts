@@ -14,7 +14,7 @@ import { dataHash } from '../store/evaluations.js';
 import { paths, type ScoreRecord } from '../store/records.js';
 import { appendEvent, versionModelPath, versionName } from '../store/registry.js';
 import {
-  experimentPath, experimentStats, readExperiment, startExperiment, stopExperiment, verdict,
+  autoAction, experimentPath, experimentStats, readExperiment, startExperiment, stopExperiment, verdict,
   type ExperimentState, type LossMetric, type Verdict,
 } from '../live/experiment.js';
 import { feedbackFromCsv, feedbackPath, FeedbackStore, scoreLive, writeLabelledCsv, type FeedbackResult, type LiveScore } from '../live/feedback.js';
@@ -124,6 +124,42 @@ export async function experimentStop(o: { config: Config; reason?: string }): Pr
   if (!st || st.experiment.status !== 'running') throw new StateError('no experiment is running', 'start one: `mlops experiment start --challenger V --mode shadow|canary`');
   const experiment = await stopExperiment(experimentPath(o.config), o.reason ?? 'stopped by hand', st.verdict.decision === 'continue' ? null : st.verdict.decision);
   return { experiment, verdict: st.verdict };
+}
+
+export interface AutoResult {
+  /** What was done: the challenger promoted, the canary stopped, the gate refused, or nothing. */
+  action: 'promoted' | 'stopped' | 'gate_refused' | null;
+  status: { experiment: ExperimentState; verdict: Verdict } | null;
+  reason: string | null;
+}
+
+/**
+ * promotion.auto: act on the running experiment's verdict now. "Challenger better": promote it to
+ * champion through the registry's gate (a promotion event) and stop the experiment; a gate that
+ * refuses is recorded by promote and the experiment keeps running. A canary that is
+ * significantly worse is stopped. Nothing when promotion.auto is off or the verdict is undecided.
+ */
+export async function experimentAuto(o: { config: Config }): Promise<AutoResult> {
+  const cfg = o.config;
+  const status = await experimentStatus(o);
+  if (!cfg.promotion.auto || !status) return { action: null, status, reason: null };
+  const act = autoAction(status.experiment, status.verdict);
+  const path = experimentPath(cfg);
+  if (act === 'stop') {
+    const experiment = await stopExperiment(path, 'canary significantly worse (promotion.auto)', status.verdict.decision === 'continue' ? null : status.verdict.decision);
+    return { action: 'stopped', status: { experiment, verdict: status.verdict }, reason: 'the challenger is significantly worse' };
+  }
+  if (act !== 'promote') return { action: null, status, reason: null };
+  const version = Number(status.experiment.challenger.replace(/^v/, ''));
+  const { promote, GateRejectedError } = await import('./promote.js');
+  try {
+    await promote({ config: cfg, version, reason: `live experiment ${status.experiment.id}: challenger better (always-valid p ${status.verdict.p_value})` });
+  } catch (err) {
+    if (err instanceof GateRejectedError) return { action: 'gate_refused', status, reason: err.message };
+    throw err;
+  }
+  const experiment = await stopExperiment(path, 'challenger promoted (promotion.auto)', status.verdict.decision === 'continue' ? null : status.verdict.decision);
+  return { action: 'promoted', status: { experiment, verdict: status.verdict }, reason: `${status.experiment.challenger} is champion` };
 }
 
 /**

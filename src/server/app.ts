@@ -122,6 +122,24 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   live.start(opts.pollMs ?? 1000);
   // the prediction log, the feedback store and the running experiment (src/live/live.ts)
   const liveOps = await openLive(cfg, cfg.live, log);
+  // promotion.auto: act on the running experiment's verdict every few seconds (the model
+  // watch then serves the new champion); one check at a time
+  let autoBusy = false;
+  const autoTimer = cfg.promotion.auto
+    ? setInterval(() => {
+        if (autoBusy || liveOps.experiment()?.status !== 'running') return;
+        autoBusy = true;
+        void (async () => {
+          await liveOps.log?.flush();
+          const { experimentAuto } = await import('../ops/live.js');
+          const r = await experimentAuto({ config: cfg });
+          if (r.action) log(`experiment: ${r.action}${r.reason ? ` (${r.reason})` : ''}`);
+        })()
+          .catch((err: Error) => log(`experiment auto-action failed: ${err.message}`))
+          .finally(() => (autoBusy = false));
+      }, Math.max(1000, 5 * cfg.live.experiment_poll_ms))
+    : null;
+  autoTimer?.unref();
   /** The experiment's challenger, loaded from the registry when the experiment names it. */
   let challenger: { name: string; loaded: Promise<Loaded | null> } | null = null;
   const challengerFor = (name: string): Promise<Loaded | null> => {
@@ -425,6 +443,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       live.stop();
       metrics.close();
       accessLog?.end();
+      if (autoTimer) clearInterval(autoTimer);
       await liveOps.close();
       await new Promise<void>((r) => {
         server.close(() => r());

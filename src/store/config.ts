@@ -123,6 +123,8 @@ export interface PromotionSettings {
   seed: number;
   /** A candidate that fails the gate becomes the `challenger` alias instead of being dropped. */
   keep_challenger: boolean;
+  /** A live experiment's verdict acts: "challenger better" promotes it through the gate, a significantly worse canary is stopped. */
+  auto: boolean;
 }
 
 export const DEFAULT_PROMOTION: PromotionSettings = {
@@ -133,6 +135,7 @@ export const DEFAULT_PROMOTION: PromotionSettings = {
   holdout: 0,
   seed: 42,
   keep_challenger: false,
+  auto: false,
 };
 
 const finiteNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
@@ -144,6 +147,7 @@ const PROMOTION_KEYS: Record<keyof PromotionSettings, [(v: unknown) => boolean, 
   holdout: [(v) => finiteNum(v) && (v as number) >= 0 && (v as number) < 1, 'a number in [0, 1)'],
   seed: [(v) => Number.isInteger(v), 'an integer'],
   keep_challenger: [(v) => typeof v === 'boolean', 'true or false'],
+  auto: [(v) => typeof v === 'boolean', 'true or false'],
 };
 
 /** A hook: a shell command (event JSON on stdin) or a URL (event JSON POSTed), for some event kinds. */

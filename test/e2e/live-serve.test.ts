@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson, project, read, startServe } from '../helpers.js';
+import { cli, cliJson, genData, project, read, startServe } from '../helpers.js';
 
 const post = (url: string, route: string, body: unknown, id?: string) =>
   fetch(url + route, { method: 'POST', headers: { 'content-type': 'application/json', ...(id ? { 'x-request-id': id } : {}) }, body: JSON.stringify(body) });
@@ -52,6 +52,38 @@ describe('mlops serve with a shadow challenger', () => {
     const fed = cliJson<{ files: { name: string }[]; rows_written: number }>(dir, 'ingest', '--from-feedback');
     expect(fed.files.some((f) => /^feedback-.*\.csv$/.test(f.name))).toBe(true);
     expect(cli(dir, 'experiment', 'stop').code).toBe(0);
+    expect(cliJson<{ experiment: { status: string } }>(dir, 'experiment', 'status').experiment.status).toBe('stopped');
+  });
+
+  it('promotion.auto: a challenger found better on labelled live traffic is promoted through the gate', async () => {
+    const dir = project({ classic: false, config: { promotion: { auto: true }, live: { flush_ms: 50 }, model: { C: 1e-7 } } });
+    genData('--rows', '4000', '--files', '1', '--out', join(dir, 'practicedata'), '--seed', '5');
+    genData('--rows', '1500', '--files', '1', '--out', join(dir, 'testdata'), '--seed', '6');
+    expect(cli(dir, 'run').code).toBe(0); // v0001: all but intercept-only, a poor champion
+    writeFileSync(join(dir, 'config.json'), read(join(dir, 'config.json')).replace('"C": 1e-7', '"C": 1'));
+    expect(cli(dir, 'train').code).toBe(0);
+    expect(cli(dir, 'experiment', 'start', '--challenger', 'v0002', '--mode', 'shadow').code).toBe(0);
+    const { url, child } = await startServe(dir);
+    const lines = read(join(dir, 'testdata', readdirSync(join(dir, 'testdata'))[0]!)).trim().split('\n');
+    const header = lines[0]!.split(',');
+    const at = (c: string) => header.indexOf(c);
+    const labels: { request_id: string; label: number }[] = [];
+    for (let k = 1; k < lines.length; k++) {
+      const r = lines[k]!.split(',');
+      const row = Object.fromEntries(['lastmonth_activity', 'lastyear_activity', 'number_of_employees'].map((c) => [c, r[at(c)] === '' ? null : Number(r[at(c)])]));
+      const res = await post(url, '/prediction', { rows: [row] }, `p${k}`);
+      expect(res.status).toBe(200);
+      if (r[at('exited')] !== '') labels.push({ request_id: `p${k}`, label: Number(r[at('exited')]) });
+    }
+    expect((await post(url, '/feedback', { items: labels })).status).toBe(200);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    const st = cliJson<{ verdict: { decision: string }; auto: string | null }>(dir, 'experiment', 'status');
+    expect(st.verdict.decision).toBe('challenger_better');
+    expect(st.auto).toBe('promoted');
+    const models = cliJson<{ models: { name: string; aliases: string[] }[] }>(dir, 'models');
+    expect(models.models.find((m) => m.aliases.includes('champion'))?.name).toBe('v0002');
+    expect(read(join(dir, 'practicemodels/registry/events.jsonl'))).toMatch(/"kind":"promoted","version":2.*live experiment/);
     expect(cliJson<{ experiment: { status: string } }>(dir, 'experiment', 'status').experiment.status).toBe('stopped');
   });
 });

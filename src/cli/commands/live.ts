@@ -60,15 +60,17 @@ export const register: Register = (program, bind) => {
     .action(
       bind(async (_o, { flags }) => {
         const config = await loadConfig(flags.config);
-        const { experimentStatus } = await import('../../ops/live.js');
-        const r = await experimentStatus({ config });
+        const { experimentAuto } = await import('../../ops/live.js');
+        const auto = await experimentAuto({ config });
+        const r = auto.status;
         if (!r) return { json: null, human: ['no experiment has been started'] };
         const v = r.verdict;
         return {
-          json: r,
+          json: { ...r, auto: auto.action, auto_reason: auto.reason },
           human: [
             `experiment ${r.experiment.id} (${r.experiment.status}): ${r.experiment.challenger} vs ${r.experiment.champion ?? 'champion'}, ${r.experiment.mode}`,
             `verdict: ${v.decision} after ${v.n} observations (difference ${fmtNum(v.difference)}, interval [${v.interval.map((x) => fmtNum(x)).join(', ')}], always-valid p ${fmtNum(v.p_value)})`,
+            ...(auto.action ? [`promotion.auto: ${auto.action}${auto.reason ? ` (${auto.reason})` : ''}`] : []),
           ],
         };
       }),
