@@ -43,6 +43,8 @@ export interface BenchReport {
   repeat: number;
   verbs: VerbResult[];
   serve: { requests_per_s: number; p50_ms: number; p99_ms: number; connections: number; duration_s: number; errors: number; non2xx: number } | null;
+  /** The same load test with the prediction log off. */
+  serve_without_log?: BenchReport['serve'];
 }
 
 const median = (xs: number[]) => {
@@ -94,7 +96,11 @@ const clean = (project: string) => {
   for (const d of ['ingesteddata', 'practicemodels', 'production_deployment']) rmSync(join(project, d), { recursive: true, force: true });
 };
 
-async function loadTest(project: string, seconds: number): Promise<BenchReport['serve']> {
+async function loadTest(project: string, seconds: number, logging = true): Promise<BenchReport['serve']> {
+  // the prediction log on (the default) or off, through the project's config
+  const cfgPath = join(project, 'config.json');
+  const cfgText = readFileSync(cfgPath, 'utf8');
+  writeFileSync(cfgPath, JSON.stringify({ ...(JSON.parse(cfgText) as object), live: { log: logging } }));
   const server = spawn(process.execPath, [BIN, '--quiet', 'serve', '--port', '0'], { cwd: project });
   const url = await new Promise<string>((res, rej) => {
     server.stdout.once('data', (d: Buffer) => res(d.toString().trim()));
@@ -113,6 +119,7 @@ async function loadTest(project: string, seconds: number): Promise<BenchReport['
     return { requests_per_s: j.requests.average, p50_ms: j.latency.p50, p99_ms: j.latency.p99, connections: 16, duration_s: seconds, errors: j.errors, non2xx: j.non2xx };
   } finally {
     server.kill('SIGTERM');
+    writeFileSync(cfgPath, cfgText);
   }
 }
 
@@ -231,6 +238,7 @@ export async function main(argv: string[]): Promise<number> {
   if (o.gbt) gbtRows(Math.min(o.rows, 1_000_000), record);
 
   const serve = o.serve ? await loadTest(project, o.duration) : null;
+  const serveNoLog = o.serve ? await loadTest(project, o.duration, false) : null;
   const report: BenchReport = {
     when: new Date().toISOString(),
     machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? '?', memory_gb: Math.round(totalmem() / 2 ** 30), platform: process.platform },
@@ -239,6 +247,7 @@ export async function main(argv: string[]): Promise<number> {
     repeat: o.repeat,
     verbs,
     serve,
+    serve_without_log: serveNoLog,
   };
   const out = o.out ?? join(ROOT, 'bench-results', `bench-${o.rows}-${report.when.replace(/[:.]/g, '-')}.json`);
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
@@ -261,6 +270,9 @@ export async function main(argv: string[]): Promise<number> {
       `POST /prediction, one row, ${serve.connections} connections, ${serve.duration_s} s: ${Math.round(serve.requests_per_s)} requests/s, p50 ${serve.p50_ms} ms, p99 ${serve.p99_ms} ms, ${serve.errors} errors, ${serve.non2xx} non-2xx` +
         (old?.serve ? ` (before: ${Math.round(old.serve.requests_per_s)} requests/s, p99 ${old.serve.p99_ms} ms)` : ''),
     );
+    if (serveNoLog) {
+      lines.push(`prediction log off: ${Math.round(serveNoLog.requests_per_s)} requests/s; with the log on ${(serve.requests_per_s / serveNoLog.requests_per_s).toFixed(2)}x of that (target >= 0.8)`);
+    }
   }
   lines.push('', `results: ${out}`);
   process.stdout.write(lines.join('\n') + '\n');
