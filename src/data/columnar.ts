@@ -347,25 +347,15 @@ async function readNumbers(path: string, header: ColumnarHeader, names: readonly
   const byName = new Map(header.columns.map((c) => [c.name, c]));
   const cols = names.map((n) => byName.get(n));
   if (cols.some((c) => !c || c.kind === 'string')) return null;
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch {
-    return null;
-  }
+  const fh = await open(path, 'r').catch(() => null);
+  if (!fh) return null;
   try {
     const out: Float64Array[] = [];
     for (const c of cols) {
-      const b = c!.blocks[0]!;
-      const values = new Float64Array(header.rows);
-      const bytes = new Uint8Array(values.buffer);
-      for (let done = 0; done < b.bytes; ) {
-        const { bytesRead } = await fh.read(bytes, done, b.bytes - done, b.offset + done);
-        if (bytesRead === 0) return null;
-        done += bytesRead;
-      }
-      if (crc32(bytes) !== b.crc32) return null;
-      out.push(values);
+      const bytes = await readBlock(fh, c!.blocks[0]!);
+      if (!bytes) return null;
+      // a fresh, 8-aligned buffer of exactly the block: viewed as doubles without a copy
+      out.push(new Float64Array(bytes.buffer, bytes.byteOffset, header.rows));
     }
     return out;
   } finally {

@@ -99,6 +99,14 @@ export function outputLabel(model: ModelFile, p: number): number | string {
   return p > model.threshold ? model.labels!.positive : model.labels!.negative;
 }
 
+/** level -> code of a categorical input, built once per model (a request looks it up, not scans up to 254 levels). */
+const levelIndexes = new WeakMap<InputSpec, Map<string, number>>();
+function levelIndex(s: Extract<InputSpec, { kind: 'categorical' }>): Map<string, number> {
+  let m = levelIndexes.get(s);
+  if (!m) levelIndexes.set(s, (m = new Map(s.levels.map((l, i) => [l, i]))));
+  return m;
+}
+
 /**
  * One row as the server receives it (a JSON object of column values) encoded to the model's
  * inputs; values of categorical inputs may be strings or numbers. Returns the encoded row and
@@ -114,9 +122,9 @@ export function encodeRow(model: ModelFile, row: Record<string, unknown>, where:
       return;
     }
     if (s.kind === 'categorical') {
-      const i = s.levels.indexOf(typeof v === 'string' ? v : String(v));
-      if (i < 0) unseen.push(s.name);
-      x[j] = i < 0 ? s.levels.length : i;
+      const i = levelIndex(s).get(typeof v === 'string' ? v : String(v));
+      if (i === undefined) unseen.push(s.name);
+      x[j] = i ?? s.levels.length;
       return;
     }
     if (s.kind === 'boolean' && (typeof v === 'string' || typeof v === 'boolean')) {

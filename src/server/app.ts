@@ -196,6 +196,22 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     return m;
   };
 
+  /**
+   * Whether the challenger can score the rows encoded for the champion: the same inputs with the
+   * same encoding. Decided once per pair of loaded models, not per request.
+   */
+  const compatible = new WeakMap<Loaded, WeakMap<Loaded, boolean>>();
+  const sameInputs = (a: Loaded, b: Loaded): boolean => {
+    let inner = compatible.get(a);
+    if (!inner) compatible.set(a, (inner = new WeakMap()));
+    let ok = inner.get(b);
+    if (ok === undefined) inner.set(b, (ok = encodingOf(a) === encodingOf(b)));
+    return ok;
+  };
+
+  // what an encoded row means: the inputs' names, kinds and levels (a numeric fill is each model's own)
+  const encodingOf = (m: Loaded) => JSON.stringify(m.model.inputs.map((i) => [i.name, i.kind, i.kind === 'categorical' ? i.levels : null]));
+
   /** Class index of a probability (classification), for the log; NaN for a regression value. */
   const classOf = (m: Loaded, p: number) => (m.model.task === 'classification' ? (p > m.model.threshold ? 1 : 0) : Number.NaN);
 
@@ -204,8 +220,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const rows = req.X;
     const exp = liveOps.experiment();
     const rival = exp && exp.status === 'running' ? await challengerFor(exp.challenger) : null;
-    // the challenger reads the request's rows in its own encoding only when it has the same inputs
-    const usable = rival && rival.model.features.join('\u0000') === champion.model.features.join('\u0000') ? rival : null;
+    const usable = rival && sameInputs(champion, rival) ? rival : null;
     const sticky = exp?.sticky_key ? req.ids[exp.sticky_key] : undefined;
     const out = new Array<number>(rows.length);
     const predictions = new Array<number | string>(rows.length);

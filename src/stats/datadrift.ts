@@ -78,18 +78,7 @@ export function featureDrift(feature: string, reference: Float64Array, current: 
   const cats = ref.length && cur.length ? categories(ref, cur, categorical ? Infinity : s.maxCategories) : null;
   const kind = cats || categorical ? 'categorical' : 'numeric';
   const base = { feature, kind, refRows: ref.length, curRows: cur.length } as const;
-  if (ref.length < s.minRows || cur.length < s.minRows) {
-    return {
-      ...base,
-      test: kind === 'categorical' ? 'chi-square' : 'ks',
-      statistic: null,
-      pValue: null,
-      psi: null,
-      wassersteinNorm: null,
-      verdict: 'too few rows',
-      reason: `needs at least ${s.minRows} non-missing values on each side`,
-    };
-  }
+  if (ref.length < s.minRows || cur.length < s.minRows) return tooFewRows(base, s);
   const sd = sdOf(ref);
   const w = wassersteinSorted(ref, cur);
   const wassersteinNorm = w === 0 ? 0 : w / (sd > 0 ? sd : Number.MIN_VALUE);
@@ -107,18 +96,43 @@ export function featureDrift(feature: string, reference: Float64Array, current: 
     test = ksTwoSampleSorted(ref, cur);
     psi = psiSorted(ref, cur, 10);
   }
+  return judgeFeature(base, cats !== null, test, psi, wassersteinNorm, s);
+}
+
+type DriftBase = Pick<FeatureDrift, 'feature' | 'kind' | 'refRows' | 'curRows'>;
+
+/** The verdict when either side has fewer than minRows values. */
+export function tooFewRows(base: DriftBase, s: DataDriftSettings): FeatureDrift {
+  return {
+    ...base,
+    test: base.kind === 'categorical' ? 'chi-square' : 'ks',
+    statistic: null,
+    pValue: null,
+    psi: null,
+    wassersteinNorm: null,
+    verdict: 'too few rows',
+    reason: `needs at least ${s.minRows} non-missing values on each side`,
+  };
+}
+
+/**
+ * The verdict from a test and the effect sizes: drift when significant and large (PSI, or for
+ * numeric features the normalised Wasserstein distance). Every engine's drift goes through here,
+ * so verdicts and reasons are word for word the same.
+ */
+export function judgeFeature(base: DriftBase, categories: boolean, test: TestResult, psi: number, wassersteinNorm: number, s: DataDriftSettings): FeatureDrift {
   const significant = test.pValue < s.pValue;
-  const large = psi >= s.psi || (!cats && wassersteinNorm >= s.wasserstein);
+  const large = psi >= s.psi || (!categories && wassersteinNorm >= s.wasserstein);
   const drift = significant && large;
-  const effect = cats ? `PSI ${psi.toFixed(3)}` : `PSI ${psi.toFixed(3)}, W/sd ${wassersteinNorm.toFixed(3)}`;
+  const effect = categories ? `PSI ${psi.toFixed(3)}` : `PSI ${psi.toFixed(3)}, W/sd ${wassersteinNorm.toFixed(3)}`;
   const reason = drift
     ? `significant (p ${fmtP(test.pValue)} < ${s.pValue}) and large (${effect})`
     : !significant
       ? `not significant (p ${fmtP(test.pValue)} >= ${s.pValue})`
-      : `significant but small (${effect} below ${cats ? `PSI ${s.psi}` : `PSI ${s.psi} and W/sd ${s.wasserstein}`})`;
+      : `significant but small (${effect} below ${categories ? `PSI ${s.psi}` : `PSI ${s.psi} and W/sd ${s.wasserstein}`})`;
   return {
     ...base,
-    test: cats ? 'chi-square' : 'ks',
+    test: categories ? 'chi-square' : 'ks',
     statistic: test.statistic,
     pValue: test.pValue,
     psi,

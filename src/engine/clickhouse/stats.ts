@@ -18,7 +18,7 @@
 import { chiSquareHomogeneity, type TestResult } from '../../stats/hypothesis.js';
 import { psiFromShares } from '../../stats/distance.js';
 import { kolmogorovSf } from '../../stats/distributions.js';
-import type { DataDriftSettings, FeatureDrift } from '../../stats/datadrift.js';
+import { judgeFeature, tooFewRows, type DataDriftSettings, type FeatureDrift } from '../../stats/datadrift.js';
 import { centring, finishMoments, momentsStd } from '../../stats/moments.js';
 import { aggregate, type Aggregate } from './aggregate.js';
 import type { ClickHouse } from './client.js';
@@ -254,8 +254,6 @@ const countsAt = (x: ValueCounts, cats: number[]) => {
   return cats.map((c) => at.get(c) ?? 0);
 };
 
-const fmtP = (p: number) => (p < 1e-4 ? p.toExponential(2) : p.toFixed(4));
-
 /**
  * featureDrift (stats/datadrift.ts) from the two samples' value counts: the same kinds, tests,
  * effect sizes, verdicts and reasons. `categorical`: the values are category codes, compared by
@@ -265,18 +263,7 @@ export function featureDriftFromCounts(feature: string, ref: ValueCounts, cur: V
   const cats = ref.total && cur.total ? categoriesOf(ref, cur, categorical ? Infinity : s.maxCategories) : null;
   const kind = cats || categorical ? 'categorical' : 'numeric';
   const base = { feature, kind, refRows: ref.total, curRows: cur.total } as const;
-  if (ref.total < s.minRows || cur.total < s.minRows) {
-    return {
-      ...base,
-      test: kind === 'categorical' ? 'chi-square' : 'ks',
-      statistic: null,
-      pValue: null,
-      psi: null,
-      wassersteinNorm: null,
-      verdict: 'too few rows',
-      reason: `needs at least ${s.minRows} non-missing values on each side`,
-    };
-  }
+  if (ref.total < s.minRows || cur.total < s.minRows) return tooFewRows(base, s);
   const sd = sdFromCounts(ref);
   const w = wassersteinFromCounts(ref, cur);
   const wassersteinNorm = w === 0 ? 0 : w / (sd > 0 ? sd : Number.MIN_VALUE);
@@ -294,25 +281,7 @@ export function featureDriftFromCounts(feature: string, ref: ValueCounts, cur: V
     test = ksFromCounts(ref, cur);
     psi = psiFromCounts(ref, cur, 10);
   }
-  const significant = test.pValue < s.pValue;
-  const large = psi >= s.psi || (!cats && wassersteinNorm >= s.wasserstein);
-  const drift = significant && large;
-  const effect = cats ? `PSI ${psi.toFixed(3)}` : `PSI ${psi.toFixed(3)}, W/sd ${wassersteinNorm.toFixed(3)}`;
-  const reason = drift
-    ? `significant (p ${fmtP(test.pValue)} < ${s.pValue}) and large (${effect})`
-    : !significant
-      ? `not significant (p ${fmtP(test.pValue)} >= ${s.pValue})`
-      : `significant but small (${effect} below ${cats ? `PSI ${s.psi}` : `PSI ${s.psi} and W/sd ${s.wasserstein}`})`;
-  return {
-    ...base,
-    test: cats ? 'chi-square' : 'ks',
-    statistic: test.statistic,
-    pValue: test.pValue,
-    psi,
-    wassersteinNorm,
-    verdict: drift ? 'drift' : 'no drift',
-    reason,
-  };
+  return judgeFeature(base, cats !== null, test, psi, wassersteinNorm, s);
 }
 
 /** Data drift of one feature between a reference table and a current one (each `from` a chTable). */
