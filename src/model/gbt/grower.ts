@@ -1,16 +1,14 @@
 /**
  * Grows one tree on binned data, best-first like scikit-learn's TreeGrower: the open node with
  * the largest gain is split next until max_leaf_nodes leaves exist or no node can be split.
- * The training rows themselves are kept partitioned: their bin codes (row-major, a row padded
- * to whole 32-bit words), gradients, hessians, targets and raw scores sit in node order, a node
- * owning positions [start, stop) of one of two banks, and a split writes its rows (stably) into
- * the other bank, its two children side by side (kernels.ts). So every histogram pass reads
- * memory in sequence, whatever the depth; the order carries over to the next tree. Only the
- * smaller child's histogram is built, from its rows as they are written; the larger one's is
- * the parent's minus it. Cost per tree: O(rows x depth) for the moves and O(features x rows of
- * the smaller children) for the histograms.
+ * A node owns a range of row ids (kernels.ts); a split writes them into the other id array,
+ * its two children side by side. Only the smaller child's histogram is built, from its rows
+ * once their ids are written; the larger one's is the parent's minus it. The root's histogram
+ * comes with the gradients, in one pass over the rows in their order. Cost per tree:
+ * O(rows x depth) for the partitions and O(features x rows of the smaller children) for the
+ * histograms.
  */
-import { boostKernel, buffersOf, makeState, splitChunk, toBank0, type TrainState } from './kernels.js';
+import { addLeaves, buffersOf, childIds, gradientsKernel, makeState, ROOT_IDS, splitChunk, type Leaves, type TrainState } from './kernels.js';
 import { bestSplit, leafValue, type Split, type SplitSettings } from './split.js';
 import { OP } from './protocol.js';
 import type { Team } from './threads.js';
@@ -36,7 +34,8 @@ export interface GrownTree {
   /** Per node: which bins go left (nBins entries each), for predicting binned rows. */
   goesLeft: Uint8Array;
   gain: Float64Array;
-  /** Leaves' row ranges in the partition, to update the training predictions. */
+  /** Nodes' rows: positions start..stop-1 of id array ids, to update the training predictions. */
+  ids: Uint8Array;
   start: Uint32Array;
   stop: Uint32Array;
 }
@@ -44,8 +43,8 @@ export interface GrownTree {
 interface Node {
   start: number;
   stop: number;
-  /** The bank (0 or 1) holding the node's rows. */
-  bank: number;
+  /** The id array (kernels.ts) holding the node's rows. */
+  ids: number;
   g: number;
   h: number;
   depth: number;
@@ -84,13 +83,12 @@ export class Grower {
     const shared = team !== null;
     const st = makeState(n, columns.length, s.nBins, s.constHessian, shared);
     this.st = st;
-    const bank = st.banks[0];
     const stride = st.stride;
     columns.forEach((c, f) => {
-      for (let i = 0, j = f; i < n; i++, j += stride) bank.bins[j] = c[i]!;
+      for (let i = 0, j = f; i < n; i++, j += stride) st.bins[j] = c[i]!;
     });
-    bank.y.set(y);
-    bank.raw.fill(baseline);
+    st.y.set(y);
+    st.raw.fill(baseline);
     this.histSize = columns.length * s.nBins * 3;
     this.partial = shared ? new Float64Array(new SharedArrayBuffer(this.histSize * 8)) : new Float64Array(this.histSize);
     team?.broadcast({ op: 'state', buffers: buffersOf(st), partial: this.partial.buffer as SharedArrayBuffer });
@@ -110,7 +108,7 @@ export class Grower {
       h += rootHist[j + (s.constHessian ? 2 : 1)]!;
     }
     // scikit-learn gives the root the value 0: a tree that cannot split adds nothing.
-    const root: Node = { start: 0, stop: n, bank: 0, g, h, depth: 0, value: 0, hist: rootHist, split: null, left: null, right: null };
+    const root: Node = { start: 0, stop: n, ids: ROOT_IDS, g, h, depth: 0, value: 0, hist: rootHist, split: null, left: null, right: null };
     const open: Node[] = [];
     let leaves = 1;
     if (n >= 2 * s.minSamplesLeaf && h >= 1e-3) this.findSplit(root, open);
@@ -152,52 +150,39 @@ export class Grower {
       }
       this.release(node);
     }
-    this.gather(root);
     return this.flatten(root);
-  }
-
-  /** Copy the rows of the leaves that ended in bank 1 to bank 0, for the next tree. */
-  private gather(node: Node): void {
-    if (node.left) {
-      this.gather(node.left);
-      this.gather(node.right!);
-    } else if (node.bank === 1) {
-      toBank0(this.st, node.start, node.stop);
-    }
   }
 
   /** Add prev's leaves to the raw scores, take the gradients there and the root histogram. */
   private boost(prev: GrownTree | null, lr: number): Float64Array {
-    let start: Uint32Array | null = null;
-    let stop: Uint32Array | null = null;
-    let value: Float64Array | null = null;
+    const { st, n, team } = this;
     if (prev) {
-      let m = 0;
-      for (let i = 0; i < prev.isLeaf.length; i++) m += prev.isLeaf[i]!;
-      start = new Uint32Array(m);
-      stop = new Uint32Array(m);
-      value = new Float64Array(m);
-      for (let i = 0, j = 0; i < prev.isLeaf.length; i++) {
-        if (!prev.isLeaf[i]) continue;
-        start[j] = prev.start[i]!;
-        stop[j] = prev.stop[i]!;
-        value[j++] = lr * prev.value[i]!;
+      const leaves = leavesOf(prev, lr);
+      // Every row is in one leaf, so the halves touch different rows; all are added before any
+      // gradient is taken.
+      const m = leaves.value.length;
+      const half = m >>> 1;
+      if (team && n >= CHUNK_MIN_ROWS) {
+        team.message(1, { op: 'leaves', leaves, first: half, last: m });
+        addLeaves(st, leaves, 0, half);
+        team.waitAll();
+      } else {
+        addLeaves(st, leaves, 0, m);
       }
     }
-    const { st, n } = this;
     const hist = this.newHist();
     if (n < CHUNK_MIN_ROWS) {
-      boostKernel(st, hist, 0, n, start, stop, value);
+      gradientsKernel(st, hist, 0, n);
       return hist;
     }
     const cut = n >>> 1;
-    if (this.team) {
-      this.team.message(1, { op: 'boost', from: cut, to: n, start, stop, value });
-      boostKernel(st, hist, 0, cut, start, stop, value);
-      this.team.waitAll();
+    if (team) {
+      team.message(1, { op: 'gradients', from: cut, to: n });
+      gradientsKernel(st, hist, 0, cut);
+      team.waitAll();
     } else {
-      boostKernel(st, hist, 0, cut, start, stop, value);
-      boostKernel(st, this.partial, cut, n, start, stop, value);
+      gradientsKernel(st, hist, 0, cut);
+      gradientsKernel(st, this.partial, cut, n);
     }
     addInto(hist, this.partial);
     return hist;
@@ -219,19 +204,19 @@ export class Grower {
   }
 
   /**
-   * Partition the node's rows (stably: the left child's rows first) and make its two children;
+   * Partition the node's rows (the left child's rows first) and make its two children;
    * into smallHist (unless null) the histogram of the smaller child's rows.
    */
   private split(node: Node, smallHist: Float64Array | null, smallIsLeft: boolean): [Node, Node] {
     const sp = node.split!;
     const s = this.s;
     const lut = goesLeftTable(s, sp);
-    this.partition(node.start, node.stop, node.bank, sp.nLeft, sp.feature, lut, smallHist, smallHist ? (smallIsLeft ? 1 : 0) : 2);
+    this.partition(node.start, node.stop, node.ids, sp.nLeft, sp.feature, lut, smallHist, smallHist ? (smallIsLeft ? 1 : 0) : 2);
     const l = node.start + sp.nLeft;
     const child = (start: number, stop: number, g: number, h: number): Node => ({
       start,
       stop,
-      bank: 1 - node.bank,
+      ids: childIds(node.ids),
       g,
       h,
       depth: node.depth + 1,
@@ -250,11 +235,11 @@ export class Grower {
 
   /**
    * Write the rows of [start, stop) of bank src into the other bank: those whose code of
-   * feature f is marked in lut (nLeft of them) first, the others after them, both in their
-   * order; hist gets the histogram of the side small (1 left, 0 right, 2 none). A range of
-   * CHUNK_MIN_ROWS or more is done as two chunks, the chunks' histograms added; the second
-   * chunk's rows go after the first chunk's on each side (the worker, with a team, counts the
-   * first chunk's left rows itself).
+   * feature f is marked in lut (nLeft of them) first, the others after them; hist gets the
+   * histogram of the side small (1 left, 0 right, 2 none). A range of CHUNK_MIN_ROWS or more is
+   * done as two chunks, the chunks' histograms added: the first chunk's rows go forwards from
+   * the start of each side, the second chunk's backwards from its end (a worker, with a team,
+   * does the second chunk).
    */
   private partition(start: number, stop: number, src: number, nLeft: number, f: number, lut: Uint8Array, hist: Float64Array | null, small: number): void {
     const { st, partial } = this;
@@ -262,17 +247,17 @@ export class Grower {
     const rStart = start + nLeft;
     let l: number;
     if (stop - start < CHUNK_MIN_ROWS) {
-      l = splitChunk(st, first, src, start, stop, start, rStart, f, lut, small);
+      l = splitChunk(st, first, src, start, stop, start, rStart, 1, f, lut, small);
     } else {
       const cut = start + ((stop - start) >>> 1);
       let l1: number;
       if (this.team) {
-        this.team.command(1, OP.split, [src, start, cut, stop, nLeft, f, small], lut);
-        l = splitChunk(st, first, src, start, cut, start, rStart, f, lut, small);
+        this.team.command(1, OP.split, [src, cut, stop, rStart - 1, stop - 1, f, small], lut);
+        l = splitChunk(st, first, src, start, cut, start, rStart, 1, f, lut, small);
         l1 = this.team.wait(1);
       } else {
-        l = splitChunk(st, first, src, start, cut, start, rStart, f, lut, small);
-        l1 = splitChunk(st, partial, src, cut, stop, start + l, rStart + (cut - start - l), f, lut, small);
+        l = splitChunk(st, first, src, start, cut, start, rStart, 1, f, lut, small);
+        l1 = splitChunk(st, partial, src, cut, stop, rStart - 1, stop - 1, -1, f, lut, small);
       }
       l += l1;
       if (hist) addInto(hist, partial);
@@ -301,10 +286,12 @@ export class Grower {
       leftBins: new Array<number[] | null>(m).fill(null),
       goesLeft: new Uint8Array(m * this.s.nBins),
       gain: new Float64Array(m),
+      ids: new Uint8Array(m),
       start: new Uint32Array(m),
       stop: new Uint32Array(m),
     };
     nodes.forEach((node, i) => {
+      t.ids[i] = node.ids;
       t.start[i] = node.start;
       t.stop[i] = node.stop;
       if (!node.left) {
@@ -327,6 +314,21 @@ export class Grower {
 }
 
 const size = (node: Node) => node.stop - node.start;
+
+/** A grown tree's leaves: where their rows are, and their values shrunk by lr. */
+function leavesOf(t: GrownTree, lr: number): Leaves {
+  let m = 0;
+  for (let i = 0; i < t.isLeaf.length; i++) m += t.isLeaf[i]!;
+  const leaves: Leaves = { array: new Uint8Array(m), start: new Uint32Array(m), stop: new Uint32Array(m), value: new Float64Array(m) };
+  for (let i = 0, j = 0; i < t.isLeaf.length; i++) {
+    if (!t.isLeaf[i]) continue;
+    leaves.array[j] = t.ids[i]!;
+    leaves.start[j] = t.start[i]!;
+    leaves.stop[j] = t.stop[i]!;
+    leaves.value[j++] = lr * t.value[i]!;
+  }
+  return leaves;
+}
 
 function addInto(a: Float64Array, b: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i]! += b[i]!;

@@ -1,10 +1,10 @@
 /**
  * How the main thread talks to a gbt worker. The frequent command (split a chunk of a node) is
- * written to a shared Int32Array, the rare ones (the shared state, a boosting step with the leaf
- * values, exit) sent as messages; either way the main thread then bumps CTRL.posted. Both sides poll a while before sleeping in Atomics.wait: waking a sleeping thread
+ * written to a shared Int32Array, the rare ones (the shared state, the leaf values to add, the
+ * gradients, exit) sent as messages; either way the main thread then bumps CTRL.posted. Both sides poll a while before sleeping in Atomics.wait: waking a sleeping thread
  * costs tens of microseconds on a virtual machine, many times a small node's work.
  */
-import type { StateBuffers } from './kernels.js';
+import type { Leaves, StateBuffers } from './kernels.js';
 
 /** Int32 slots of a worker's control SharedArrayBuffer; ARGS.. hold the command. */
 export const CTRL = { posted: 0, done: 1, result: 2, failed: 3, ready: 4, workerSleeps: 5, mainSleeps: 6, op: 7, args: 8 } as const;
@@ -23,7 +23,8 @@ const NAP_STEP_MS = 0.1;
 
 export type Message =
   | { op: 'state'; buffers: StateBuffers; partial: SharedArrayBuffer }
-  | { op: 'boost'; from: number; to: number; start: Uint32Array | null; stop: Uint32Array | null; value: Float64Array | null }
+  | { op: 'leaves'; leaves: Leaves; first: number; last: number }
+  | { op: 'gradients'; from: number; to: number }
   | { op: 'bin'; jobs: BinJob[]; maxBins: number; missingBin: number }
   | { op: 'exit' };
 

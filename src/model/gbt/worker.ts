@@ -6,7 +6,7 @@
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { binNumericFeature } from './binning.js';
-import { boostKernel, countLeft, splitChunk, stateOf, type TrainState } from './kernels.js';
+import { addLeaves, gradientsKernel, splitChunk, stateOf, type TrainState } from './kernels.js';
 import { CTRL, LUT_OFFSET, OP, waitChange, type Message } from './protocol.js';
 
 const { ctrl: ctrlBuffer, port } = workerData as { ctrl: SharedArrayBuffer; port: MessagePort };
@@ -24,8 +24,11 @@ function message(m: Message): void {
       st = stateOf(m.buffers);
       partial = new Float64Array(m.partial);
       return;
-    case 'boost':
-      boostKernel(st!, partial, m.from, m.to, m.start, m.stop, m.value);
+    case 'leaves':
+      addLeaves(st!, m.leaves, m.first, m.last);
+      return;
+    case 'gradients':
+      gradientsKernel(st!, partial, m.from, m.to);
       return;
     case 'bin':
       for (const j of m.jobs) {
@@ -48,10 +51,9 @@ function run(op: number): number {
       return 0;
     }
     case OP.split: {
-      // The second chunk of [start, stop), cut at cut; its rows go after the first chunk's.
-      const [src, start, cut, stop, nLeft, feature, small] = [a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!];
-      const l0 = countLeft(st!, src, start, cut, feature, lut);
-      return splitChunk(st!, partial, src, cut, stop, start + l0, start + nLeft + (cut - start - l0), feature, lut, small);
+      // The second chunk of a node: its ids go backwards from the end of each side.
+      const [src, from, to, lLast, rLast, feature, small] = [a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!];
+      return splitChunk(st!, partial, src, from, to, lLast, rLast, -1, feature, lut, small);
     }
     default:
       throw new Error(`gbt worker: unknown op ${op}`);

@@ -1,0 +1,108 @@
+/**
+ * The three hot loops of growing trees (the boosting step over all rows, the histogram of a
+ * node's rows, the partition of a node's row ids), compiled for one shape of training data: the
+ * feature count, the bytes per row, the bins per feature and whether there are hessians. The
+ * loop over a row's features is written out feature by feature with constant offsets, which V8
+ * turns into straight loads and adds; the same loop over a run-time feature count ran 2-3x
+ * slower (measured: 1.9 vs 5.5 ns per histogram update at 900,000 rows x 10 features). The
+ * generated source is built from integers only, never from data or user text.
+ *
+ * Imports nothing, so the worker thread loads it as it is.
+ */
+
+export interface Shape {
+  nFeatures: number;
+  /** Bytes of bin codes per row. */
+  stride: number;
+  nBins: number;
+  constHessian: boolean;
+}
+
+/** The training rows, in their own order (see kernels.ts). */
+export interface Rows {
+  /** Bin codes row-major: row i, feature f at bins[i * stride + f]. */
+  bins: Uint8Array;
+  /** Gradient and hessian (float32, as scikit-learn; no hessians for squared error). */
+  g: Float32Array;
+  h: Float32Array;
+  /** Target and raw score. */
+  y: Float64Array;
+  raw: Float64Array;
+}
+
+export interface Compiled {
+  /**
+   * Gradients and hessians of rows [from, to) from their raw scores, stored as float32, and
+   * their histogram (sum g, sum h, count) added to hist.
+   */
+  gradients(hist: Float64Array, r: Rows, from: number, to: number): void;
+  /** Add the histogram of the rows ids[from..to) to hist. */
+  histogram(hist: Float64Array, r: Rows, ids: Uint32Array, from: number, to: number): void;
+  /**
+   * Write the row ids src[start..stop) to dst by lut[code of feature f]: those going left to
+   * l, l + step, ..., the others to r, r + step, ... (step 1 or -1), each side in the order
+   * read. Returns how many went left.
+   */
+  partition(bins: Uint8Array, src: Uint32Array, dst: Uint32Array, start: number, stop: number, l: number, r: number, step: number, f: number, lut: Uint8Array): number;
+}
+
+const cache = new Map<string, Compiled>();
+
+export function compiledFor(s: Shape): Compiled {
+  const key = `${s.nFeatures}/${s.stride}/${s.nBins}/${s.constHessian}`;
+  let c = cache.get(key);
+  if (!c) {
+    c = compile(s);
+    cache.set(key, c);
+  }
+  return c;
+}
+
+function compile(s: Shape): Compiled {
+  const int = (v: number) => {
+    if (!Number.isInteger(v) || v < 0) throw new Error(`gbt: bad shape ${JSON.stringify(s)}`);
+    return String(v);
+  };
+  const stride = int(s.stride);
+  const hs = s.nBins * 3;
+  // One row's histogram update: i is the row, gk (and hk) its gradient (and hessian).
+  let row = `const base = i * ${stride};\n`;
+  for (let f = 0; f < s.nFeatures; f++) {
+    row += `j = ${int(f * hs)} + bins[base + ${int(f)}] * 3; hist[j] += gk;${s.constHessian ? '' : ' hist[j + 1] += hk;'} hist[j + 2] += 1;\n`;
+  }
+  const gradient = s.constHessian
+    ? 'const gk = Math.fround(raw[i] - y[i]); g[i] = gk;'
+    : 'const p = 1 / (1 + Math.exp(-raw[i])); const gk = Math.fround(p - y[i]); const hk = Math.fround(p * (1 - p)); g[i] = gk; h[i] = hk;';
+  const gradients = `
+    const bins = r.bins, g = r.g, h = r.h, y = r.y, raw = r.raw;
+    let j = 0;
+    for (let i = from; i < to; i++) {
+      ${gradient}
+      ${row}
+    }`;
+  const histogram = `
+    const bins = r.bins, g = r.g, h = r.h;
+    let j = 0;
+    for (let q = from; q < to; q++) {
+      const i = ids[q];
+      const gk = g[i];${s.constHessian ? '' : ' const hk = h[i];'}
+      ${row}
+    }`;
+  const partition = `
+    let left = 0;
+    for (let k = start; k < stop; k++) {
+      const i = src[k];
+      const go = lut[bins[i * ${stride} + f]];
+      // Branch-free: the destination is l or r, and that side moves on.
+      dst[r + go * (l - r)] = i;
+      l += go * step;
+      r += (1 - go) * step;
+      left += go;
+    }
+    return left;`;
+  return {
+    gradients: new Function('hist', 'r', 'from', 'to', gradients) as Compiled['gradients'],
+    histogram: new Function('hist', 'r', 'ids', 'from', 'to', histogram) as Compiled['histogram'],
+    partition: new Function('bins', 'src', 'dst', 'start', 'stop', 'l', 'r', 'step', 'f', 'lut', partition) as Compiled['partition'],
+  };
+}
