@@ -33,7 +33,7 @@ export interface Rows {
 export interface Compiled {
   /**
    * Gradients and hessians of rows [from, to) from their raw scores, stored as float32, and
-   * their histogram (sum g, sum h, count) added to hist.
+   * their sums added to hist (sum g, sum h; not the counts, which at the root never change).
    */
   gradients(hist: Float64Array, r: Rows, from: number, to: number): void;
   /** Add the histogram of the rows ids[from..to) to hist. */
@@ -66,10 +66,13 @@ function compile(s: Shape): Compiled {
   const stride = int(s.stride);
   const hs = s.nBins * 3;
   // One row's histogram update: i is the row, gk (and hk) its gradient (and hessian).
-  let row = `const base = i * ${stride};\n`;
-  for (let f = 0; f < s.nFeatures; f++) {
-    row += `j = ${int(f * hs)} + bins[base + ${int(f)}] * 3; hist[j] += gk;${s.constHessian ? '' : ' hist[j + 1] += hk;'} hist[j + 2] += 1;\n`;
-  }
+  const rowUpdate = (counts: boolean) => {
+    let row = `const base = i * ${stride};\n`;
+    for (let f = 0; f < s.nFeatures; f++) {
+      row += `j = ${int(f * hs)} + bins[base + ${int(f)}] * 3; hist[j] += gk;${s.constHessian ? '' : ' hist[j + 1] += hk;'}${counts ? ' hist[j + 2] += 1;' : ''}\n`;
+    }
+    return row;
+  };
   const gradient = s.constHessian
     ? 'const gk = Math.fround(raw[i] - y[i]); g[i] = gk;'
     : 'const p = 1 / (1 + Math.exp(-raw[i])); const gk = Math.fround(p - y[i]); const hk = Math.fround(p * (1 - p)); g[i] = gk; h[i] = hk;';
@@ -78,7 +81,7 @@ function compile(s: Shape): Compiled {
     let j = 0;
     for (let i = from; i < to; i++) {
       ${gradient}
-      ${row}
+      ${rowUpdate(false)}
     }`;
   const histogram = `
     const bins = r.bins, g = r.g, h = r.h;
@@ -86,7 +89,7 @@ function compile(s: Shape): Compiled {
     for (let q = from; q < to; q++) {
       const i = ids[q];
       const gk = g[i];${s.constHessian ? '' : ' const hk = h[i];'}
-      ${row}
+      ${rowUpdate(true)}
     }`;
   const partition = `
     let left = 0;

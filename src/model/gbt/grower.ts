@@ -68,6 +68,8 @@ export class Grower {
   private readonly pool: Float64Array[] = [];
   /** The second chunk's histogram (the worker's, with a team). */
   private readonly partial: Float64Array;
+  /** The root's row counts per bin, of all rows and of the two chunks (kernels.ts). */
+  private readonly counts: [Float64Array, Float64Array];
   private readonly histSize: number;
   private readonly n: number;
 
@@ -91,6 +93,7 @@ export class Grower {
     st.raw.fill(baseline);
     this.histSize = columns.length * s.nBins * 3;
     this.partial = shared ? new Float64Array(new SharedArrayBuffer(this.histSize * 8)) : new Float64Array(this.histSize);
+    this.counts = [new Float64Array(this.histSize).fill(NaN), new Float64Array(this.histSize).fill(NaN)];
     team?.broadcast({ op: 'state', buffers: buffersOf(st), partial: this.partial.buffer as SharedArrayBuffer });
   }
 
@@ -172,17 +175,17 @@ export class Grower {
     }
     const hist = this.newHist();
     if (n < CHUNK_MIN_ROWS) {
-      gradientsKernel(st, hist, 0, n);
+      gradientsKernel(st, hist, this.counts[0], 0, n);
       return hist;
     }
     const cut = n >>> 1;
     if (team) {
       team.message(1, { op: 'gradients', from: cut, to: n });
-      gradientsKernel(st, hist, 0, cut);
+      gradientsKernel(st, hist, this.counts[0], 0, cut);
       team.waitAll();
     } else {
-      gradientsKernel(st, hist, 0, cut);
-      gradientsKernel(st, this.partial, cut, n);
+      gradientsKernel(st, hist, this.counts[0], 0, cut);
+      gradientsKernel(st, this.partial, this.counts[1], cut, n);
     }
     addInto(hist, this.partial);
     return hist;
