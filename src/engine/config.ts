@@ -69,7 +69,7 @@ export function parseEngine(raw: unknown, file: string): EngineSettings {
     (out as unknown as Record<string, unknown>)[k] = v;
   }
   if (!out.url) throw new ConfigError(`${file}: "engine.url" is missing`, 'add "url": "http://host:8123" (the server\'s HTTP port)');
-  if (/^https?:\/\/[^/]*@/.test(out.url)) {
+  if (/^https?:\/\/[^/]*@/.test(out.url) || /[?&](user|password)=/i.test(out.url)) {
     throw new ConfigError(`${file}: "engine.url" holds credentials`, 'set MLOPS_CLICKHOUSE_USER and MLOPS_CLICKHOUSE_PASSWORD in the environment instead');
   }
   return out;
