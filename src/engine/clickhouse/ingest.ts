@@ -36,6 +36,8 @@ export interface CsvIngestOptions {
   labels?: string | null;
   /** Drop exact duplicate rows (default true; false: every row, as score and predict read a file). */
   dedup?: boolean;
+  /** Names the step in errors (default "ingest <table>"). */
+  step?: string;
   /** Rename the table being replaced to this name instead of dropping it (a deployed model's training data). */
   keepPreviousAs?: string | null;
 }
@@ -146,7 +148,7 @@ export async function ingestCsvToClickHouse(ch: ClickHouse, db: Db, files: reado
   const target = chTable(ch.database, opts.table);
   const staging = chTable(ch.database, `${opts.table}__mlops_staging`);
   const defs = [...loaded.columns.map((c) => `${chIdent(c.name)} ${columnType(c)}`), `${chIdent(ROW_COLUMN)} UInt64`].join(', ');
-  const step = `ingest ${opts.table}`;
+  const step = opts.step ?? `ingest ${opts.table}`;
   const fresh = chTable(ch.database, `${opts.table}__mlops_new`);
   const old = chTable(ch.database, `${opts.table}__mlops_old`);
   const create = (t: string) => ch.command(`CREATE TABLE ${t} (${defs}) ENGINE = MergeTree ORDER BY ${chIdent(ROW_COLUMN)}`, step);

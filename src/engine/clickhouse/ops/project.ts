@@ -181,7 +181,7 @@ export async function withUploaded<T>(
   fn: (up: CsvIngestResult) => Promise<T>,
 ): Promise<T> {
   const table = `${e.table}__mlops_upload_${randomBytes(6).toString('hex')}`;
-  const up = await withDb((db) => withPlainCsv(files, db, (plain) => ingestCsvToClickHouse(ch, db, plain, { table, numeric: opts.numeric, labels: opts.labels, dedup: false })));
+  const up = await withDb((db) => withPlainCsv(files, db, (plain) => ingestCsvToClickHouse(ch, db, plain, { table, numeric: opts.numeric, labels: opts.labels, dedup: false, step: `${opts.step}, uploading ${files.length === 1 ? files[0]!.name : `${files.length} files`}` })));
   try {
     return await fn(up);
   } finally {
