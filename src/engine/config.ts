@@ -1,6 +1,5 @@
 /**
- * A suggested parser for the `engine` key of config.json (issue 14), kept apart from
- * store/config.ts until the verbs use it:
+ * The `engine` key of config.json (store/config.ts parses the rest):
  *
  *   "engine": {"type": "duckdb"}                                   (the default: embedded)
  *   "engine": {"type": "clickhouse", "url": "http://host:8123", "database": "default",

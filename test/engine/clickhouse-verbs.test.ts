@@ -218,6 +218,13 @@ run('the verbs on ClickHouse equal the DuckDB path', () => {
     for (const dir of [ch, duck]) cliJson(dir, 'deploy');
     const shifted = join(duck, 'sourcedata', 'shifted.csv');
     expectSameDrift(jsonAllowingDrift<Drift>(ch, 'drift', '--only', 'data', '--current', shifted), jsonAllowingDrift<Drift>(duck, 'drift', '--only', 'data', '--current', shifted));
+    // the loop: the table stands for the input folder; rows added on a shard are new data
+    type Run = { decision: string; new_files: string[] };
+    expect(jsonAllowingDrift<Run>(ch, 'run').decision).toBe('no new data');
+    await a.command('INSERT INTO part SELECT * FROM dist_rows WHERE _mlops_row % 5 = 1', 'test');
+    const next = jsonAllowingDrift<Run>(ch, 'run');
+    expect(next.new_files).toEqual(['default.dist']);
+    expect(next.decision).toMatch(/^(no drift|drift: )/);
   });
 
   it('a server killed mid-train: exit 2 naming the server and the step, production untouched, the rerun completes', async () => {

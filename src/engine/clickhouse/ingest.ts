@@ -5,8 +5,9 @@
  *
  * The files are read and checked by the DuckDB reader every command uses (src/data/table.ts:
  * the same column kinds, the same errors naming file, line and column), and the rows go to the
- * server as RowBinary, doubles as their 8 bytes: ClickHouse 18.16 parses numbers in text
- * formats up to one unit in the last place off (see sql.ts). They land in a staging table with
+ * server as RowBinary, doubles as their 8 bytes (ClickHouse 18.16 parses numbers in text
+ * formats up to one unit in the last place off, see sql.ts), integral columns as Int64 so the
+ * table keeps the kinds the roles are decided from. They land in a staging table with
  * their global row number; the de-duplication runs in the engine (GROUP BY every column, the
  * smallest row number kept; NULLs are equal there, as in pandas' drop_duplicates) into a table
  * ordered by that row number, `_mlops_row`, which then replaces the table of that name in one
