@@ -153,9 +153,6 @@ run('the verbs on ClickHouse equal the DuckDB path', () => {
     const [fc, fd] = [jsonAllowingDrift<Drift>(ch, 'drift', '--only', 'data'), jsonAllowingDrift<Drift>(duck, 'drift', '--only', 'data')];
     expectSameDrift(fc, fd);
     expect(fd.data!.datasetDrift).toBe(true);
-    // against a file: uploaded for the command
-    const [uc, ud] = [jsonAllowingDrift<Drift>(ch, 'drift', '--only', 'data', '--current', input), jsonAllowingDrift<Drift>(duck, 'drift', '--only', 'data', '--current', input)];
-    expectSameDrift(uc, ud);
   });
 
   it('mlops run end to end: bootstrap, then drift, retrain and redeploy, decisions as on DuckDB', () => {
@@ -170,10 +167,9 @@ run('the verbs on ClickHouse equal the DuckDB path', () => {
     const [rc, rd] = runBoth();
     expect([rc.decision, steps(rc)]).toEqual([rd.decision, steps(rd)]);
     expect(steps(rc)).toContain('train:ok');
-    const [mc, md] = [cliJson<{ model: { linear: { intercept: number; coefficients: number[] } } }>(ch, 'train'), cliJson<{ model: { linear: { intercept: number; coefficients: number[] } } }>(duck, 'train')];
-    expectRelClose([mc.model.linear.intercept, ...mc.model.linear.coefficients], [md.model.linear.intercept, ...md.model.linear.coefficients], 1e-8, 'retrained');
-    const [again] = runBoth();
-    expect(again.decision).toBe('no new data');
+    const models = (dir: string) => JSON.parse(readFileSync(join(dir, 'production_deployment', 'current', 'trainedmodel.json'), 'utf8')) as Model;
+    expectSameModel(models(ch), models(duck));
+    expect(jsonAllowingDrift<Run>(ch, 'run').decision).toBe('no new data');
   });
 
   it('a Distributed table over two shards as source_table gives the DuckDB path results', async () => {
@@ -232,7 +228,8 @@ run('the verbs on ClickHouse equal the DuckDB path', () => {
     cliJson(ch, 'run');
     const prod = () => readFileSync(join(ch, 'production_deployment', 'current', 'trainedmodel.json'), 'utf8');
     const trained = () => readFileSync(join(ch, 'practicemodels', 'trainedmodel.json'), 'utf8');
-    const before = { prod: prod(), trained: trained(), versions: cliJson<{ models: unknown[] }>(ch, 'models').models.length };
+    const versions = () => readFileSync(join(ch, 'practicemodels', 'registry', 'index.jsonl'), 'utf8');
+    const before = { prod: prod(), trained: trained(), versions: versions() };
     // train pauses before its third Newton iteration's query; the server dies there
     const child = spawn(process.execPath, [BIN, 'train'], {
       cwd: ch,
@@ -257,7 +254,7 @@ run('the verbs on ClickHouse equal the DuckDB path', () => {
     const down = cli(ch, 'score');
     expect(down.code).toBe(2);
     expect(down.stderr).toMatch(/^error: clickhouse http:\/\/127\.0\.0\.1:\d+ \(score.*\): connection refused/);
-    expect([prod(), trained(), cliJson<{ models: unknown[] }>(ch, 'models').models.length]).toEqual([before.prod, before.trained, before.versions]);
+    expect([prod(), trained(), versions()]).toEqual([before.prod, before.trained, before.versions]);
 
     await shards[0].restart();
     const again = cliJson<{ model: Model; created: boolean }>(ch, 'train');
