@@ -20,7 +20,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'bin', 'mlops.js');
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
-interface Measure {
+export interface Measure {
   seconds: number;
   rssMB: number | null;
 }
@@ -47,14 +47,14 @@ export interface BenchReport {
   serve_without_log?: BenchReport['serve'];
 }
 
-const median = (xs: number[]) => {
+export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
 /** Run `mlops <args>` once; wall time from here, peak RSS from GNU time when it exists. */
-function measure(cwd: string, args: string[]): Measure {
+export function measure(cwd: string, args: string[]): Measure {
   const env = { ...process.env, NO_COLOR: '1', npm_config_registry: 'http://127.0.0.1:9/' };
   const t0 = performance.now();
   const r = GNU_TIME

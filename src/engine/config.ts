@@ -1,6 +1,5 @@
 /**
- * A suggested parser for the `engine` key of config.json (issue 14), kept apart from
- * store/config.ts until the verbs use it:
+ * The `engine` key of config.json (store/config.ts parses the rest):
  *
  *   "engine": {"type": "duckdb"}                                   (the default: embedded)
  *   "engine": {"type": "clickhouse", "url": "http://host:8123", "database": "default",
@@ -69,7 +68,7 @@ export function parseEngine(raw: unknown, file: string): EngineSettings {
     (out as unknown as Record<string, unknown>)[k] = v;
   }
   if (!out.url) throw new ConfigError(`${file}: "engine.url" is missing`, 'add "url": "http://host:8123" (the server\'s HTTP port)');
-  if (/^https?:\/\/[^/]*@/.test(out.url)) {
+  if (/^https?:\/\/[^/]*@/.test(out.url) || /[?&](user|password)=/i.test(out.url)) {
     throw new ConfigError(`${file}: "engine.url" holds credentials`, 'set MLOPS_CLICKHOUSE_USER and MLOPS_CLICKHOUSE_PASSWORD in the environment instead');
   }
   return out;

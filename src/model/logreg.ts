@@ -30,7 +30,7 @@ export interface FitOptions {
 }
 
 /** Rows of the subsample used for a warm start on large data. */
-const WARM_START_ROWS = 50_000;
+export const WARM_START_ROWS = 50_000;
 
 export interface FitResult {
   intercept: number;

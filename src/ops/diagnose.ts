@@ -23,6 +23,7 @@ import type { Config } from '../store/config.js';
 import { INGESTION_RECORD, paths } from '../store/records.js';
 import { currentReleaseDir } from '../store/releases.js';
 import { loadModelFrom } from './modelchoice.js';
+import { diagnoseDataOnClickHouse } from '../engine/clickhouse/ops/diagnose.js';
 
 
 export interface DiagnoseOptions {
@@ -80,12 +81,14 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
   const cfg = opts.config;
   const p = paths(cfg);
   const notes: string[] = [];
-  const st = await stat(p.finalData).catch(() => null);
-  if (!st) throw new StateError(`${p.finalData}: no ingested data to diagnose`, 'run `mlops ingest` first');
+  // on ClickHouse the data is the engine's table: its summaries are aggregates of the engine
+  const onEngine = cfg.engine.type === 'clickhouse';
+  const st = onEngine ? null : await stat(p.finalData).catch(() => null);
+  if (!onEngine && !st) throw new StateError(`${p.finalData}: no ingested data to diagnose`, 'run `mlops ingest` first');
   const deps = dependencyStatus(TOOLKIT_ROOT, opts.registryTimeoutMs);
 
-  const { summary, missing, rows, imputed, roles } = await withDb(async (db) => {
-    const table = await loadCsvTable(db, [{ path: p.finalData, name: basename(p.finalData), size: st.size }], {
+  const { summary, missing, rows, imputed, roles, data } = onEngine ? await diagnoseDataOnClickHouse(cfg, opts) : await withDb(async (db) => {
+    const table = await loadCsvTable(db, [{ path: p.finalData, name: basename(p.finalData), size: st!.size }], {
       name: 'final',
       numeric: cfg.task === 'regression' ? [cfg.target] : [],
       text: cfg.categorical,
@@ -138,7 +141,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
       await commitTempFile(tmp, target);
       imputed = { output: target, columns: fills.map((f) => ({ column: f.column, filled: f.filled, value: f.value! })) };
     }
-    return { summary, missing, rows: table.rows, imputed, roles };
+    return { summary, missing, rows: table.rows, imputed, roles, data: p.finalData };
   });
 
   let predictions: DiagnoseResult['predictions'] = null;
@@ -170,7 +173,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
   const output = join(cfg.output_model_path, DIAGNOSTICS);
   const result: DiagnoseResult = {
     timestamp: new Date().toISOString(),
-    data: p.finalData,
+    data,
     predictions,
     roles,
     summary,

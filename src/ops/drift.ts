@@ -17,7 +17,7 @@ import { metricValue, readEvaluations, type Evaluation } from '../store/evaluati
 import { paths } from '../store/records.js';
 import { championStack, readEvents } from '../store/registry.js';
 import { currentManifest, currentReleaseDir } from '../store/releases.js';
-import { featureDrift, type FeatureDrift } from '../stats/datadrift.js';
+import { dataDriftSettings, featureDrift, judgeDataset, type FeatureDrift } from '../stats/datadrift.js';
 import {
   nonparametricTest,
   parametricTest,
@@ -29,6 +29,7 @@ import {
 } from '../stats/scoredrift.js';
 import { TRAINING_DATA } from '../store/releases.js';
 import { join } from 'node:path';
+import { currentIsTrainingDataOnClickHouse, dataDriftOnClickHouse } from '../engine/clickhouse/ops/drift.js';
 
 
 export interface ModelDriftOptions {
@@ -179,6 +180,7 @@ export interface DriftResult {
 }
 
 export async function dataDrift(opts: DataDriftOptions): Promise<DataDriftResult> {
+  if (opts.config.engine.type === 'clickhouse') return dataDriftOnClickHouse(opts);
   const cfg = opts.config;
   const release = await currentReleaseDir(cfg.prod_deployment_path);
   if (!release) throw new StateError(`${cfg.prod_deployment_path}: nothing is deployed, so there is no reference data`, 'run `mlops deploy` first');
@@ -202,28 +204,14 @@ export function judgeDataDrift(
   refX: readonly Float64Array[],
   curX: readonly Float64Array[],
 ): Omit<DataDriftResult, 'reference' | 'current'> {
-  const settings = {
-    pValue: cfg.drift.p_value,
-    psi: cfg.drift.psi,
-    wasserstein: cfg.drift.wasserstein,
-    minRows: cfg.drift.min_rows,
-    maxCategories: cfg.drift.max_categories,
-  };
+  const settings = dataDriftSettings(cfg.drift);
   const features = model.features.map((f, j) => featureDrift(f, refX[j]!, curX[j]!, settings, model.inputs[j]!.kind === 'categorical'));
-  const drifted = features.filter((f) => f.verdict === 'drift').length;
-  const judged = features.filter((f) => f.verdict !== 'too few rows').length;
-  const share = judged === 0 ? 0 : drifted / features.length;
-  return {
-    features,
-    drifted,
-    share,
-    threshold: cfg.drift.dataset_share,
-    datasetDrift: judged > 0 && share >= cfg.drift.dataset_share,
-  };
+  return judgeDataset(features, cfg.drift.dataset_share);
 }
 
 /** Whether the current data file is byte for byte the deployed release's training data. */
 async function isDeployedTrainingData(cfg: Config, current: string | undefined): Promise<boolean> {
+  if (cfg.engine.type === 'clickhouse') return currentIsTrainingDataOnClickHouse(cfg, current);
   // the release's manifest already holds the reference's hash: only the current file is read
   const ref = (await currentManifest(cfg.prod_deployment_path))?.files[TRAINING_DATA]?.sha256;
   if (!ref) return false;

@@ -17,6 +17,7 @@ import { appendJsonLine, commitTempFile, removeStaleTemps, sha256File, tempPathF
 import { isAlive } from '../store/releases.js';
 import type { Config } from '../store/config.js';
 import { paths, type IngestionRecord } from '../store/records.js';
+import { ingestOnClickHouse } from '../engine/clickhouse/ops/ingest.js';
 
 export interface IngestOptions {
   config: Config;
@@ -34,6 +35,7 @@ export interface IngestResult extends IngestionRecord {
 }
 
 export async function ingest(opts: IngestOptions): Promise<IngestResult> {
+  if (opts.config.engine.type === 'clickhouse') return ingestOnClickHouse(opts);
   const t0 = performance.now();
   const cfg = opts.config;
   const folder = opts.inputFolder ?? cfg.input_folder_path;

@@ -39,6 +39,7 @@ import { modelDrift } from './drift.js';
 import { ingest } from './ingest.js';
 import { score } from './score.js';
 import { train } from './train.js';
+import { sourceTableInput } from '../engine/clickhouse/ops/ingest.js';
 
 export interface StepRecord {
   step: string;
@@ -304,7 +305,9 @@ interface InputFile extends CsvFile {
  * nor among the files the loop last looked at without deploying.
  */
 async function newFiles(cfg: Config, manifest: ReleaseManifest | null, state: LoopState | null): Promise<{ fresh: InputFile[]; all: { name: string; sha256: string }[] }> {
-  const { csv } = await listCsvFiles(cfg.input_folder_path);
+  // with engine.source_table the table is the input: one entry named by its fingerprint
+  const source = cfg.engine.type === 'clickhouse' && cfg.engine.source_table ? await sourceTableInput(cfg) : null;
+  const { csv } = source ? { csv: [] } : await listCsvFiles(cfg.input_folder_path);
   const key = (f: { name: string; sha256: string }) => `${f.name}\u0000${f.sha256}`;
   // Files the last run looked at count as seen only when it decided not to deploy (no drift, a
   // rejected or identical candidate); a run that was deploying is judged by production itself.
@@ -312,5 +315,6 @@ async function newFiles(cfg: Config, manifest: ReleaseManifest | null, state: Lo
   const known = new Set([...(manifest?.ingestion?.files ?? []), ...looked].map(key));
   const all: InputFile[] = [];
   for (const f of csv) all.push({ ...f, sha256: (await scanFile(f.path)).sha256 });
+  if (source) all.push(...source);
   return { fresh: all.filter((f) => !known.has(key(f))), all: all.map((f) => ({ name: f.name, sha256: f.sha256 })) };
 }

@@ -17,6 +17,8 @@ import { dataHash } from '../store/evaluations.js';
 import { appendEvent } from '../store/registry.js';
 import { paths, type EvaluationRole, type ScoreRecord } from '../store/records.js';
 import { loadModelFrom, type ModelChoice } from './modelchoice.js';
+import type { ModelFile } from '../model/modelfile.js';
+import { evaluateOnClickHouse } from '../engine/clickhouse/ops/score.js';
 
 export interface ScoreOptions {
   config: Config;
@@ -53,29 +55,19 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
   if (role === 'test' && resolve(folder) !== resolve(cfg.test_data_path)) {
     throw new ConfigError(`${folder}: the role "test" is the reference test set (${cfg.test_data_path}) only`, 'use --role new-data, holdout or adhoc for other data');
   }
-  const csv = await csvFilesAt(folder);
-  const ds = await readForModel(model, csv, { name: 'test', target: true });
-  if (ds.rows === 0) throw new DataError(`${folder}: no test rows with a label in "${model.target}"`, 'add labelled rows');
-  const pred = predictEncoded(model, ds.X);
-  let confusion: Confusion | null = null;
-  let metrics: Record<string, number | null>;
-  if (model.task === 'classification') {
-    const { confusion: c, ...m } = classificationMetrics(ds.y!, pred, model.threshold);
-    confusion = c;
-    metrics = m;
-  } else metrics = regressionMetrics(ds.y!, pred);
+  const ev = cfg.engine.type === 'clickhouse' ? await evaluateOnClickHouse(cfg, model, folder) : await evaluateFiles(model, folder);
+  const { metrics, confusion } = ev;
   const metric = Object.hasOwn(metrics, cfg.metric) ? cfg.metric : model.task === 'regression' ? 'r2' : 'f1';
   const value = metrics[metric] ?? null;
-  const dataFiles = ds.table.files.map((f) => ({ name: f.name, sha256: f.sha256, rows: f.rows }));
   const record: ScoreRecord = {
     timestamp: new Date().toISOString(),
     model: choice,
     model_sha256: sha256Text(text),
     version,
     role,
-    data_sha256: dataHash(dataFiles),
-    data_files: dataFiles,
-    rows: ds.rows,
+    data_sha256: ev.data_sha256,
+    data_files: ev.dataFiles,
+    rows: ev.rows,
     metrics,
     seconds: Math.round((performance.now() - t0) * 10) / 1e4,
   };
@@ -92,10 +84,37 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
       await appendEvent(cfg, {
         kind: 'evaluated',
         version,
-        reason: `${role} data (${ds.rows} rows, ${record.data_sha256!.slice(0, 12)}): ${metric} ${value}`,
-        details: { role, data_sha256: record.data_sha256, rows: ds.rows, metrics },
+        reason: `${role} data (${ev.rows} rows, ${record.data_sha256!.slice(0, 12)}): ${metric} ${value}`,
+        details: { role, data_sha256: record.data_sha256, rows: ev.rows, metrics },
       });
     }
   }
   return { ...record, version, role, data_sha256: record.data_sha256!, confusion, metric, value, latestScore };
+}
+
+/** A model's metrics on some data, and which data it was. */
+export interface Evaluated {
+  rows: number;
+  metrics: Record<string, number | null>;
+  /** Classification only. */
+  confusion: Confusion | null;
+  dataFiles: { name: string; sha256: string; rows: number }[];
+  data_sha256: string;
+}
+
+/** The metrics of a model on the labelled rows of data files, read and predicted in Node. */
+async function evaluateFiles(model: ModelFile, folder: string): Promise<Evaluated> {
+  const csv = await csvFilesAt(folder);
+  const ds = await readForModel(model, csv, { name: 'test', target: true });
+  if (ds.rows === 0) throw new DataError(`${folder}: no test rows with a label in "${model.target}"`, 'add labelled rows');
+  const pred = predictEncoded(model, ds.X);
+  let confusion: Confusion | null = null;
+  let metrics: Record<string, number | null>;
+  if (model.task === 'classification') {
+    const { confusion: c, ...m } = classificationMetrics(ds.y!, pred, model.threshold);
+    confusion = c;
+    metrics = m;
+  } else metrics = regressionMetrics(ds.y!, pred);
+  const dataFiles = ds.table.files.map((f) => ({ name: f.name, sha256: f.sha256, rows: f.rows }));
+  return { rows: ds.rows, metrics, confusion, dataFiles, data_sha256: dataHash(dataFiles) };
 }

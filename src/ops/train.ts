@@ -16,6 +16,7 @@ import { currentChampion } from '../store/champion.js';
 import type { Config } from '../store/config.js';
 import { INGESTION_RECORD, paths, type TrainingRecord } from '../store/records.js';
 import { appendEvent, registerModel, versionModelPath, versionName, type VersionSummary } from '../store/registry.js';
+import { fitOnClickHouse } from '../engine/clickhouse/ops/train.js';
 
 export interface TrainOptions {
   config: Config;
@@ -43,12 +44,44 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
   const cfg = opts.config;
   const p = paths(cfg);
+  const { model, heldOut, unlabelled } = cfg.engine.type === 'clickhouse' ? await fitOnClickHouse(cfg, opts) : await fitOnFinalData(cfg, opts);
+  let text = JSON.stringify(model, null, 2) + '\n';
+  const reg = await registerTrained(cfg, text, model, 'train', { note: opts.note ?? null, tags: opts.tags ?? {}, heldOut });
+  // Identical content is the same version: the file keeps the registered bytes.
+  text = await readFile(versionModelPath(cfg, reg.record.version), 'utf8');
+  await writeFileAtomic(p.model, text);
+  const seconds = Math.round((performance.now() - t0) * 10) / 1e4;
+  const modelSha256 = sha256Text(text);
+  const record: TrainingRecord = {
+    timestamp: model.trained_at,
+    model_sha256: modelSha256,
+    data_sha256: model.data_sha256,
+    training_rows: model.training_rows,
+    iterations: model.iterations,
+    seconds,
+  };
+  await appendJsonLine(p.trainLog, record);
+  return {
+    model: JSON.parse(text) as ModelFile,
+    output: p.model,
+    modelSha256,
+    version: reg.record.version,
+    created: reg.created,
+    heldOut,
+    unlabelledRows: unlabelled,
+    seconds,
+  };
+}
+
+/** The model fitted on finaldata.csv (the DuckDB engine). */
+async function fitOnFinalData(cfg: Config, opts: TrainOptions): Promise<{ model: ModelFile; heldOut: number; unlabelled: number }> {
+  const p = paths(cfg);
   const st = await stat(p.finalData).catch(() => null);
   if (!st) throw new StateError(`${p.finalData}: no ingested data`, 'run `mlops ingest` first');
   const file = { path: p.finalData, name: basename(p.finalData), size: st.size };
 
   const where = p.finalData;
-  const { model, heldOut, unlabelled } = await withFrame(
+  return withFrame(
     [file],
     { name: 'train', numeric: cfg.task === 'regression' ? [cfg.target] : [], text: cfg.categorical, labels: cfg.task === 'classification' ? cfg.target : null },
     async (frame) => {
@@ -114,32 +147,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       return { model: m, heldOut: held, unlabelled: unlabelledRows };
     },
   );
-  let text = JSON.stringify(model, null, 2) + '\n';
-  const reg = await registerTrained(cfg, text, model, 'train', { note: opts.note ?? null, tags: opts.tags ?? {}, heldOut });
-  // Identical content is the same version: the file keeps the registered bytes.
-  text = await readFile(versionModelPath(cfg, reg.record.version), 'utf8');
-  await writeFileAtomic(p.model, text);
-  const seconds = Math.round((performance.now() - t0) * 10) / 1e4;
-  const modelSha256 = sha256Text(text);
-  const record: TrainingRecord = {
-    timestamp: model.trained_at,
-    model_sha256: modelSha256,
-    data_sha256: model.data_sha256,
-    training_rows: model.training_rows,
-    iterations: model.iterations,
-    seconds,
-  };
-  await appendJsonLine(p.trainLog, record);
-  return {
-    model: JSON.parse(text) as ModelFile,
-    output: p.model,
-    modelSha256,
-    version: reg.record.version,
-    created: reg.created,
-    heldOut,
-    unlabelledRows: unlabelled,
-    seconds,
-  };
 }
 
 /** The key of a row for the holdout split: the text of its feature values and label. */

@@ -142,4 +142,26 @@ export function judgeFeature(base: DriftBase, categories: boolean, test: TestRes
   };
 }
 
+/** The test settings from config.json's `drift` keys. */
+export function dataDriftSettings(d: { p_value: number; psi: number; wasserstein: number; min_rows: number; max_categories: number }): DataDriftSettings {
+  return { pValue: d.p_value, psi: d.psi, wasserstein: d.wasserstein, minRows: d.min_rows, maxCategories: d.max_categories };
+}
+
+export interface DatasetDrift {
+  features: FeatureDrift[];
+  drifted: number;
+  /** Drifted features over all features (0 when none could be judged). */
+  share: number;
+  threshold: number;
+  datasetDrift: boolean;
+}
+
+/** The dataset's verdict: drift when at least `threshold` of the features drift (and some could be judged). */
+export function judgeDataset(features: FeatureDrift[], threshold: number): DatasetDrift {
+  const drifted = features.filter((f) => f.verdict === 'drift').length;
+  const judged = features.filter((f) => f.verdict !== 'too few rows').length;
+  const share = judged === 0 ? 0 : drifted / features.length;
+  return { features, drifted, share, threshold, datasetDrift: judged > 0 && share >= threshold };
+}
+
 const fmtP = (p: number) => (p < 1e-4 ? p.toExponential(2) : p.toFixed(4));

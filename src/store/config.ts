@@ -497,14 +497,9 @@ export function parseConfig(raw: unknown, file: string, root: string): Config {
   const hooks = parseHooks(obj.hooks, file);
   const live = parseLiveSettings(obj.live, file);
   const engine = parseEngine(obj.engine, file);
-  if (engine.type !== 'duckdb') {
-    // The engine's solver, statistics, drift and scoring queries exist and are tested against a
-    // real server (src/engine/clickhouse), but no verb runs on them yet: refuse rather than
-    // silently work on local files.
-    throw new ConfigError(
-      `${file}: "engine" type ${quote(engine.type)} is not yet available to the verbs (this mlops runs them on DuckDB)`,
-      'remove "engine" (or set {"type": "duckdb"}); the ClickHouse path is being wired in',
-    );
+  if (engine.type === 'clickhouse' && promotion.holdout > 0) {
+    // the holdout is picked by the text of each row's cells in Node; the engine's fit cannot leave those rows out
+    throw new ConfigError(`${file}: "promotion.holdout" is not available on the ClickHouse engine`, 'set "promotion": {"holdout": 0} (the gate then compares on the test set)');
   }
   return { file, root, ...paths, target, features, task, metric, categorical, id_columns, exclude, positive_label, model, drift, schedule, server, promotion, hooks, live, engine };
 }

@@ -45,6 +45,7 @@ describe('parseEngine', () => {
   it('refuses credentials in the file', () => {
     expect(bad({ type: 'clickhouse', url: 'http://x', password: 'secret' })).toMatch(/"engine.password": credentials do not belong in config.json/);
     expect(bad({ type: 'clickhouse', url: 'http://u:p@x:8123' })).toMatch(/"engine.url" holds credentials/);
+    expect(bad({ type: 'clickhouse', url: 'http://x:8123/?user=u&password=p' })).toMatch(/"engine.url" holds credentials/);
     try {
       parseEngine({ type: 'clickhouse', url: 'http://x', user: 'u' }, F);
     } catch (err) {

@@ -120,8 +120,10 @@ describe('loadConfig: real folders', () => {
     expect(c.output_folder_path).toBe(join(file, '..', 'practicedata', 'ingested'));
   });
 
-  it('refuses a ClickHouse engine until the verbs run on it, and accepts duckdb', () => {
-    expect(() => parseConfig({ ...base, engine: { type: 'clickhouse', url: 'http://127.0.0.1:8123', table: 't' } }, '/p/c.json', '/p')).toThrow(/"engine" type "clickhouse" is not yet available/);
+  it('accepts a ClickHouse engine (no holdout, no credentials in the file) and duckdb', () => {
+    expect(parseConfig({ ...base, engine: { type: 'clickhouse', url: 'http://127.0.0.1:8123', table: 't' } }, '/p/c.json', '/p').engine).toMatchObject({ type: 'clickhouse', table: 't' });
+    expect(() => parseConfig({ ...base, engine: { type: 'clickhouse', url: 'http://127.0.0.1:8123' }, promotion: { holdout: 0.2 } }, '/p/c.json', '/p')).toThrow(/"promotion.holdout" is not available on the ClickHouse engine/);
+    expect(() => parseConfig({ ...base, engine: { type: 'clickhouse', url: 'http://127.0.0.1:8123', password: 'x' } }, '/p/c.json', '/p')).toThrow(/credentials do not belong in config.json/);
     expect(parseConfig({ ...base, engine: { type: 'duckdb' } }, '/p/c.json', '/p').engine).toEqual({ type: 'duckdb' });
   });
 });

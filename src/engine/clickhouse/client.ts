@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ConfigError, DataError, type MlopsError } from '../../errors.js';
+import { pausePoint } from '../../store/pause.js';
 
 export interface ClickHouseSettings {
   /** http(s)://host:port of a server (any node of a cluster). */
@@ -78,6 +79,7 @@ export function connectClickHouse(settings: ClickHouseSettings, env: NodeJS.Proc
     url,
     database,
     async query<T>(sql: string, step: string) {
+      await pausePoint(`clickhouse: ${step}`);
       try {
         const rs = await client.query({ query: sql, format: 'JSONEachRow' });
         return await rs.json<T>();
@@ -86,6 +88,7 @@ export function connectClickHouse(settings: ClickHouseSettings, env: NodeJS.Proc
       }
     },
     async command(sql, step) {
+      await pausePoint(`clickhouse: ${step}`);
       try {
         await client.command({ query: sql });
       } catch (err) {

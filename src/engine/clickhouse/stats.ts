@@ -120,6 +120,21 @@ export interface ValueCounts {
   approximate: boolean;
 }
 
+/** A sample held in Node (NaN: missing) as value counts, e.g. the logged live inputs. */
+export function valueCountsOf(x: Float64Array): ValueCounts {
+  const sorted = x.filter((v) => v === v).sort();
+  const values: number[] = [];
+  const counts: number[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    if (i > 0 && sorted[i] === sorted[i - 1]) counts[counts.length - 1]!++;
+    else {
+      values.push(sorted[i]!);
+      counts.push(1);
+    }
+  }
+  return { values: Float64Array.from(values), counts: Float64Array.from(counts), total: sorted.length, approximate: false };
+}
+
 export interface EngineDriftOptions {
   /** Above this many distinct values a side is summarised by quantiles (default 1,000,000). */
   maxValues?: number;
