@@ -11,31 +11,30 @@ import type { LatencyPoint, LatencyRow } from './latency.js';
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const FONT = { font: 'DejaVu Sans' };
 const TIME_AXIS = { format: '%b %d %H:%M:%S', labelOverlap: true, tickCount: 6 } as const;
+const SERIES = ['estimated (CBPE)', 'realized'];
 const WHEN = { field: 'time', type: 'temporal', format: '%Y-%m-%d %H:%M:%S' } as const;
 
 /** The difference and its always-valid interval at every recorded look; 0 (no difference) marked. */
 export function intervalSpec(points: readonly VerdictPoint[], statistic: string, alpha: number): TopLevelSpec {
   const values = points.map((p) => ({ time: p.time, difference: p.difference, lower: p.lower, upper: p.upper, n: p.n, p_value: p.p_value, decision: p.decision }));
+  const bounded = values.filter((v) => v.lower !== null && v.upper !== null);
+  const band = { x: { field: 'time', type: 'temporal' }, y: { field: 'lower', type: 'quantitative' }, y2: { field: 'upper' } } as const;
   return {
     $schema: SCHEMA,
     title: `Always-valid ${Math.round((1 - alpha) * 100)}% interval of the difference, at each look`,
     width: 560,
     height: 220,
     config: FONT,
-    data: { values },
     layer: [
+      // the interval as an area, and a bar per look (a single look has no area); none before a verdict
+      ...(bounded.length
+        ? [
+            { data: { values: bounded }, mark: { type: 'area', opacity: 0.25, color: '#4c78a8' }, encoding: band } as const,
+            { data: { values: bounded }, mark: { type: 'rule', color: '#4c78a8', opacity: 0.6 }, encoding: band } as const,
+          ]
+        : []),
       {
-        transform: [{ filter: 'isValid(datum.lower) && isValid(datum.upper)' }],
-        mark: { type: 'area', opacity: 0.25, color: '#4c78a8' },
-        encoding: { x: { field: 'time', type: 'temporal' }, y: { field: 'lower', type: 'quantitative' }, y2: { field: 'upper' } },
-      },
-      {
-        // a bar per look too: a single look has no area to draw
-        transform: [{ filter: 'isValid(datum.lower) && isValid(datum.upper)' }],
-        mark: { type: 'rule', color: '#4c78a8', opacity: 0.6 },
-        encoding: { x: { field: 'time', type: 'temporal' }, y: { field: 'lower', type: 'quantitative' }, y2: { field: 'upper' } },
-      },
-      {
+        data: { values },
         mark: { type: 'line', point: true, color: '#4c78a8' },
         encoding: {
           x: { field: 'time', type: 'temporal', title: 'time', axis: TIME_AXIS },
@@ -130,10 +129,13 @@ export function latencyTimeSpec(points: readonly LatencyPoint[]): TopLevelSpec {
 
 /** One version's estimated (CBPE) and realized metric per chunk, with the alert band (estimates outside it marked red). */
 export function cbpeSpec(version: string, metric: string, chunks: readonly CbpeChunk[], chunkSeconds: number): TopLevelSpec {
+  type Metric = keyof CbpeChunk['estimated'];
   const values = chunks.flatMap((c) => [
-    { time: c.time, series: 'estimated (CBPE)', value: c.estimated[metric as keyof CbpeChunk['estimated']], rows: c.rows, labelled: c.labelled, alert: c.alert },
-    ...(c.realized ? [{ time: c.time, series: 'realized', value: c.realized[metric as keyof CbpeChunk['estimated']], rows: c.rows, labelled: c.labelled, alert: false }] : []),
-  ]);
+    { time: c.time, series: SERIES[0], value: c.estimated[metric as Metric], rows: c.rows, labelled: c.labelled, alert: c.alert },
+    ...(c.realized ? [{ time: c.time, series: SERIES[1], value: c.realized[metric as Metric], rows: c.rows, labelled: c.labelled, alert: false }] : []),
+  ]).filter((v) => v.value !== null && Number.isFinite(v.value));
+  const alerts = values.filter((v) => v.alert);
+  const band = chunks.filter((c) => c.lower !== null && c.upper !== null).map((c) => ({ time: c.time, lower: c.lower, upper: c.upper }));
   return {
     $schema: SCHEMA,
     title: `${version}: estimated and realized ${metric} per ${bucketLabel(chunkSeconds)}`,
@@ -141,30 +143,20 @@ export function cbpeSpec(version: string, metric: string, chunks: readonly CbpeC
     height: 200,
     config: FONT,
     layer: [
-      {
-        data: { values: chunks.filter((c) => c.lower !== null && c.upper !== null).map((c) => ({ time: c.time, lower: c.lower, upper: c.upper })) },
-        mark: { type: 'area', opacity: 0.15, color: '#888' },
-        encoding: { x: { field: 'time', type: 'temporal' }, y: { field: 'lower', type: 'quantitative' }, y2: { field: 'upper' } },
-      },
+      ...(band.length ? [{ data: { values: band }, mark: { type: 'area', opacity: 0.15, color: '#888' }, encoding: { x: { field: 'time', type: 'temporal' }, y: { field: 'lower', type: 'quantitative' }, y2: { field: 'upper' } } } as const] : []),
       {
         data: { values },
-        transform: [{ filter: 'isValid(datum.value)' }],
         mark: { type: 'line', point: true },
         encoding: {
           x: { field: 'time', type: 'temporal', title: 'chunk start', axis: TIME_AXIS },
           y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false } },
-          color: { field: 'series', type: 'nominal', title: 'performance', scale: { domain: ['estimated (CBPE)', 'realized'], range: ['#4c78a8', '#f58518'] } },
-          strokeDash: { field: 'series', type: 'nominal', title: 'performance', scale: { domain: ['estimated (CBPE)', 'realized'], range: [[1, 0], [5, 3]] } },
+          color: { field: 'series', type: 'nominal', title: 'performance', scale: { domain: SERIES, range: ['#4c78a8', '#f58518'] } },
+          strokeDash: { field: 'series', type: 'nominal', title: 'performance', scale: { domain: SERIES, range: [[1, 0], [5, 3]] } },
           tooltip: [WHEN, { field: 'series' }, { field: 'value', format: '.4f' }, { field: 'rows' }, { field: 'labelled' }, { field: 'alert' }],
         },
       },
-      {
-        // estimates outside the alert band
-        data: { values },
-        transform: [{ filter: 'datum.alert && isValid(datum.value)' }],
-        mark: { type: 'point', shape: 'diamond', size: 90, filled: true, color: '#e45756' },
-        encoding: { x: { field: 'time', type: 'temporal' }, y: { field: 'value', type: 'quantitative' } },
-      },
+      // estimates outside the alert band
+      ...(alerts.length ? [{ data: { values: alerts }, mark: { type: 'point', shape: 'diamond', size: 90, filled: true, color: '#e45756' }, encoding: { x: { field: 'time', type: 'temporal' }, y: { field: 'value', type: 'quantitative' } } } as const] : []),
     ],
   };
 }
