@@ -7,13 +7,14 @@
  * A page view never waits for the log to be read at scale: it answers from the stored summary
  * and the recorded looks, and when the log, the labels or the experiment changed since, one
  * background job (at a time, in a worker thread: livejob.ts) recomputes the summary and takes a
- * new look at the verdict; the view waits up to 0.6 s for it, else answers with what is stored
+ * new look at the verdict; the view waits up to 0.4 s for it, else answers with what is stored
  * and `computing: true` (the page asks again).
  */
+import { stat } from 'node:fs/promises';
 import { HttpError } from '../server/requests.js';
 import { serverUrl } from '../ops/apicalls.js';
 import { parseVersion } from '../ops/models.js';
-import { experimentStart, experimentStop, readVerdictHistory, type VerdictPoint } from '../ops/live.js';
+import { experimentHistoryPath, experimentStart, experimentStop, readVerdictHistory, type VerdictPoint } from '../ops/live.js';
 import { experimentPath, readExperiment, type ExperimentState } from '../live/experiment.js';
 import { currentChampion } from '../store/champion.js';
 import type { Config } from '../store/config.js';
@@ -26,7 +27,7 @@ import { liveSignatures, readSummary, type LiveSummary } from './livesummary.js'
 
 /** At most this many looks in the interval chart (evenly thinned, the last always kept). */
 const MAX_LOOKS = 500;
-const WAIT_MS = 600;
+const WAIT_MS = 400;
 
 export function thin<T>(xs: readonly T[], most: number): T[] {
   if (xs.length <= most) return [...xs];
@@ -59,6 +60,7 @@ export class LiveView {
   private statusError: string | null = null;
   private looked: string | null = null;
   private readonly jobs: LiveJobs;
+  private history: { key: string; points: VerdictPoint[] } | null = null;
   readonly latency: LatencyWatch;
 
   constructor(
@@ -91,6 +93,14 @@ export class LiveView {
     }
   }
 
+  /** The experiment's recorded looks, read again only when the history file changed. */
+  private async looks(id: string): Promise<VerdictPoint[]> {
+    const st = await stat(experimentHistoryPath(this.cfg)).catch(() => null);
+    const key = `${id}:${st?.size}:${st?.mtimeMs}`;
+    if (this.history?.key !== key) this.history = { key, points: await readVerdictHistory(this.cfg, id) };
+    return this.history.points;
+  }
+
   async answer() {
     const cfg = this.cfg;
     const [sig, exp, champ, listing] = await Promise.all([liveSignatures(cfg), readExperiment(experimentPath(cfg)), currentChampion(cfg), registryListing(cfg, this.metric)]);
@@ -100,7 +110,7 @@ export class LiveView {
     if ((needSummary || needLook) && !this.job) this.job = this.refresh(sig, needSummary, needLook).finally(() => (this.job = null));
     const scraping = this.latency.scrape();
     if (this.job) await Promise.race([this.job, new Promise((r) => setTimeout(r, WAIT_MS))]);
-    const [scrape, looks] = await Promise.all([scraping, exp ? readVerdictHistory(cfg, exp.id) : Promise.resolve([] as VerdictPoint[])]);
+    const [scrape, looks] = await Promise.all([scraping, exp ? this.looks(exp.id) : Promise.resolve([] as VerdictPoint[])]);
     const s = this.summary ?? null;
     const latency = scrape ? latencyRows(scrape) : [];
     const series = this.latency.series();
