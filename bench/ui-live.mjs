@@ -1,4 +1,4 @@
-/* global process, console */
+/* global process, console, performance, fetch, setTimeout */
 /**
  * The Live page at scale, after `npm run build`, in a project that has a champion and a second
  * version (e.g. the demo project of bench/ui-screenshots.mjs):
