@@ -52,7 +52,8 @@ try {
     await page.goto(`${url}/#/${name}`);
     await page.waitForFunction((n) => {
       const charts = [...document.querySelectorAll(`#page-${n} .chart`)];
-      return charts.length > 0 && charts.every((c) => c.querySelector('svg'));
+      // and the page done (the overview's curves come from a second request)
+      return charts.length > 0 && charts.every((c) => c.querySelector('svg')) && /loaded in/.test(document.querySelector('#status').textContent);
     }, name);
     if (name === 'models') {
       for (const v of ['v0001', 'v0004']) await page.check(`input[data-version="${v}"]`);

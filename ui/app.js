@@ -1,4 +1,4 @@
-/* mlops ui: four pages over the JSON endpoints; charts are the server's Vega-Lite specs. */
+/* mlops ui: five pages over the JSON endpoints; charts are the server's Vega-Lite specs. */
 'use strict';
 
 const $ = (sel) => document.querySelector(sel);
@@ -230,7 +230,85 @@ async function runsPage(root) {
       h('td', {}, x.steps.map((s) => `${s.step} ${num(s.seconds, 2)}s${s.outcome !== 'ok' ? ` (${s.outcome})` : ''}`).join(', ')))))));
 }
 
-const PAGES = { overview: overviewPage, models: modelsPage, drift: driftPage, runs: runsPage };
+const pct = (x) => `${Math.round(x * 1000) / 10}%`;
+const decisionText = { continue: 'no difference yet', challenger_better: 'challenger better', challenger_worse: 'challenger worse' };
+
+async function startExperiment(form) {
+  const challenger = form.querySelector('#exp-challenger').value;
+  const mode = form.querySelector('#exp-mode').value;
+  const traffic = Number(form.querySelector('#exp-traffic').value);
+  const what = mode === 'shadow' ? `${challenger} scores every request beside the champion, which keeps answering.` : `${challenger} answers ${pct(traffic)} of requests (chosen by a hash of the request id).`;
+  const c = await confirmAction(`Start a ${mode} experiment with ${challenger}?`, what, false);
+  if (!c.ok) return;
+  try {
+    const e = await postJson('/api/experiment/start', mode === 'canary' ? { challenger, mode, traffic } : { challenger, mode });
+    toast(`experiment ${e.id} started: ${e.challenger} (${e.mode})`);
+  } catch (err) {
+    toast(err.message, true);
+  }
+  route();
+}
+
+async function stopExperiment(e) {
+  const c = await confirmAction(`Stop the experiment with ${e.challenger}?`, 'The server goes back to the champion alone; the verdict as it stands is recorded.', false);
+  if (!c.ok) return;
+  try {
+    const r = await postJson('/api/experiment/stop', {});
+    toast(`experiment ${r.experiment.id} stopped: ${decisionText[r.decision] || r.decision}`);
+  } catch (err) {
+    toast(err.message, true);
+  }
+  route();
+}
+
+function experimentControls(l) {
+  const e = l.experiment;
+  if (e && e.status === 'running') return h('div', { class: 'controls' }, h('button', { class: 'danger', id: 'exp-stop', onclick: () => stopExperiment(e) }, 'Stop the experiment'));
+  const traffic = h('input', { type: 'number', id: 'exp-traffic', min: '0.01', max: '1', step: '0.01', value: '0.1', disabled: true });
+  const mode = h('select', { id: 'exp-mode' }, h('option', { value: 'shadow' }, 'shadow'), h('option', { value: 'canary' }, 'canary'));
+  mode.addEventListener('change', () => (traffic.disabled = mode.value !== 'canary'));
+  const form = h('form', { class: 'controls', id: 'exp-form' },
+    h('label', {}, 'challenger ', h('select', { id: 'exp-challenger' }, l.challengers.map((v) => h('option', { value: v }, v)))),
+    h('label', {}, 'mode ', mode),
+    h('label', {}, 'canary traffic share ', traffic),
+    h('button', { class: 'primary', id: 'exp-start', type: 'submit', disabled: !l.challengers.length || !l.champion }, 'Start an experiment'));
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); startExperiment(form); });
+  return form;
+}
+
+async function livePage(root) {
+  const l = await getJson('/api/live');
+  const mine = generation;
+  root.append(h('h1', {}, 'Live'));
+  const e = l.experiment;
+  const v = l.verdict;
+  const pred = l.latency.rows.find((r) => r.what === '/prediction');
+  const s = l.summary;
+  root.append(h('div', { class: 'cards' },
+    card('experiment', e ? `${e.challenger} vs ${e.champion || 'champion'}` : 'none', e ? `${e.mode}${e.mode === 'canary' ? ` · ${pct(e.traffic)} of traffic` : ''} · ${e.status} since ${when(e.status === 'running' ? e.started_at : e.stopped_at)}` : 'start one below'),
+    card('verdict', v ? decisionText[v.decision] || v.decision : 'n/a', v ? `p ${num(v.p_value)} · ${v.n} labelled · as of ${when(v.time)}` : e ? 'no look recorded yet' : ''),
+    card('logged requests', s ? String(s.requests) : 'n/a', s ? `${s.labelled} labelled · ${s.first ? `${when(s.first)} to ${when(s.last)}` : 'nothing logged'}` : 'not summarised yet'),
+    card('/prediction latency', pred ? `p50 ${num(pred.p50_ms, 2)} ms` : 'n/a', pred ? `p99 ${num(pred.p99_ms, 2)} ms · ${pred.requests} requests` : l.latency.answering ? 'no predictions served yet' : `no server at ${l.latency.server}`)));
+  for (const err of l.errors) root.append(h('p', { class: 'error-text' }, err));
+  if (l.computing) root.append(h('p', { class: 'note', id: 'live-computing' }, 'Summarising the prediction log and the labels in the background; this page refreshes when done.'));
+  root.append(experimentControls(l));
+  root.append(h('h2', {}, 'Experiment: the always-valid interval over time'));
+  root.append(l.charts.interval
+    ? h('div', { class: 'figs' }, chart(l.charts.interval), h('p', { class: 'note' }, `${l.statistic}: above 0 the challenger is better. The interval holds at every look; a look is recorded whenever the status is computed (mlops experiment status, the server's promotion.auto, this page).`))
+    : h('p', { class: 'note' }, e ? 'No look at the verdict recorded yet.' : 'No experiment has been started.'));
+  root.append(h('h2', {}, 'Requests over time'));
+  root.append(l.charts.volume ? h('div', { class: 'figs' }, chart(l.charts.volume)) : h('p', { class: 'note' }, 'Nothing logged yet: `mlops serve` logs every prediction.'));
+  root.append(h('h2', {}, 'Latency'));
+  root.append(l.charts.latency || l.charts.latency_time
+    ? h('div', { class: 'figs' }, l.charts.latency ? chart(l.charts.latency) : null, l.charts.latency_time ? chart(l.charts.latency_time) : null)
+    : h('p', { class: 'note' }, l.latency.answering ? 'The server has served no predictions yet.' : `No server answers at ${l.latency.server}: latency comes from the running server's /metrics (the prediction log keeps no timings).`));
+  root.append(h('h2', {}, 'Estimated and realized performance per chunk (CBPE)'));
+  const notes = s ? s.cbpe.filter((c) => c.note || !c.chunks).map((c) => h('p', { class: 'note' }, `${c.version}: ${c.note || 'no chunk with enough predictions'}`)) : [];
+  root.append(l.charts.cbpe.length ? h('div', { class: 'figs' }, l.charts.cbpe.map((c) => chart(c.spec))) : h('p', { class: 'note' }, s ? 'No estimate yet.' : 'Not summarised yet.'), notes);
+  if (l.computing) setTimeout(() => { if (mine === generation && location.hash.startsWith('#/live')) route(); }, 2000);
+}
+
+const PAGES = { overview: overviewPage, models: modelsPage, drift: driftPage, runs: runsPage, live: livePage };
 
 let generation = 0;
 async function route() {

@@ -12,10 +12,11 @@ import { currentChampion } from '../store/champion.js';
 import type { Config } from '../store/config.js';
 import { dataHash } from '../store/evaluations.js';
 import { paths, type ScoreRecord } from '../store/records.js';
+import { readLog, shape } from '../store/statefile.js';
 import { appendEvent, versionModelPath, versionName } from '../store/registry.js';
 import {
   autoAction, experimentPath, experimentStats, readExperiment, startExperiment, stopExperiment, verdict,
-  type ExperimentState, type LossMetric, type Verdict,
+  type Decision, type ExperimentState, type LossMetric, type Verdict,
 } from '../live/experiment.js';
 import { feedbackFromCsv, feedbackPath, FeedbackStore, scoreLive, writeLabelledCsv, type FeedbackResult, type LiveScore } from '../live/feedback.js';
 import type { IngestResult } from './ingest.js';
@@ -110,12 +111,77 @@ export async function experimentStart(o: ExperimentStartOptions): Promise<Experi
   });
 }
 
-/** mlops experiment status (and GET /experiment without a server handle): null when none was started. */
+/**
+ * One look at an experiment's verdict, as `experimentStatus` computed it: the always-valid
+ * interval over time (aggregates only), one line each in <output_model_path>/experiment-history.jsonl.
+ */
+export interface VerdictPoint {
+  experiment: string;
+  time: string;
+  status: ExperimentState['status'];
+  /** Labelled requests the test used. */
+  n: number;
+  difference: number;
+  /** The always-valid interval; null bounds before there is a verdict (under 100 labels per arm). */
+  lower: number | null;
+  upper: number | null;
+  p_value: number;
+  decision: Decision;
+  requests: { champion: number; challenger: number };
+}
+
+export const VERDICT_POINT = shape<VerdictPoint>('experiment verdict point', { experiment: 'string', time: 'string', n: 'integer', p_value: 'number', decision: 'string' });
+export const experimentHistoryPath = (cfg: Pick<Config, 'output_model_path'>) => join(cfg.output_model_path, 'experiment-history.jsonl');
+
+/** The verdict points of one experiment, oldest first. */
+export async function readVerdictHistory(cfg: Config, id: string): Promise<VerdictPoint[]> {
+  const needle = `"experiment":${JSON.stringify(id)}`;
+  return readLog(experimentHistoryPath(cfg), VERDICT_POINT, (line) => line.includes(needle));
+}
+
+/** The last point written per history file by this process (the server's auto check looks every few seconds). */
+const lastPoint = new Map<string, VerdictPoint | null>();
+
+/**
+ * Append a look unless it adds nothing: a point is kept when the decision or status changed, or
+ * the labels grew by 5% or more, or a minute passed with new labels. So the series stays small
+ * (a few thousand points a day at most) however often the status is asked for.
+ */
+async function recordVerdict(cfg: Config, exp: ExperimentState, v: Verdict): Promise<void> {
+  const path = experimentHistoryPath(cfg);
+  if (!lastPoint.has(path)) lastPoint.set(path, (await readLog(path, VERDICT_POINT)).at(-1) ?? null);
+  const last = lastPoint.get(path);
+  const now = new Date();
+  const same = last?.experiment === exp.id && last.decision === v.decision && last.status === exp.status;
+  if (same && (v.n === last.n || (v.n < last.n * 1.05 && now.getTime() - Date.parse(last.time) < 60_000))) return;
+  const finite = (x: number) => (Number.isFinite(x) ? x : null);
+  const point: VerdictPoint = {
+    experiment: exp.id,
+    time: now.toISOString(),
+    status: exp.status,
+    n: v.n,
+    difference: v.difference,
+    lower: finite(v.interval[0]),
+    upper: finite(v.interval[1]),
+    p_value: v.p_value,
+    decision: v.decision,
+    requests: { champion: v.arms.champion.requests, challenger: v.arms.challenger.requests },
+  };
+  await appendJsonLine(path, point);
+  lastPoint.set(path, point);
+}
+
+/**
+ * mlops experiment status (and GET /experiment without a server handle): null when none was
+ * started. Each look is recorded in the experiment's history (see recordVerdict).
+ */
 export async function experimentStatus(o: { config: Config }): Promise<{ experiment: ExperimentState; verdict: Verdict } | null> {
   const exp = await readExperiment(experimentPath(o.config));
   if (!exp) return null;
   const stats = await experimentStats(exp, { predictions: predictionsDir(o.config), feedback: feedbackPath(o.config) });
-  return { experiment: exp, verdict: verdict(exp, stats) };
+  const v = verdict(exp, stats);
+  await recordVerdict(o.config, exp, v);
+  return { experiment: exp, verdict: v };
 }
 
 /** mlops experiment stop: stopped with the verdict as it stands. */
@@ -123,6 +189,7 @@ export async function experimentStop(o: { config: Config; reason?: string }): Pr
   const st = await experimentStatus(o);
   if (!st || st.experiment.status !== 'running') throw new StateError('no experiment is running', 'start one: `mlops experiment start --challenger V --mode shadow|canary`');
   const experiment = await stopExperiment(experimentPath(o.config), o.reason ?? 'stopped by hand', st.verdict.decision === 'continue' ? null : st.verdict.decision);
+  await recordVerdict(o.config, experiment, st.verdict);
   return { experiment, verdict: st.verdict };
 }
 
@@ -147,6 +214,7 @@ export async function experimentAuto(o: { config: Config }): Promise<AutoResult>
   const path = experimentPath(cfg);
   if (act === 'stop') {
     const experiment = await stopExperiment(path, 'canary significantly worse (promotion.auto)', status.verdict.decision === 'continue' ? null : status.verdict.decision);
+    await recordVerdict(cfg, experiment, status.verdict);
     return { action: 'stopped', status: { experiment, verdict: status.verdict }, reason: 'the challenger is significantly worse' };
   }
   if (act !== 'promote') return { action: null, status, reason: null };
@@ -159,6 +227,7 @@ export async function experimentAuto(o: { config: Config }): Promise<AutoResult>
     throw err;
   }
   const experiment = await stopExperiment(path, 'challenger promoted (promotion.auto)', status.verdict.decision === 'continue' ? null : status.verdict.decision);
+  await recordVerdict(cfg, experiment, status.verdict);
   return { action: 'promoted', status: { experiment, verdict: status.verdict }, reason: `${status.experiment.challenger} is champion` };
 }
 

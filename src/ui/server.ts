@@ -18,6 +18,7 @@ import { profilePair } from '../ops/profile.js';
 import type { Config } from '../store/config.js';
 import { HttpError } from '../server/requests.js';
 import * as api from './api.js';
+import { LiveView, startFromUi, stopFromUi } from './live.js';
 import { COOKIE, credential, isLoopback, requiredToken, sameOrigin, sameToken } from './auth.js';
 
 export interface UiOptions {
@@ -117,8 +118,10 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
     }
     return b;
   };
-  /** Serialise actions: one promotion or rollback at a time from this UI. */
+  /** Serialise actions: one promotion, rollback, experiment start or stop at a time from this UI. */
   let acting: Promise<unknown> = Promise.resolve();
+  const live = new LiveView(cfg, cfg.promotion.metric ?? cfg.drift.metric);
+  if (opts.warm !== false) live.start();
 
   const routes: Record<string, (q: URLSearchParams, tail: string) => Promise<unknown>> = {
     '/api/overview': () => api.overview(cfg),
@@ -128,6 +131,7 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
     '/api/model': (_q, tail) => api.model(cfg, tail),
     '/api/drift': () => api.drift(cfg),
     '/api/runs': (q) => api.runs(cfg, q),
+    '/api/live': () => live.answer(),
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<number> => {
@@ -165,7 +169,17 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
           log(`rolled back from v${r.from_version} to v${r.to_version}`);
           return r;
         }
-        throw new HttpError(404, `no action ${path}`, 'actions: POST /api/promote, POST /api/rollback');
+        if (path === '/api/experiment/start') {
+          const e = await startFromUi(cfg, body);
+          log(`experiment ${e.id} started: ${e.challenger} against ${e.champion ?? 'the champion'} (${e.mode}${e.mode === 'canary' ? `, ${e.traffic} of traffic` : ''})`);
+          return e;
+        }
+        if (path === '/api/experiment/stop') {
+          const r = await stopFromUi(cfg);
+          log(`experiment ${r.experiment.id} stopped: ${r.decision}`);
+          return r;
+        }
+        throw new HttpError(404, `no action ${path}`, 'actions: POST /api/promote, /api/rollback, /api/experiment/start, /api/experiment/stop');
       };
       const p = acting.then(act, act);
       acting = p.catch(() => undefined);
@@ -229,6 +243,7 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
     port: addr.port,
     server,
     async close() {
+      await live.close();
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();

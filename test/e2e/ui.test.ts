@@ -1,5 +1,5 @@
 /** mlops ui: the JSON endpoints and the auth rules against a real `mlops ui` process. */
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,59 @@ describe('mlops ui on 127.0.0.1', () => {
     const back = await post('/api/rollback', {});
     expect(back.status).toBe(200);
     expect(championOf(dir)).toBe('v0001');
+  });
+});
+
+describe('mlops ui: the Live page and the experiment actions', () => {
+  let dir: string;
+  let url: string;
+  beforeAll(async () => {
+    dir = project();
+    expect(cli(dir, 'run').code).toBe(0);
+    // a second version: the same data, other settings
+    const cfg = join(dir, 'config.json');
+    writeFileSync(cfg, JSON.stringify({ ...JSON.parse(read(cfg)), model: { C: 0.01 } }));
+    expect(cli(dir, 'train').code).toBe(0);
+    ({ url } = await startUi(dir));
+  });
+  const post = (p: string, body: unknown, headers: Record<string, string> = { origin: url }) =>
+    raw(url + p, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const live = async () => (await (await fetch(url + '/api/live')).json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  it('answers without an experiment or a prediction log', async () => {
+    const l = await live();
+    expect(l).toMatchObject({ champion: 'v0001', challengers: ['v0002'], experiment: null, verdict: null, looks: 0, computing: false, errors: [] });
+    expect(l.summary).toMatchObject({ requests: 0, labelled: 0, first: null });
+    expect(l.charts).toMatchObject({ interval: null, volume: null, cbpe: [] });
+  });
+
+  it('starts and stops an experiment through same-origin POSTs; bad input is a 400, a state that forbids it a 409', async () => {
+    expect((await post('/api/experiment/start', { challenger: 'v0002', mode: 'shadow' }, {})).status).toBe(403);
+    expect((await post('/api/experiment/start', { challenger: 'v0002', mode: 'shadow' }, { origin: 'http://evil.example' })).status).toBe(403);
+    expect((await post('/api/experiment/start', { challenger: 'v0002', mode: 'ab' })).status).toBe(400);
+    expect((await post('/api/experiment/start', { challenger: 'v0002', mode: 'canary', traffic: 2 })).status).toBe(400);
+    expect((await post('/api/experiment/start', { mode: 'shadow' })).status).toBe(400);
+    const self = await post('/api/experiment/start', { challenger: 'v0001', mode: 'shadow' });
+    expect(self.status).toBe(409);
+    expect(JSON.parse(self.body).error).toMatch(/is the champion already/);
+    expect(cli(dir, 'experiment', 'status').stdout).toMatch(/no experiment has been started/);
+    const started = await post('/api/experiment/start', { challenger: 'v0002', mode: 'canary', traffic: 0.3 });
+    expect(started.status).toBe(200);
+    expect(JSON.parse(started.body)).toMatchObject({ challenger: 'v0002', champion: 'v0001', mode: 'canary', traffic: 0.3, status: 'running' });
+    expect(cli(dir, 'experiment', 'status').stdout).toMatch(/\(running\): v0002 vs v0001, canary/);
+    expect((await post('/api/experiment/start', { challenger: 'v0002', mode: 'shadow' })).status).toBe(409);
+    // the page took a look at the verdict: recorded in the experiment's history
+    const l = await live();
+    expect(l.experiment).toMatchObject({ challenger: 'v0002', status: 'running' });
+    expect(l.statistic).toBe('accuracy(challenger) - accuracy(champion)');
+    const stopped = await post('/api/experiment/stop', {});
+    expect(stopped.status).toBe(200);
+    expect(JSON.parse(stopped.body)).toMatchObject({ experiment: { status: 'stopped', stop_reason: 'stopped in mlops ui' }, decision: 'continue' });
+    expect(cli(dir, 'experiment', 'status').stdout).toMatch(/\(stopped\)/);
+    expect((await post('/api/experiment/stop', {})).status).toBe(409);
+    const history = read(join(dir, 'practicemodels', 'experiment-history.jsonl')).trim().split('\n').map((x) => JSON.parse(x) as { status: string; n: number });
+    expect(history.map((h) => h.status)).toEqual(['running', 'stopped']);
+    expect((await live()).charts.interval.layer.at(-2).encoding.y.title).toBe('accuracy(challenger) - accuracy(champion)');
   });
 });
 
