@@ -10,6 +10,7 @@ import type { Db } from '../data/duck.js';
 import type { LoadedTable } from '../data/table.js';
 import { filesWhere, withFrame } from '../data/read.js';
 import { encodeFrame } from '../model/family.js';
+import { phase } from '../progress.js';
 import type { ModelFile } from '../model/modelfile.js';
 
 export interface ModelData {
@@ -69,6 +70,7 @@ export async function readForModel(
         for (const c of Object.keys(ids)) ids[c] = keep.map((i) => ids[c]![i]!);
       }
     }
+    phase(`read: ${files[0]!.name}${files.length > 1 ? ` and ${files.length - 1} more` : ''}`);
     return { table: frame.table, X, unseen, y, ids, rows: y ? y.length : (X[0]?.length ?? frame.table.rows), unlabelled };
   }, db);
 }
