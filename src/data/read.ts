@@ -76,6 +76,8 @@ function readsAsText(h: ColumnarHeader, spec: ReadSpec, name: string): boolean |
 }
 
 export async function withFrame<T>(files: readonly CsvFile[], spec: ReadSpec, fn: (frame: Frame) => Promise<T>, db?: Db): Promise<T> {
+  // (for MLOPS_TIMING: what came before is the verb's own, what follows is reading)
+  phase(`${spec.name}: before reading`);
   // the columnar copy of an ingested file: no parsing; a damaged block falls back to the CSV
   if (files.length === 1 && /\.csv$/i.test(files[0]!.path)) {
     const frame = await copyFrame(files[0]!, spec);

@@ -59,11 +59,11 @@ export async function readForModel(
     let unlabelled = 0;
     if (opts.target) {
       const all = model.task === 'classification' ? await frame.labels(model.target, model.labels!) : (await frame.numeric([model.target]))[0]!;
-      const keep: number[] = [];
-      for (let i = 0; i < all.length; i++) if (all[i] === all[i]) keep.push(i);
-      unlabelled = all.length - keep.length;
+      for (let i = 0; i < all.length; i++) if (all[i] !== all[i]) unlabelled++;
       y = all;
       if (unlabelled > 0) {
+        const keep: number[] = [];
+        for (let i = 0; i < all.length; i++) if (all[i] === all[i]) keep.push(i);
         const pick = (col: Float64Array) => Float64Array.from(keep, (i) => col[i]!);
         X = X.map(pick);
         y = pick(all);
