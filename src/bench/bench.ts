@@ -1,11 +1,16 @@
 /**
- * npm run bench -- [--rows N] [--files K] [--repeat R] [--duration S] [--out FILE] [--compare OLD.json] [--no-serve]
+ * npm run bench -- [--rows N] [--files K] [--repeat R] [--duration S] [--out FILE] [--compare OLD.json]
+ *                  [--no-serve] [--no-gbt] [--no-reference] [--big]
  *
  * Runs each verb as a whole process, the way users run it, on data made by the project's seeded
  * generator (N rows in K files with 5% duplicates, plus a 20,000-row test file), R times, and
- * prints the median wall time, rows per second and peak RSS; then a load test of
- * POST /prediction (one row, 16 connections) with autocannon. The same table goes to a JSON
- * file so runs can be compared (--compare shows the change).
+ * prints the median wall time, rows per second, peak RSS and the time the verb spent reading the
+ * ingested data (its MLOPS_TIMING read phases); then, when /usr/bin/python3 has pandas and
+ * scikit-learn, bench/reference.py (the five verbs' work done the pandas way in one process) and
+ * the ratios; then a load test of POST /prediction (one row, 16 connections) with autocannon.
+ * --big also runs the verbs once at ten million rows and checks that time grows linearly and
+ * peak RSS stays under 1.2 GB. The same table goes to a JSON file so runs can be compared
+ * (--compare shows the change).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -23,6 +28,8 @@ const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 export interface Measure {
   seconds: number;
   rssMB: number | null;
+  /** Milliseconds in the read phases of the ingested data (finaldata.csv, trainingdata.csv). */
+  readMs?: number | null;
 }
 
 export interface VerbResult {
@@ -33,6 +40,30 @@ export interface VerbResult {
   rows_per_s: number;
   peak_rss_mb: number | null;
   target_s: number | null;
+  /** Median milliseconds reading the ingested data (null: the verb does not read it). */
+  read_ms?: number | null;
+}
+
+/** bench/reference.py: pandas + scikit-learn doing the five verbs' work in one process. */
+export interface ReferenceResult {
+  runs: number[];
+  median_s: number;
+  /** Seconds per step of the median run. */
+  seconds: Record<string, number>;
+  peak_rss_mb: number;
+  /** mlops: the five verbs (ingest, train, score, diagnose, deploy) as separate processes, summed medians. */
+  mlops_five_verbs_s: number;
+  /** The largest peak RSS of the five processes. */
+  mlops_five_verbs_peak_rss_mb: number | null;
+  speedup_five_verbs: number;
+  /** Against the reference's steps that a bootstrap run does (imports, ingest, train, score, deploy). */
+  speedup_run_bootstrap: number;
+}
+
+/** The verbs once at ten million rows (--big), against the medians at the main size. */
+export interface BigCheck {
+  rows: number;
+  verbs: { verb: string; seconds: number; peak_rss_mb: number | null; ratio: number | null; linear: boolean | null; under_1_2_gb: boolean | null }[];
 }
 
 export interface BenchReport {
@@ -45,6 +76,8 @@ export interface BenchReport {
   serve: { requests_per_s: number; p50_ms: number; p99_ms: number; connections: number; duration_s: number; errors: number; non2xx: number } | null;
   /** The same load test with the prediction log off. */
   serve_without_log?: BenchReport['serve'];
+  reference?: ReferenceResult | null;
+  big?: BigCheck | null;
 }
 
 export const median = (xs: number[]) => {
@@ -53,9 +86,20 @@ export const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+/** Milliseconds of the read phases of the ingested data in MLOPS_TIMING lines. */
+function readMs(stderr: string): number | null {
+  let ms = 0;
+  let seen = false;
+  for (const m of stderr.matchAll(/^\[timing\] read: [^\n]*?(finaldata|trainingdata)\.csv[^\n]*: ([\d.]+) ms/gm)) {
+    ms += Number(m[2]);
+    seen = true;
+  }
+  return seen ? Math.round(ms * 10) / 10 : null;
+}
+
 /** Run `mlops <args>` once; wall time from here, peak RSS from GNU time when it exists. */
 export function measure(cwd: string, args: string[]): Measure {
-  const env = { ...process.env, NO_COLOR: '1', npm_config_registry: 'http://127.0.0.1:9/' };
+  const env = { ...process.env, NO_COLOR: '1', MLOPS_TIMING: '1', npm_config_registry: 'http://127.0.0.1:9/' };
   const t0 = performance.now();
   const r = GNU_TIME
     ? spawnSync(GNU_TIME, ['-f', '%M', process.execPath, BIN, '--quiet', ...args], { cwd, env, encoding: 'utf8' })
@@ -65,7 +109,7 @@ export function measure(cwd: string, args: string[]): Measure {
     throw new Error(`mlops ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   }
   const kb = GNU_TIME ? Number(r.stderr.trim().split('\n').at(-1)) : Number.NaN;
-  return { seconds, rssMB: Number.isFinite(kb) ? kb / 1024 : null };
+  return { seconds, rssMB: Number.isFinite(kb) ? kb / 1024 : null, readMs: readMs(r.stderr) };
 }
 
 function prepare(dataDir: string, rows: number, files: number): string {
@@ -95,6 +139,103 @@ function prepare(dataDir: string, rows: number, files: number): string {
 const clean = (project: string) => {
   for (const d of ['ingesteddata', 'practicemodels', 'production_deployment']) rmSync(join(project, d), { recursive: true, force: true });
 };
+
+/**
+ * The verbs as users run them, in order, each `repeat` times: a bootstrap run from nothing, then
+ * from a clean project ingest, train, score, deploy (a first deploy each time: the models folder
+ * as score left it, no production folder), diagnose, data drift against 1M other rows, and score
+ * on finaldata.csv itself (the loop's check of new data).
+ */
+function verbRows(project: string, rows: number, repeat: number, record: (verb: string, rows: number, ms: Measure[]) => void): void {
+  const times = (f: () => Measure) => Array.from({ length: repeat }, f);
+  record('run (bootstrap)', rows, times(() => (clean(project), measure(project, ['run']))));
+  clean(project);
+  record('ingest', rows, times(() => measure(project, ['ingest'])));
+  record('train', rows, times(() => measure(project, ['train'])));
+  record('score', 20_000, times(() => measure(project, ['score'])));
+  const models = join(project, 'practicemodels');
+  const scored = join(dirname(project), 'models-scored');
+  rmSync(scored, { recursive: true, force: true });
+  cpSync(models, scored, { recursive: true });
+  record('deploy', rows, times(() => {
+    for (const d of [models, join(project, 'production_deployment')]) rmSync(d, { recursive: true, force: true });
+    cpSync(scored, models, { recursive: true });
+    return measure(project, ['deploy']);
+  }));
+  record('diagnose', rows, times(() => measure(project, ['diagnose'])));
+  record('drift', Math.min(rows, 1_000_000), times(() => measure(project, ['drift', '--current', 'current'])));
+  record('score (finaldata.csv)', rows, times(() => measure(project, ['score', '--data', join('ingesteddata', 'finaldata.csv')])));
+}
+
+const PYTHON = '/usr/bin/python3';
+
+/** Whether /usr/bin/python3 has pandas and scikit-learn (the reference needs both). */
+function referenceAvailable(): boolean {
+  return existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import pandas, sklearn'], { encoding: 'utf8' }).status === 0;
+}
+
+interface ReferenceRun {
+  total_s: number;
+  seconds: Record<string, number>;
+  peak_rss_mb: number;
+}
+
+/** One run of bench/reference.py on the bench project, writing into a scratch folder. */
+function runReference(project: string): ReferenceRun {
+  const out = join(dirname(project), 'reference-out');
+  rmSync(out, { recursive: true, force: true });
+  const r = spawnSync(PYTHON, [join(ROOT, 'bench', 'reference.py'), project, out], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`bench/reference.py exited ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ReferenceRun;
+}
+
+/** The reference `repeat` times, and mlops's ratios against its median. */
+function reference(project: string, repeat: number, verbs: readonly VerbResult[]): ReferenceResult {
+  const runs = Array.from({ length: repeat }, () => runReference(project));
+  const totals = runs.map((r) => r.total_s);
+  const mid = [...runs].sort((a, b) => a.total_s - b.total_s)[Math.floor(runs.length / 2)]!;
+  const of = (verb: string) => verbs.find((v) => v.verb === verb)!;
+  const five = ['ingest', 'train', 'score', 'diagnose', 'deploy'].map(of);
+  const fiveS = five.reduce((t, v) => t + v.median_s, 0);
+  const rss = five.map((v) => v.peak_rss_mb).filter((x): x is number => x !== null);
+  // a bootstrap run does all but diagnose: the reference's steps but that one
+  const bootstrapRef = (r: ReferenceRun) => r.total_s - (r.seconds.diagnose ?? 0);
+  const round2 = (x: number) => Math.round(x * 100) / 100;
+  return {
+    runs: totals,
+    median_s: median(totals),
+    seconds: mid.seconds,
+    peak_rss_mb: Math.max(...runs.map((r) => r.peak_rss_mb)),
+    mlops_five_verbs_s: Math.round(fiveS * 1000) / 1000,
+    mlops_five_verbs_peak_rss_mb: rss.length ? Math.max(...rss) : null,
+    speedup_five_verbs: round2(median(totals) / fiveS),
+    speedup_run_bootstrap: round2(median(runs.map(bootstrapRef)) / of('run (bootstrap)').median_s),
+  };
+}
+
+/**
+ * The verbs once at ten million rows: each one's time against its median at the main size (a
+ * ratio up to 1.2 times the ratio of rows counts as linear) and peak RSS against 1.2 GB.
+ */
+function bigCheck(rows: number, files: number, main: readonly VerbResult[]): BigCheck {
+  const project = prepare(join(ROOT, '.bench-data', `${rows}x${files}`), rows, files);
+  const verbs: BigCheck['verbs'] = [];
+  verbRows(project, rows, 1, (verb, n, [m]) => {
+    const base = main.find((v) => v.verb === verb);
+    const ratio = base ? Math.round((m!.seconds / base.median_s) * 10) / 10 : null;
+    const rowsRatio = base ? n / base.rows : null;
+    verbs.push({
+      verb,
+      seconds: Math.round(m!.seconds * 1000) / 1000,
+      peak_rss_mb: m!.rssMB === null ? null : Math.round(m!.rssMB),
+      ratio,
+      linear: ratio === null || rowsRatio === null ? null : ratio <= 1.2 * rowsRatio,
+      under_1_2_gb: m!.rssMB === null ? null : m!.rssMB < 1200,
+    });
+    process.stderr.write(`${verb} at ${n} rows: ${m!.seconds.toFixed(2)} s, peak RSS ${m!.rssMB?.toFixed(0)} MB\n`);
+  });
+  return { rows, verbs };
+}
 
 async function loadTest(project: string, seconds: number, logging = true): Promise<BenchReport['serve']> {
   // the prediction log on (the default) or off, through the project's config
@@ -144,7 +285,10 @@ function gbtRows(rows: number, record: (verb: string, rows: number, ms: Measure[
   }
 }
 
-const TARGETS_1M: Record<string, number> = { ingest: 0.6, train: 0.5, score: 0.2, 'run (bootstrap)': 1.5, 'models (10,000 versions)': 0.2 };
+const TARGETS_1M: Record<string, number> = { ingest: 0.6, train: 0.5, score: 0.2, deploy: 0.15, diagnose: 0.4, 'run (bootstrap)': 1.5, 'models (10,000 versions)': 0.2 };
+
+/** Reading the ingested data: at most this many milliseconds at 1M rows (issue 13). */
+const READ_TARGET_MS = 60;
 
 /**
  * A copy of the bootstrapped project whose registry holds `n` versions, each with a test
@@ -198,8 +342,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--compare <old>', 'an earlier results file to compare with')
     .option('--no-serve', 'skip the load test')
     .option('--no-gbt', 'skip boosted trees against scikit-learn')
+    .option('--no-reference', 'skip the pandas + scikit-learn reference (bench/reference.py)')
+    .option('--big', 'also run the verbs once at ten million rows (linear time, peak RSS under 1.2 GB)')
     .parse(argv)
-    .opts<{ rows: number; files: number; repeat: number; duration: number; out?: string; compare?: string; serve: boolean; gbt: boolean }>();
+    .opts<{ rows: number; files: number; repeat: number; duration: number; out?: string; compare?: string; serve: boolean; gbt: boolean; reference: boolean; big?: boolean }>();
   const dataDir = join(ROOT, '.bench-data', `${o.rows}x${o.files}`);
   const project = prepare(dataDir, o.rows, o.files);
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
@@ -217,19 +363,21 @@ export async function main(argv: string[]): Promise<number> {
       peak_rss_mb: rss.length ? Math.round(Math.max(...rss)) : null,
       target_s: o.rows === 1_000_000 ? (TARGETS_1M[verb] ?? null) : null,
     };
+    const reads = ms.map((x) => x.readMs).filter((x): x is number => typeof x === 'number');
+    if (reads.length) v.read_ms = median(reads);
     verbs.push(v);
-    process.stderr.write(`${verb}: median ${v.median_s} s (${v.runs.join(', ')}), peak RSS ${v.peak_rss_mb} MB\n`);
+    process.stderr.write(`${verb}: median ${v.median_s} s (${v.runs.join(', ')}), peak RSS ${v.peak_rss_mb} MB${reads.length ? `, reading the ingested data ${v.read_ms} ms` : ''}\n`);
   };
   const times = (n: number, f: () => Measure) => Array.from({ length: n }, f);
 
-  // bootstrap run from nothing, each time
-  record('run (bootstrap)', o.rows, times(o.repeat, () => (clean(project), measure(project, ['run']))));
-  record('ingest', o.rows, times(o.repeat, () => measure(project, ['ingest'])));
-  record('train', o.rows, times(o.repeat, () => measure(project, ['train'])));
-  record('score', 20_000, times(o.repeat, () => measure(project, ['score'])));
-  measure(project, ['deploy']);
-  record('diagnose', o.rows, times(o.repeat, () => measure(project, ['diagnose'])));
-  record('drift', Math.min(o.rows, 1_000_000), times(o.repeat, () => measure(project, ['drift', '--current', 'current'])));
+  verbRows(project, o.rows, o.repeat, record);
+  let ref: ReferenceResult | null = null;
+  if (!o.reference) process.stderr.write('reference skipped (--no-reference)\n');
+  else if (!referenceAvailable()) process.stderr.write(`reference skipped: ${PYTHON} with pandas and scikit-learn not found\n`);
+  else {
+    ref = reference(project, o.repeat, verbs);
+    process.stderr.write(`reference (pandas + scikit-learn, one process): median ${ref.median_s} s (${ref.runs.join(', ')}), peak RSS ${ref.peak_rss_mb} MB\n`);
+  }
   const reg = registryProject(project, 10_000);
   record('models (10,000 versions)', 10_000, times(o.repeat, () => measure(reg, ['models'])));
   record('models --all (10,000 lines)', 10_000, times(o.repeat, () => measure(reg, ['models', '--all'])));
@@ -239,6 +387,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const serve = o.serve ? await loadTest(project, o.duration) : null;
   const serveNoLog = o.serve ? await loadTest(project, o.duration, false) : null;
+  const big = o.big ? bigCheck(10_000_000, o.files, verbs) : null;
   const report: BenchReport = {
     when: new Date().toISOString(),
     machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? '?', memory_gb: Math.round(totalmem() / 2 ** 30), platform: process.platform },
@@ -248,6 +397,8 @@ export async function main(argv: string[]): Promise<number> {
     verbs,
     serve,
     serve_without_log: serveNoLog,
+    reference: ref,
+    big,
   };
   const out = o.out ?? join(ROOT, 'bench-results', `bench-${o.rows}-${report.when.replace(/[:.]/g, '-')}.json`);
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
@@ -256,14 +407,30 @@ export async function main(argv: string[]): Promise<number> {
   const lines = [
     `mlops bench: ${o.rows} rows in ${o.files} files (5% duplicates), ${o.repeat} runs per verb, ${report.machine.cpus} cores, Node ${process.version}`,
     '',
-    `| verb | rows | median s | rows/s | peak RSS MB | target s${old ? ' | before s | change' : ''} |`,
-    `|---|---:|---:|---:|---:|---:${old ? '|---:|---:' : ''}|`,
+    `| verb | rows | median s | rows/s | peak RSS MB | target s | reading ingested data ms${old ? ' | before s | change' : ''} |`,
+    `|---|---:|---:|---:|---:|---:|---:${old ? '|---:|---:' : ''}|`,
     ...verbs.map((v) => {
       const prev = old?.verbs.find((x) => x.verb === v.verb);
       const change = prev ? ` | ${prev.median_s} | ${(v.median_s / prev.median_s).toFixed(2)}x` : old ? ' | - | -' : '';
-      return `| ${v.verb} | ${v.rows} | ${v.median_s} | ${v.rows_per_s} | ${v.peak_rss_mb ?? 'n/a'} | ${v.target_s ?? ''}${change} |`;
+      const read = v.read_ms === undefined || v.read_ms === null ? '' : `${v.read_ms}${o.rows === 1_000_000 ? ` (target ${READ_TARGET_MS})` : ''}`;
+      return `| ${v.verb} | ${v.rows} | ${v.median_s} | ${v.rows_per_s} | ${v.peak_rss_mb ?? 'n/a'} | ${v.target_s ?? ''} | ${read}${change} |`;
     }),
   ];
+  if (ref) {
+    const steps = Object.entries(ref.seconds).map(([k, v]) => `${k} ${v}`).join(', ');
+    lines.push(
+      '',
+      `reference, pandas + scikit-learn in one process: median ${ref.median_s} s (${steps}), peak RSS ${ref.peak_rss_mb} MB`,
+      `mlops, the five verbs as separate processes: ${ref.mlops_five_verbs_s} s, peak RSS ${ref.mlops_five_verbs_peak_rss_mb ?? 'n/a'} MB: ` +
+        `${ref.speedup_five_verbs}x faster (target 2.5x, lower peak memory); run (bootstrap) ${ref.speedup_run_bootstrap}x faster than the same steps (target 3x)`,
+    );
+  }
+  if (big) {
+    lines.push('', `at ${big.rows} rows, once each (ratio: time against the median at ${o.rows} rows; linear: at most 1.2x the ratio of rows):`);
+    for (const v of big.verbs) {
+      lines.push(`  ${v.verb}: ${v.seconds} s (${v.ratio ?? '?'}x${v.linear === false ? ', NOT linear' : ''}), peak RSS ${v.peak_rss_mb ?? 'n/a'} MB${v.under_1_2_gb === false ? ' (over 1.2 GB)' : ''}`);
+    }
+  }
   if (serve) {
     lines.push(
       '',

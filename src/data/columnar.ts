@@ -10,12 +10,14 @@
  * 260-570 ms more (one async round trip per 2048-row vector); Parquet also took ~200 ms to write.
  * This file is read by plain positioned reads into Float64Arrays: ~10 ms for four columns.
  *
- * Layout (little-endian): "MLOPSC01", a uint32 header length, the header (JSON, see
- * ColumnarHeader), zero padding to a multiple of 8, then each column's blocks, 8-aligned:
+ * Layout (little-endian): "MLOPSC02", a uint32 header length, the header's CRC-32, the header
+ * (JSON, see ColumnarHeader), zero padding to a multiple of 8, then each column's blocks,
+ * 8-aligned:
  *   integer / float  one block: float64 per row, NaN where missing (the CSV reader's values)
  *   string           three: validity (uint8 per row, 1 = present), offsets (uint32, rows + 1)
  *                    and the UTF-8 bytes of the present values
- * Every block carries a CRC-32, checked when the block is read: a damaged copy is never used.
+ * The header and every block carry a CRC-32, checked when read: a damaged or hand-edited copy is
+ * never used.
  *
  * The header ties the copy to its CSV file: the CSV's SHA-256 and its size, inode, device and
  * modification time (nanoseconds). See `openCopy` for how that tie is checked.
@@ -27,8 +29,10 @@ import { sha256File, tempPathFor } from '../store/atomic.js';
 import type { ColumnStats } from '../model/roles.js';
 import type { ColumnInfo } from './table.js';
 
-const MAGIC = 'MLOPSC01';
-export const COLUMNAR_FORMAT = 'mlops-columnar-1';
+const MAGIC = 'MLOPSC02';
+export const COLUMNAR_FORMAT = 'mlops-columnar-2';
+/** Magic, the header's length and its CRC-32. */
+const PREFIX = 16;
 
 export interface Block {
   offset: number;
@@ -57,6 +61,11 @@ export interface ColumnarHeader {
   forced_numeric: string[];
   /** Columns that were read as text whatever their values (configured categoricals). */
   forced_text?: string[];
+  /**
+   * The columns a read of the CSV forcing no kinds takes for numbers (by its sample): with the
+   * forced ones, the kind any reader of the CSV gives each column (see data/read.ts).
+   */
+  sampled_numeric?: string[];
   /** The label column whose values were checked (at most two distinct), or null. */
   labels: string | null;
   /** Every column's kind and counts for the roles (src/model/roles.ts), computed when written. */
@@ -109,7 +118,7 @@ export class CopyWriter {
     private readonly rows: number,
     private readonly room: number,
   ) {
-    let at = align8(12 + room);
+    let at = align8(PREFIX + room);
     const block = (bytes: number, width: number): Pending => {
       const b = { offset: at, bytes, crc32: 0 };
       at = align8(at + bytes);
@@ -204,10 +213,11 @@ export class CopyWriter {
       await this.abort();
       return null;
     }
-    const start = Buffer.alloc(12 + json.length);
+    const start = Buffer.alloc(PREFIX + json.length);
     start.write(MAGIC, 0, 'latin1');
     start.writeUInt32LE(json.length, 8);
-    json.copy(start, 12);
+    start.writeUInt32LE(crc32(json), 12);
+    json.copy(start, PREFIX);
     await writeAll(this.fh, start, 0);
     // the file ends where its last block ends, padded to 8
     const end = Math.max(at, ...cols.flatMap((c) => c.blocks.map((b) => align8(b.offset + b.bytes))));
@@ -312,14 +322,16 @@ const sameFile = (a: Omit<FileTie, 'sha256'>, b: FileTie) => a.size === b.size &
 async function readHeader(fh: FileHandle, size: number): Promise<ColumnarHeader | null> {
   const first = Buffer.alloc(Math.min(size, 65536));
   await fh.read(first, 0, first.length, 0);
-  if (first.length < 12 || first.toString('latin1', 0, 8) !== MAGIC) return null;
+  if (first.length < PREFIX || first.toString('latin1', 0, 8) !== MAGIC) return null;
   const len = first.readUInt32LE(8);
-  if (12 + len > size) return null;
-  let json = first.subarray(12, 12 + len);
-  if (12 + len > first.length) {
+  if (PREFIX + len > size) return null;
+  let json = first.subarray(PREFIX, PREFIX + len);
+  if (PREFIX + len > first.length) {
     json = Buffer.alloc(len);
-    await fh.read(json, 0, len, 12);
+    await fh.read(json, 0, len, PREFIX);
   }
+  // a header edited by hand (its summaries, its tie) is not this copy's
+  if (crc32(json) !== first.readUInt32LE(12)) return null;
   let h: ColumnarHeader;
   try {
     h = JSON.parse(json.toString('utf8')) as ColumnarHeader;

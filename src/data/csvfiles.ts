@@ -254,8 +254,31 @@ export function parseCsvRecords(text: string, path: string, lenient = false): Cs
   return out;
 }
 
+/**
+ * Whether a cell is a plain decimal: an optional sign, digits with at most one point, at least
+ * one digit, nothing else (no spaces, underscores or exponent). NUMBER accepts every such cell
+ * and Number() reads it as is.
+ */
+function plainDecimal(cell: string): boolean {
+  let digits = 0;
+  let points = 0;
+  for (let i = 0; i < cell.length; i++) {
+    const c = cell.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 46) points++;
+    else if (!(i === 0 && (c === 45 || c === 43))) return false;
+  }
+  return digits > 0 && points <= 1;
+}
+
 /** The value of a numeric cell: NaN when missing; DataError naming file, line and column when not a finite number. */
 export function numericCell(cell: string, path: string, line: number, column: string): number {
+  if (plainDecimal(cell)) {
+    // what the rules below give such a cell, without three regular expressions per cell
+    const v = Number(cell);
+    if (!Number.isFinite(v)) throw notFiniteError(path, line, column, v);
+    return v;
+  }
   if (MISSING.has(cell)) return Number.NaN;
   const t = cell.replace(ASCII_SPACE, '');
   let v: number;

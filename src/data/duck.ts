@@ -16,6 +16,11 @@ export interface Db {
   exec(sql: string): Promise<void>;
   /** Run a query and return its rows as plain JSON-compatible objects. */
   rows<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+  /**
+   * Another connection to the same database, to run a statement alongside one on this one
+   * (temp tables belong to their connection: share plain tables). Closed with the database.
+   */
+  connect(): Promise<Db>;
   close(): void;
 }
 
@@ -33,8 +38,8 @@ export async function openDb(): Promise<Db> {
     memory_limit: MEMORY_LIMIT,
     temp_directory: spill,
   });
-  const conn = await instance.connect();
-  return {
+  const extra: DuckDBConnection[] = [];
+  const wrap = (conn: DuckDBConnection, close: () => void): Db => ({
     conn,
     async exec(sql) {
       await conn.run(sql);
@@ -43,12 +48,20 @@ export async function openDb(): Promise<Db> {
       const reader = await conn.runAndReadAll(sql);
       return reader.getRowObjectsJS() as T[];
     },
-    close() {
-      conn.closeSync();
-      instance.closeSync();
-      rmSync(spill, { recursive: true, force: true });
+    async connect() {
+      const c = await instance.connect();
+      extra.push(c);
+      return wrap(c, () => c.closeSync());
     },
-  };
+    close,
+  });
+  const conn = await instance.connect();
+  return wrap(conn, () => {
+    for (const c of extra) c.closeSync();
+    conn.closeSync();
+    instance.closeSync();
+    rmSync(spill, { recursive: true, force: true });
+  });
 }
 
 /** Open a database, run `fn`, always close it. */

@@ -231,6 +231,16 @@ export function lazyFrame(
     async labels(col, map) {
       const v = await labelValues(col);
       const y = new Float64Array(v.length);
+      const { positive: pos, negative: neg } = map;
+      if (v instanceof Float64Array && typeof pos === 'number' && typeof neg === 'number') {
+        // numbers and numeric classes: encodeLabel's rule, without a call per row
+        for (let i = 0; i < v.length; i++) {
+          const x = v[i]!;
+          y[i] = x === pos ? 1 : x === neg ? 0 : x !== x ? Number.NaN : -1;
+        }
+        const bad = y.indexOf(-1);
+        if (bad < 0) return y;
+      }
       for (let i = 0; i < v.length; i++) {
         const e = encodeLabel(map, v[i]!);
         if (e === undefined) {

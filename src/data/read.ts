@@ -6,7 +6,7 @@
  */
 import type { CsvFile } from './csvfiles.js';
 import { withDb, type Db } from './duck.js';
-import { openCopy } from './columnar.js';
+import { openCopy, type ColumnarHeader } from './columnar.js';
 import { arrayFrame, duckFrame, lazyFrame, type Frame } from './frame.js';
 import { phase } from '../progress.js';
 import { needsDb, withPlainCsv } from './plaincsv.js';
@@ -22,6 +22,11 @@ export interface ReadSpec {
   text: readonly string[];
   /** A classification target: at most two distinct values, checked with file and line. */
   labels: string | null;
+  /**
+   * The numeric columns must come with their summaries (mean, std, min, max: ColumnInfo), as
+   * the columnar copy and DuckDB give them; the small-file reader does not compute them.
+   */
+  summaries?: boolean;
 }
 
 /** Thrown by a copy frame that cannot answer as the CSV would (a damaged block); the CSV is read then. */
@@ -29,17 +34,16 @@ class NotFromCopy extends Error {}
 
 /**
  * A frame over the columnar copy beside an ingested CSV (src/data/columnar.ts) when it holds
- * that file's content now and can answer this request as the CSV reader would: the columns the
- * request wants as numbers or as text must be held so, and the labels must be the ones ingest
- * checked. Null otherwise.
+ * that file's content now and can answer this request as the CSV reader would: every column
+ * must have the kind a read of the CSV with this request's forced kinds would give it, and the
+ * labels must be the ones ingest checked. Null otherwise.
  */
 async function copyFrame(file: CsvFile, spec: ReadSpec): Promise<Frame | null> {
   const copy = await openCopy(file.path);
   if (!copy || copy.header.rows === 0) return null;
   const h = copy.header;
-  const kinds = new Map(h.columns.map((c) => [c.name, c.kind]));
-  if (spec.numeric.some((c) => kinds.get(c) === 'string') || spec.text.some((c) => kinds.has(c) && kinds.get(c) !== 'string')) return null;
-  if (spec.labels !== null && kinds.has(spec.labels) && spec.labels !== h.labels) return null;
+  if (!h.columns.every((c) => (c.kind === 'string') === readsAsText(h, spec, c.name))) return null;
+  if (spec.labels !== null && h.columns.some((c) => c.name === spec.labels) && spec.labels !== h.labels) return null;
   const columns: ColumnInfo[] = h.columns.map(({ blocks: _blocks, ...info }) => info);
   const table: LoadedTable = { view: '', columns, files: [{ ...file, rows: h.rows, sha256: h.csv.sha256, firstRow: 0 }], rows: h.rows };
   return lazyFrame(
@@ -58,7 +62,22 @@ async function copyFrame(file: CsvFile, spec: ReadSpec): Promise<Frame | null> {
   );
 }
 
+/**
+ * Whether a read of the CSV with this request's forced kinds takes a column for text (as
+ * data/table.ts sampleKinds decides); undefined when the copy cannot tell (a copy from before
+ * the sampled kinds were recorded, and a column forced there but not here).
+ */
+function readsAsText(h: ColumnarHeader, spec: ReadSpec, name: string): boolean | undefined {
+  if (spec.text.includes(name)) return true;
+  if (spec.numeric.includes(name)) return false;
+  if (h.sampled_numeric) return !h.sampled_numeric.includes(name);
+  const forced = h.forced_numeric.includes(name) || (h.forced_text ?? []).includes(name);
+  return forced ? undefined : h.columns.find((c) => c.name === name)!.kind === 'string';
+}
+
 export async function withFrame<T>(files: readonly CsvFile[], spec: ReadSpec, fn: (frame: Frame) => Promise<T>, db?: Db): Promise<T> {
+  // (for MLOPS_TIMING: what came before is the verb's own, what follows is reading)
+  phase(`${spec.name}: before reading`);
   // the columnar copy of an ingested file: no parsing; a damaged block falls back to the CSV
   if (files.length === 1 && /\.csv$/i.test(files[0]!.path)) {
     const frame = await copyFrame(files[0]!, spec);
@@ -76,7 +95,7 @@ export async function withFrame<T>(files: readonly CsvFile[], spec: ReadSpec, fn
     const table = await loadCsvTable(d, plain, { name: spec.name, numeric: spec.numeric, text: spec.text, labels: spec.labels });
     return fn(duckFrame(d, table));
   };
-  if (!db && !needsDb(files)) {
+  if (!db && !needsDb(files) && !spec.summaries) {
     return withPlainCsv(files, null, async (plain, bytes) => {
       if (bytes > SMALL_CSV_BYTES) return withDb((d) => viaDuckDb(d, plain));
       const { table, values, text } = await loadSmallCsv(plain, spec.numeric, spec.labels, spec.text);

@@ -11,7 +11,6 @@ import { latestOn, readEvaluations, testDataHash } from '../store/evaluations.js
 import { paths } from '../store/records.js';
 import { findByContent, modelContentHash, versionName } from '../store/registry.js';
 import { syncRegistry } from '../store/champion.js';
-import { registerTrained } from './train.js';
 import type { ReleaseManifest } from '../store/releases.js';
 import { promote, rollback as rollbackChampion, type RollbackResult } from './promote.js';
 import type { GateResult } from './gate.js';
@@ -52,7 +51,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   // A model trained before the registry existed is registered now (its scores then count).
   const rec =
     (await findByContent(cfg, modelContentHash(modelText))) ??
-    (await registerTrained(cfg, modelText, model, 'deploy')).record;
+    // (loaded only then: the trainer's modules are most of a deploy's start-up otherwise)
+    (await (await import('./train.js')).registerTrained(cfg, modelText, model, 'deploy')).record;
   const scored = rec ? latestOn(await readEvaluations(cfg), rec.version, await testDataHash(cfg)) : null;
   if (!rec || !scored) {
     throw new StateError(

@@ -8,9 +8,12 @@ import { basename, join } from 'node:path';
 import { TOOLKIT_ROOT, MLOPS_BIN } from '../toolkit.js';
 import { StateError, DataError } from '../errors.js';
 import { listCsvFiles } from '../data/csvfiles.js';
-import { sqlIdent, sqlString, withDb } from '../data/duck.js';
-import { duckFrame } from '../data/frame.js';
-import { loadCsvTable, outputColumns } from '../data/table.js';
+import { sqlIdent, sqlString, withDb, type Db } from '../data/duck.js';
+import { duckFrame, type Frame } from '../data/frame.js';
+import { withFrame } from '../data/read.js';
+import { loadCsvTable, outputColumns, type LoadedTable } from '../data/table.js';
+import { phase } from '../progress.js';
+import { quantilesOf } from '../stats/describe.js';
 import { outputLabel, predictEncoded } from '../model/family.js';
 import { decideRoles, type ColumnRole } from '../model/roles.js';
 import { readForModel } from './modeldata.js';
@@ -74,6 +77,52 @@ export interface DiagnoseResult {
   output: string;
 }
 
+/**
+ * Summary statistics and missing data of every column, and the roles, from any frame: each
+ * numeric column read once for its quartiles (count, mean, std, min and max come with the
+ * table: the stable two-pass summaries of data/table.ts).
+ */
+async function statistics(frame: Frame, cfg: Config): Promise<Pick<DiagnoseResult, 'summary' | 'missing' | 'rows' | 'roles'>> {
+  const table = frame.table;
+  const roles = decideRoles(await frame.stats(), cfg);
+  const summary: ColumnStatistics[] = [];
+  for (const c of table.columns) {
+    if (c.kind === 'string') continue;
+    const [values] = await frame.numeric([c.name]);
+    phase(`read: ${table.files[0]!.name} column ${c.name}`);
+    const [q25, median, q75] = quantilesOf(values!, [0.25, 0.5, 0.75]);
+    phase(`diagnose: quartiles of ${c.name}`);
+    summary.push({ column: c.name, count: table.rows - c.missing, mean: c.mean ?? null, std: c.std ?? null, min: c.min ?? null, q25: q25!, median: median!, q75: q75!, max: c.max ?? null });
+  }
+  const missing = table.columns.map((c) => ({
+    column: c.name,
+    missing: c.missing,
+    percent: table.rows === 0 ? 0 : (100 * c.missing) / table.rows,
+  }));
+  return { summary, missing, rows: table.rows, roles };
+}
+
+/** finaldata.csv with every numeric column's missing values replaced by its mean (--impute mean). */
+async function writeImputed(db: Db, table: LoadedTable, cfg: Config, finalData: string): Promise<NonNullable<DiagnoseResult['imputed']>> {
+  const target = join(cfg.output_folder_path, IMPUTED_DATA);
+  const tmp = tempPathFor(target);
+  const fills = table.columns
+    .filter((c) => c.kind !== 'string')
+    .map((c) => ({ column: c.name, filled: c.missing, value: c.mean ?? null }))
+    .filter((f) => f.filled > 0);
+  const unfillable = fills.find((f) => f.value === null);
+  if (unfillable) throw new DataError(`${finalData}: column "${unfillable.column}" has no values to take a mean of`, 'drop the column');
+  const fillOf = new Map(fills.map((f) => [f.column, f.value!]));
+  const cols = outputColumns(table.columns).map((expr, j) => {
+    const c = table.columns[j]!;
+    const v = fillOf.get(c.name);
+    return v === undefined ? expr : `coalesce(${sqlIdent(c.name)}, ${v}) AS ${sqlIdent(c.name)}`;
+  });
+  await db.exec(`COPY (SELECT ${cols.join(', ')} FROM ${table.view}) TO ${sqlString(tmp)} (FORMAT csv, HEADER true)`);
+  await commitTempFile(tmp, target);
+  return { output: target, columns: fills.map((f) => ({ column: f.column, filled: f.filled, value: f.value! })) };
+}
+
 export const IMPUTED_DATA = 'finaldata_imputed.csv';
 const DIAGNOSTICS = 'diagnostics.json';
 
@@ -87,62 +136,21 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
   if (!onEngine && !st) throw new StateError(`${p.finalData}: no ingested data to diagnose`, 'run `mlops ingest` first');
   const deps = dependencyStatus(TOOLKIT_ROOT, opts.registryTimeoutMs);
 
-  const { summary, missing, rows, imputed, roles, data } = onEngine ? await diagnoseDataOnClickHouse(cfg, opts) : await withDb(async (db) => {
-    const table = await loadCsvTable(db, [{ path: p.finalData, name: basename(p.finalData), size: st!.size }], {
-      name: 'final',
-      numeric: cfg.task === 'regression' ? [cfg.target] : [],
-      text: cfg.categorical,
-    });
-    const roles = decideRoles(await duckFrame(db, table).stats(), cfg);
-    const numeric = table.columns.filter((c) => c.kind !== 'string');
-    // count, mean, std, min and max come with the loaded table (stable two-pass, see
-    // data/table.ts); the quartiles take one aggregate state per column (each holds the values)
-    const quartiles = numeric.map((c, i) => `quantile_cont(${sqlIdent(c.name)}, [0.25, 0.5, 0.75]) AS q${i}`);
-    type Cell = (number | null)[] | null;
-    const [row] = quartiles.length
-      ? ((await db.rows<Record<string, Cell>>(`SELECT ${quartiles.join(', ')} FROM ${table.view}`)) as [Record<string, Cell>])
-      : [{} as Record<string, Cell>];
-    const quart = (i: number, k: number) => {
-      const q = row[`q${i}`];
-      return Array.isArray(q) && q[k] !== null && q[k] !== undefined ? Number(q[k]) : null;
-    };
-    const summary: ColumnStatistics[] = numeric.map((c, i) => ({
-      column: c.name,
-      count: table.rows - c.missing,
-      mean: c.mean ?? null,
-      std: c.std ?? null,
-      min: c.min ?? null,
-      q25: quart(i, 0),
-      median: quart(i, 1),
-      q75: quart(i, 2),
-      max: c.max ?? null,
-    }));
-    const missing = table.columns.map((c) => ({
-      column: c.name,
-      missing: c.missing,
-      percent: table.rows === 0 ? 0 : (100 * c.missing) / table.rows,
-    }));
-    let imputed: DiagnoseResult['imputed'] = null;
-    if (opts.impute === 'mean') {
-      const target = join(cfg.output_folder_path, IMPUTED_DATA);
-      const tmp = tempPathFor(target);
-      const fills = numeric
-        .map((c) => ({ column: c.name, filled: c.missing, value: c.mean ?? null }))
-        .filter((f) => f.filled > 0);
-      const unfillable = fills.find((f) => f.value === null);
-      if (unfillable) throw new DataError(`${p.finalData}: column "${unfillable.column}" has no values to take a mean of`, 'drop the column');
-      const fillOf = new Map(fills.map((f) => [f.column, f.value!]));
-      const cols = outputColumns(table.columns).map((expr, j) => {
-          const c = table.columns[j]!;
-          const v = fillOf.get(c.name);
-          return v === undefined ? expr : `coalesce(${sqlIdent(c.name)}, ${v}) AS ${sqlIdent(c.name)}`;
-        });
-      await db.exec(`COPY (SELECT ${cols.join(', ')} FROM ${table.view}) TO ${sqlString(tmp)} (FORMAT csv, HEADER true)`);
-      await commitTempFile(tmp, target);
-      imputed = { output: target, columns: fills.map((f) => ({ column: f.column, filled: f.filled, value: f.value! })) };
-    }
-    return { summary, missing, rows: table.rows, imputed, roles, data: p.finalData };
-  });
+  // The statistics in one pass over each numeric column: from the columnar copy of
+  // finaldata.csv when it can answer as the CSV would (data/read.ts; count, mean, std, min and
+  // max recorded by ingest, the quartiles by selection), else from DuckDB's read of the CSV. The
+  // imputed copy is written by DuckDB, from its read of the CSV.
+  const file = { path: p.finalData, name: basename(p.finalData), size: st?.size ?? 0 };
+  const spec = { name: 'final', numeric: cfg.task === 'regression' ? [cfg.target] : [], text: cfg.categorical, labels: null, summaries: true };
+  const { summary, missing, rows, imputed, roles, data } = onEngine
+    ? await diagnoseDataOnClickHouse(cfg, opts)
+    : opts.impute
+    ? await withDb(async (db) => {
+        const table = await loadCsvTable(db, [file], spec);
+        const stats = await statistics(duckFrame(db, table), cfg);
+        return { ...stats, imputed: await writeImputed(db, table, cfg, p.finalData), data: p.finalData };
+      })
+    : { ...(await withFrame([file], spec, (frame) => statistics(frame, cfg))), imputed: null, data: p.finalData };
 
   let predictions: DiagnoseResult['predictions'] = null;
   const release = await currentReleaseDir(cfg.prod_deployment_path);

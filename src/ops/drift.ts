@@ -10,7 +10,7 @@ import { liveInputs, predictionsDir } from '../live/predlog.js';
 import { readForModel } from './modeldata.js';
 import { higherIsBetter } from '../model/metrics.js';
 import { loadModel, type ModelFile } from '../model/modelfile.js';
-import { sha256File } from '../store/atomic.js';
+import { csvSha256 } from '../data/columnar.js';
 import { currentChampion, syncRegistry } from '../store/champion.js';
 import type { Config } from '../store/config.js';
 import { metricValue, readEvaluations, type Evaluation } from '../store/evaluations.js';
@@ -215,7 +215,8 @@ async function isDeployedTrainingData(cfg: Config, current: string | undefined):
   // the release's manifest already holds the reference's hash: only the current file is read
   const ref = (await currentManifest(cfg.prod_deployment_path))?.files[TRAINING_DATA]?.sha256;
   if (!ref) return false;
-  const cur = await sha256File(current ?? paths(cfg).finalData).catch(() => null);
+  // the hash ingest recorded while the file is unchanged since (data/columnar.ts)
+  const cur = await csvSha256(current ?? paths(cfg).finalData).catch(() => null);
   return cur === ref;
 }
 

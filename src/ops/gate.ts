@@ -8,7 +8,6 @@ import { higherIsBetter } from '../model/metrics.js';
 import type { Config } from '../store/config.js';
 import { latestOn, metricValue, readEvaluations, testDataHash, type Evaluation } from '../store/evaluations.js';
 import type { EvaluationRole } from '../store/records.js';
-import { score } from './score.js';
 
 export interface GateComparison {
   role: EvaluationRole;
@@ -72,6 +71,8 @@ export function judgeComparison(cfg: Config, metric: string, cand: number, champ
 async function evaluation(cfg: Config, evals: Evaluation[], version: number, data: string, role: EvaluationRole, folder?: string): Promise<Evaluation> {
   const recorded = latestOn(evals, version, data);
   if (recorded) return recorded;
+  // the scorer is loaded only when an evaluation is missing (a deploy after `mlops score` has them all)
+  const { score } = await import('./score.js');
   const r = await score({ config: cfg, model: `v${version}`, dataFolder: folder, role });
   const e: Evaluation = { ...r };
   evals.push(e);

@@ -10,6 +10,7 @@ import type { Db } from '../data/duck.js';
 import type { LoadedTable } from '../data/table.js';
 import { filesWhere, withFrame } from '../data/read.js';
 import { encodeFrame } from '../model/family.js';
+import { phase } from '../progress.js';
 import type { ModelFile } from '../model/modelfile.js';
 
 export interface ModelData {
@@ -58,17 +59,18 @@ export async function readForModel(
     let unlabelled = 0;
     if (opts.target) {
       const all = model.task === 'classification' ? await frame.labels(model.target, model.labels!) : (await frame.numeric([model.target]))[0]!;
-      const keep: number[] = [];
-      for (let i = 0; i < all.length; i++) if (all[i] === all[i]) keep.push(i);
-      unlabelled = all.length - keep.length;
+      for (let i = 0; i < all.length; i++) if (all[i] !== all[i]) unlabelled++;
       y = all;
       if (unlabelled > 0) {
+        const keep: number[] = [];
+        for (let i = 0; i < all.length; i++) if (all[i] === all[i]) keep.push(i);
         const pick = (col: Float64Array) => Float64Array.from(keep, (i) => col[i]!);
         X = X.map(pick);
         y = pick(all);
         for (const c of Object.keys(ids)) ids[c] = keep.map((i) => ids[c]![i]!);
       }
     }
+    phase(`read: ${files[0]!.name}${files.length > 1 ? ` and ${files.length - 1} more` : ''}`);
     return { table: frame.table, X, unseen, y, ids, rows: y ? y.length : (X[0]?.length ?? frame.table.rows), unlabelled };
   }, db);
 }

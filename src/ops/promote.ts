@@ -9,7 +9,8 @@
 import { copyFile, link, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError, EXIT_CODES, StateError, MlopsError } from '../errors.js';
-import { sha256File, sha256Text, syncTree } from '../store/atomic.js';
+import { sha256Text, syncTree } from '../store/atomic.js';
+import { copyPathFor, csvSha256 } from '../data/columnar.js';
 import { readLog } from '../store/statefile.js';
 import { currentChampion, releaseVersion, syncRegistry, type Champion } from '../store/champion.js';
 import type { Config } from '../store/config.js';
@@ -154,10 +155,11 @@ async function releaseFor(cfg: Config, rec: VersionRecord, testEval: Evaluation,
   await put('ingestedfiles.txt', ingestion ? ingestion.files.map((f) => `${f.name}\n`).join('') : '');
   // The training data goes with the release (the data drift reference): a hard link to
   // finaldata.csv or to an earlier release's copy when either is that data (files are only
-  // ever replaced by rename, never edited in place, so a link is safe).
+  // ever replaced by rename, never edited in place, so a link is safe), a copy where the file
+  // system has no links.
   const source = await trainingDataSource(cfg, rec.training_data.sha256, releases);
   if (source) {
-    await link(source, join(staging, TRAINING_DATA)).catch(() => copyFile(source, join(staging, TRAINING_DATA)));
+    await linkOrCopy(source, join(staging, TRAINING_DATA));
     files[TRAINING_DATA] = { sha256: rec.training_data.sha256, size: (await stat(source)).size };
   }
   const version = (releases.at(-1) ?? 0) + 1;
@@ -191,6 +193,10 @@ async function releaseFor(cfg: Config, rec: VersionRecord, testEval: Evaluation,
   // The manifest is written last: a release folder without one is incomplete and ignored.
   await writeFile(join(staging, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   await syncTree(staging);
+  // The training data's columnar copy (data/columnar.ts), for data drift: a cache, outside the
+  // manifest and not synced (ingest does not sync it either); a copy that did not reach the disk
+  // fails its checks and the CSV is read.
+  if (source) await linkOrCopy(copyPathFor(source)!, join(staging, copyPathFor(TRAINING_DATA)!)).catch(() => undefined);
   await pausePoint('deploy:staged');
   await publishRelease(prod, staging, version);
   await pausePoint('deploy:published');
@@ -214,9 +220,13 @@ async function ingestionOf(cfg: Config, rec: VersionRecord): Promise<IngestionRe
   return log.filter((r) => r.output_sha256 === rec.training_data.sha256).at(-1) ?? null;
 }
 
+/** A hard link to a file, or a copy of it where the file system cannot link. */
+const linkOrCopy = (from: string, to: string) => link(from, to).catch(() => copyFile(from, to));
+
 async function trainingDataSource(cfg: Config, sha: string, releases: number[]): Promise<string | null> {
   const final = paths(cfg).finalData;
-  if ((await sha256File(final).catch(() => null)) === sha) return final;
+  // the hash ingest recorded while finaldata.csv is unchanged since (data/columnar.ts)
+  if ((await csvSha256(final).catch(() => null)) === sha) return final;
   for (const r of [...releases].reverse()) {
     const dir = join(cfg.prod_deployment_path, 'releases', releaseName(r));
     const m = await readManifest(dir);

@@ -101,7 +101,7 @@ async function fitOnFinalData(cfg: Config, opts: TrainOptions): Promise<{ model:
       const labels = cfg.task === 'classification' ? decideLabels(await frame.distinct(cfg.target, 3), cfg.positive_label, cfg.target, where) : null;
       const yAll = labels ? await frame.labels(cfg.target, labels) : (await frame.numeric([cfg.target]))[0]!;
       let { X } = await encodeFrame(inputs, frame);
-      phase('train: read data', `read ${frame.table.rows} rows`);
+      phase(`read: ${file.name}`, `read ${frame.table.rows} rows`);
       // rows without a target, and the loop's holdout, are left out of the fit
       const keys = opts.exclude?.size ? await holdoutKeys(frame) : null;
       const keep: number[] = [];
