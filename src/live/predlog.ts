@@ -40,6 +40,7 @@ export { DEFAULT_PREDLOG, type PredLogSettings } from './settings.js';
 import { DEFAULT_PREDLOG, type PredLogSettings } from './settings.js';
 export { listSegments, pruneSegments, type SegmentInfo } from './segments.js';
 export { newRequestId } from './requestid.js';
+export { parseSince } from './since.js';
 
 export type Arm = 'champion' | 'challenger';
 
@@ -531,17 +532,4 @@ export async function liveInputs(dir: string, features: readonly string[], o: Re
     rows++;
   }
   return { X: cols.map((c) => Float64Array.from(c)), rows };
-}
-
-const SINCE = /^(\d+(?:\.\d+)?)\s*(m|h|d)$/;
-
-/**
- * A --since value: a duration back from now ("30m", "24h", "7d") or a date/time ISO 8601 string.
- * Null when it is neither.
- */
-export function parseSince(text: string, now = Date.now()): Date | null {
-  const m = SINCE.exec(text.trim());
-  if (m) return new Date(now - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']);
-  const t = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
-  return Number.isNaN(t) ? null : new Date(t);
 }
