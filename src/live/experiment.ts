@@ -21,7 +21,7 @@ import type { Config } from '../store/config.js';
 import { readRecord, shape } from '../store/statefile.js';
 import { msprtBernoulli, pairedConfidenceSequence, csRho, emptyMoments, pushMoment, type RunningMoments, type SequentialResult } from '../stats/sequential.js';
 import { readFeedback } from './feedback.js';
-import { readPredictions, type Arm, type Output } from './predlog.js';
+import { readPredictions, type Arm, type LoggedOutput } from './predlog.js';
 
 export type ExperimentMode = 'shadow' | 'canary';
 export type LossMetric = 'brier' | 'log_loss';
@@ -191,11 +191,11 @@ export const emptyStats = (): ExperimentStats => ({ champion: arm(), challenger:
 /** A labelled request: the outputs of the arms that scored it. */
 export interface Observation {
   label: number;
-  champion?: Output;
-  challenger?: Output;
+  champion?: LoggedOutput;
+  challenger?: LoggedOutput;
 }
 
-function score(a: ArmStats, o: Output, label: number, metric: LossMetric): number {
+function score(a: ArmStats, o: LoggedOutput, label: number, metric: LossMetric): number {
   const loss = requestLoss(metric, o.proba, label);
   a.labelled++;
   if (o.label === label) a.correct++;

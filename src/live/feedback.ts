@@ -186,9 +186,9 @@ export async function* labelledPredictions(o: { predictions: string; feedback: s
     if (!fb) continue;
     const delay = (Date.parse(fb.time) - Date.parse(r.time)) / 1000;
     const base = { request_id: r.request_id, time: r.time, answered_by: r.answered_by ?? 'champion', label: fb.label, label_delay_s: delay, inputs: r.inputs };
-    if (o.version === undefined || r.version === o.version) yield { ...base, version: r.version, answered: true, proba: r.proba, predicted: r.label };
+    if (o.version === undefined || r.version === o.version) yield { ...base, version: r.version, answered: true, proba: r.proba, predicted: r.label ?? Number.NaN };
     for (const s of r.shadow ?? []) {
-      if (o.version === undefined || s.version === o.version) yield { ...base, version: s.version, answered: false, proba: s.proba, predicted: s.label };
+      if (o.version === undefined || s.version === o.version) yield { ...base, version: s.version, answered: false, proba: s.proba, predicted: s.label ?? Number.NaN };
     }
   }
 }

@@ -12,25 +12,35 @@
  * `version` (the registry's version name) answered, as `answered_by`: the champion, or the
  * challenger of a canary; `shadow` (only in shadow mode) holds what the other models said.
  * `inputs` are the model's features (null: missing, imputed). `label` is the class predicted
- * (proba > the model's threshold), not the true label: that comes later (feedback.ts).
+ * (proba > the model's threshold; null for a regression model, whose value is `proba`), not the
+ * true label: that comes later (feedback.ts).
  *
- * log() only encodes the line into an in-memory buffer (1 MiB chunks) and hashes the id into a
- * fixed-size index; a timer writes the buffer every `flush_ms` with one writev, and close()
- * writes the rest. A kill -9
- * loses at most the last flush interval; a segment is never opened for writing again once the
- * writer moves on (a new process starts a new segment), so earlier segments are never damaged,
- * and a torn last line is skipped by the reader. Segments rotate by size and age; retention
- * removes whole segments older than `max_age_days` or beyond `max_bytes` in total, oldest first.
+ * log() copies the prediction's numbers into a batch of typed arrays (predbatch.ts) and marks
+ * its id in an in-memory index: no string is built, none kept. Every `flush_ms` (or when a batch
+ * is full) the batch is moved to a writer thread (predlog-worker.ts), which formats the lines and
+ * appends them with one writev (segmentwriter.ts); close() writes the rest. A kill -9 loses at
+ * most the last flush interval; a segment is never opened for writing again once the writer
+ * moves on (a new process starts a new segment), so earlier segments are never damaged, and a
+ * torn last line is skipped by the reader. Segments rotate by size and age; retention removes
+ * whole segments older than `max_age_days` or beyond `max_bytes` in total, oldest first.
  */
-import { readdir, rm, stat, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { builtModule } from '../builtmodule.js';
 import type { Config } from '../store/config.js';
 import { readLog, shape } from '../store/statefile.js';
-import { LineFile } from './lines.js';
+import { addRecord, addShadow, batchBuffers, batchBytes, fits, newBatch, resetBatch, type Batch, type DictDelta } from './predbatch.js';
+import type { WorkerRequest } from './predlog-worker.js';
+import { ID_PREFIX, seqOf, SeqIndex } from './requestid.js';
+import { SegmentWriter, type WriteAck, type WriteJob } from './segmentwriter.js';
+import { listSegments, pruneSegments, stamp } from './segments.js';
 
 export { DEFAULT_PREDLOG, type PredLogSettings } from './settings.js';
 import { DEFAULT_PREDLOG, type PredLogSettings } from './settings.js';
+export { listSegments, pruneSegments, type SegmentInfo } from './segments.js';
+export { newRequestId } from './requestid.js';
+export { parseSince } from './since.js';
 
 export type Arm = 'champion' | 'challenger';
 
@@ -38,16 +48,22 @@ export type Arm = 'champion' | 'challenger';
 export interface Output {
   version: string;
   proba: number;
+  /** The class predicted; NaN for a regression value. */
   label: number;
 }
 
+/** One model's answer as logged: a regression value has no class (null). */
+export interface LoggedOutput extends Omit<Output, 'label'> {
+  label: number | null;
+}
+
 /** A line of a segment. */
-export interface PredictionRecord extends Output {
+export interface PredictionRecord extends LoggedOutput {
   request_id: string;
   time: string;
   answered_by: Arm;
   inputs: Record<string, number | null>;
-  shadow?: Output[];
+  shadow?: LoggedOutput[];
 }
 
 export const PREDICTION_RECORD = shape<PredictionRecord>('prediction record', {
@@ -55,7 +71,6 @@ export const PREDICTION_RECORD = shape<PredictionRecord>('prediction record', {
   time: 'string',
   version: 'string',
   proba: 'number',
-  label: 'number',
   inputs: 'object',
 });
 
@@ -63,66 +78,17 @@ export const PREDICTION_RECORD = shape<PredictionRecord>('prediction record', {
 export interface Prediction {
   requestId: string;
   version: string;
-  /** The model's feature names, in the order of `x`; the same array every call (its keys are cached). */
+  /** The model's feature names, in the order of `x`; the same array every call (it goes to the writer once). */
   features: readonly string[];
   x: ArrayLike<number>;
   proba: number;
+  /** The class predicted; NaN for a regression value. */
   label: number;
   answeredBy?: Arm;
   shadow?: readonly Output[];
 }
 
 export const predictionsDir = (cfg: Pick<Config, 'output_folder_path'>) => join(cfg.output_folder_path, 'predictions');
-
-/** A request id for a request that came without X-Request-Id. Cost: ~0.1 us (randomUUID's cache). */
-export const newRequestId = (): string => randomUUID();
-
-const SEGMENT = /^(\d{8}T\d{9}Z)-p(\d+)-(\d{6})\.jsonl$/;
-const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:.]/g, '');
-
-export interface SegmentInfo {
-  name: string;
-  path: string;
-  size: number;
-  /** Last write (ms since epoch): no record in it is later. */
-  mtimeMs: number;
-}
-
-/** The segments of a log folder, oldest first (by start time in the name). */
-export async function listSegments(dir: string): Promise<SegmentInfo[]> {
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => SEGMENT.test(n)).sort();
-  const out: SegmentInfo[] = [];
-  for (const name of names) {
-    const st = await stat(join(dir, name)).catch(() => null);
-    if (st) out.push({ name, path: join(dir, name), size: st.size, mtimeMs: st.mtimeMs });
-  }
-  return out;
-}
-
-/**
- * Retention: remove segments last written before now - max_age_days, then the oldest while the
- * total is over max_bytes; `keep` (the segment being written) is never removed. Returns the
- * names removed.
- */
-export async function pruneSegments(
-  dir: string,
-  s: Pick<PredLogSettings, 'max_age_days' | 'max_bytes'>,
-  now = Date.now(),
-  keep?: string,
-): Promise<string[]> {
-  const segs = (await listSegments(dir)).filter((x) => x.path !== keep);
-  const removed: string[] = [];
-  let total = segs.reduce((a, x) => a + x.size, 0);
-  for (const x of segs) {
-    const old = s.max_age_days !== null && x.mtimeMs < now - s.max_age_days * 86_400_000;
-    const over = s.max_bytes !== null && total > s.max_bytes;
-    if (!old && !over) continue;
-    await rm(x.path, { force: true });
-    total -= x.size;
-    removed.push(x.name);
-  }
-  return removed;
-}
 
 export interface PredLogStats {
   logged: number;
@@ -134,180 +100,274 @@ export interface PredLogStats {
   last_error: string | null;
   last_flush_ms: number;
   segment: string | null;
+  /** Where the lines are formatted and written: a worker thread, or the server's own thread. */
+  writer: 'thread' | 'inline';
 }
 
-/** `"name":` key prefixes of a feature list, cached per array: the hot path only concatenates. */
-const keyCache = new WeakMap<readonly string[], string[]>();
-const keysOf = (features: readonly string[]) => {
-  let k = keyCache.get(features);
-  if (!k) keyCache.set(features, (k = features.map((f, i) => (i ? ',' : '') + JSON.stringify(f) + ':')));
-  return k;
-};
-/** A JSON string of a request id: printable ASCII without quote or backslash (every generated id) as is. */
-function quoteId(id: string): string {
-  for (let i = 0; i < id.length; i++) {
-    const c = id.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(id);
+/** A batch holds this many records (fewer for wide models or long ids): ~1 MB of arrays. */
+const BATCH_RECORDS = 4096;
+const batchFor = (inputs = 0, idLen = 0, shadows = 0) =>
+  newBatch(BATCH_RECORDS, Math.max(BATCH_RECORDS * 8, inputs), Math.max(BATCH_RECORDS * 48, idLen * 3), Math.max(BATCH_RECORDS, shadows));
+/** Batches kept for reuse once the writer hands them back. */
+const POOL = 4;
+
+/** Where the batches go to be written: a worker thread, or (none to be had) this thread. */
+interface Writer {
+  readonly kind: 'thread' | 'inline';
+  write(job: WriteJob): Promise<WriteAck>;
+  close(): Promise<void>;
+}
+
+class InlineWriter implements Writer {
+  readonly kind = 'inline';
+  private chain: Promise<unknown> = Promise.resolve();
+  constructor(private readonly w: SegmentWriter) {}
+  write(job: WriteJob): Promise<WriteAck> {
+    const p = this.chain.then(() => this.w.write(job));
+    this.chain = p;
+    return p;
   }
-  return '"' + id + '"';
+  close(): Promise<void> {
+    const p = this.chain.then(() => this.w.close());
+    this.chain = p;
+    return p;
+  }
 }
-const num = (v: number) => (v === v && v !== Infinity && v !== -Infinity ? String(v) : 'null');
 
-/** 1 MiB chunks: lines are encoded straight into them, so nothing the log holds is a JS string. */
-const CHUNK = 1 << 20;
+type Reply = { id: number; ack?: WriteAck; error?: string | null };
+
+/**
+ * The writer thread. Referenced (keeping the process alive) only while a write is out, so an
+ * idle log never holds a process open; a thread that dies fails what it had, and the log goes
+ * on writing on its own thread.
+ */
+class ThreadWriter implements Writer {
+  readonly kind = 'thread';
+  private next = 0;
+  private readonly pending = new Map<number, { resolve: (m: Reply) => void; reject: (e: Error) => void }>();
+  private failed: Error | null = null;
+
+  constructor(private readonly worker: Worker) {
+    worker.unref();
+    worker.on('message', (m: Reply) => {
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (!this.pending.size) worker.unref();
+      p?.resolve(m);
+    });
+    const fail = (err: Error) => {
+      this.failed ??= err;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the prediction log's writer thread exited (code ${code})`)));
+  }
+
+  private call(req: Omit<WorkerRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<Reply> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = ++this.next;
+    this.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...req, id }, transfer);
+    });
+  }
+
+  async write(job: WriteJob): Promise<WriteAck> {
+    return (await this.call({ job }, batchBuffers(job.batch))).ack!;
+  }
+
+  async close(): Promise<void> {
+    const r = this.failed ? null : await this.call({ close: true }).catch(() => null);
+    await this.worker.terminate();
+    if (r?.error) throw new Error(r.error);
+  }
+}
+
+export interface OpenOptions {
+  /** Format and write on a worker thread (the default, when the built worker is there) or on this one. */
+  thread?: boolean;
+}
 
 export class PredictionLog {
-  private chunks: Buffer[] = [];
-  private cur = Buffer.allocUnsafe(CHUNK);
-  private off = 0;
-  private buffered = 0;
-  private pending = 0;
-  private file: LineFile | null = null;
-  private segmentStart = 0;
-  private seq = 0;
+  private batch: Batch = batchFor();
+  private readonly pool: Batch[] = [];
+  private writer: Writer;
+  /** Bytes of the batches out at the writer. */
+  private out = 0;
+  /** The last write handed to the writer: flush() waits for it (writes finish in order). */
+  private last: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
-  private writing: Promise<void> | null = null;
   private closed = false;
-  private lastMs = -1;
-  private lastIso = '';
-  private readonly quoted = new Map<string, string>();
+  private readonly versionCode = new Map<string, number>();
+  private readonly featuresCode = new Map<readonly string[], number>();
+  /** Dictionary entries the writer has not been sent yet. */
+  private delta: DictDelta = { versions: [], features: [] };
+  private lastVersion = '';
+  private lastVersionCode = -1;
+  private lastFeatures: readonly string[] | null = null;
+  private lastFeaturesCode = -1;
   private readonly index: IdIndex;
-  private readonly counts: PredLogStats = {
-    logged: 0, written: 0, dropped: 0, bytes: 0, flushes: 0, write_errors: 0, last_error: null, last_flush_ms: 0, segment: null,
-  };
+  private readonly seqs: SeqIndex;
+  private readonly counts: PredLogStats;
 
   private constructor(
     readonly dir: string,
     readonly settings: PredLogSettings,
     private readonly now: () => number,
+    thread: boolean,
   ) {
     this.index = new IdIndex(settings.index_size);
+    this.seqs = new SeqIndex(settings.index_size);
+    const url = thread ? builtModule(import.meta.url, 'predlog-worker.js') : null;
+    this.writer = url
+      ? new ThreadWriter(new Worker(url, { workerData: { dir, settings, prefix: ID_PREFIX } }))
+      : new InlineWriter(new SegmentWriter(dir, settings, ID_PREFIX));
+    this.counts = {
+      logged: 0, written: 0, dropped: 0, bytes: 0, flushes: 0, write_errors: 0, last_error: null, last_flush_ms: 0, segment: null, writer: this.writer.kind,
+    };
   }
 
   /** Open a log in `dir` (created), prune it, and start the flush timer. */
-  static async open(dir: string, settings: Partial<PredLogSettings> = {}, now: () => number = Date.now): Promise<PredictionLog> {
-    const log = new PredictionLog(dir, { ...DEFAULT_PREDLOG, ...settings }, now);
+  static async open(dir: string, settings: Partial<PredLogSettings> = {}, now: () => number = Date.now, o: OpenOptions = {}): Promise<PredictionLog> {
+    const s = { ...DEFAULT_PREDLOG, ...settings };
     await mkdir(dir, { recursive: true });
-    await pruneSegments(dir, log.settings, now());
-    log.timer = setInterval(() => void log.flush(), log.settings.flush_ms);
+    await pruneSegments(dir, s, now());
+    const log = new PredictionLog(dir, s, now, o.thread ?? true);
+    log.timer = setInterval(() => log.post(), s.flush_ms);
     log.timer.unref();
     return log;
   }
 
   /**
-   * Record one prediction. Synchronous and allocation-light: the line is built as one string
-   * and encoded into the current chunk, the id hashed into the index; nothing touches the disk.
+   * Record one prediction. Synchronous, no allocation in the common case: the numbers copied
+   * into the batch, the id marked in the index; nothing formatted, nothing touches the disk.
    */
   log(p: Prediction): void {
     if (this.closed) return;
-    const ms = this.now();
-    if (ms !== this.lastMs) {
-      this.lastMs = ms;
-      this.lastIso = new Date(ms).toISOString();
-    }
-    const keys = keysOf(p.features);
-    let inputs = '';
-    for (let j = 0; j < keys.length; j++) inputs += keys[j]! + num(p.x[j]!);
-    let shadow = '';
-    if (p.shadow && p.shadow.length) {
-      shadow = ',"shadow":[';
-      for (let i = 0; i < p.shadow.length; i++) {
-        const o = p.shadow[i]!;
-        shadow += `${i ? ',' : ''}{"version":${this.q(o.version)},"proba":${num(o.proba)},"label":${o.label}}`;
-      }
-      shadow += ']';
-    }
-    const line = `{"request_id":${quoteId(p.requestId)},"time":"${this.lastIso}","version":${this.q(p.version)},"answered_by":"${p.answeredBy ?? 'champion'}","proba":${num(p.proba)},"label":${p.label},"inputs":{${inputs}}${shadow}}\n`;
-    const most = line.length * 3;
-    if (this.buffered + most > this.settings.max_buffer_bytes) {
+    const d = p.features.length;
+    const seq = seqOf(p.requestId);
+    const idLen = seq < 0 ? p.requestId.length : 0;
+    const ns = p.shadow ? p.shadow.length : 0;
+    if (!fits(this.batch, d, idLen, ns) && !this.roll(d, idLen, ns)) {
       this.counts.dropped++;
       return;
     }
-    if (this.off + most > this.cur.length) {
-      if (this.off) this.chunks.push(this.cur.subarray(0, this.off));
-      this.cur = Buffer.allocUnsafe(Math.max(CHUNK, most));
-      this.off = 0;
+    const b = this.batch;
+    addRecord(b, this.now(), this.code(p.version), this.featuresOf(p.features), p.answeredBy === 'challenger' ? 1 : 0, p.proba, p.label, p.x, d, seq, p.requestId);
+    for (let k = 0; k < ns; k++) {
+      const o = p.shadow![k]!;
+      addShadow(b, this.code(o.version), o.proba, o.label);
     }
-    const n = this.cur.write(line, this.off);
-    this.off += n;
-    this.buffered += n;
-    this.pending++;
     this.counts.logged++;
-    this.index.add(p.requestId);
+    if (seq >= 0) this.seqs.add(seq);
+    else this.index.add(p.requestId);
   }
 
-  private q(s: string): string {
-    let v = this.quoted.get(s);
-    if (v === undefined) this.quoted.set(s, (v = JSON.stringify(s)));
-    return v;
-  }
-
-  /** Write what is buffered (one writev); waits for a flush in progress first. */
-  async flush(): Promise<void> {
-    while (this.writing) await this.writing;
-    if (!this.pending) return;
-    const data = this.chunks;
-    if (this.off) data.push(this.cur.subarray(0, this.off));
-    const n = this.pending;
-    const bytes = this.buffered;
-    this.chunks = [];
-    this.cur = this.off > this.cur.length / 2 ? Buffer.allocUnsafe(CHUNK) : this.cur.subarray(this.off);
-    this.off = 0;
-    this.buffered = 0;
-    this.pending = 0;
-    this.writing = this.write(data, n, bytes).finally(() => {
-      this.writing = null;
-    });
-    await this.writing;
-  }
-
-  private async write(data: Buffer[], n: number, bytes: number): Promise<void> {
-    const t0 = performance.now();
-    try {
-      const now = this.now();
-      const f = this.file;
-      if (!f || f.size >= this.settings.segment_bytes || now - this.segmentStart >= this.settings.segment_ms) await this.rotate(now);
-      await this.file!.append(data);
-      this.counts.written += n;
-      this.counts.bytes += bytes;
-      this.counts.flushes++;
-    } catch (err) {
-      // the disk failed us: these predictions are lost (counted); the next flush starts a new segment
-      this.counts.write_errors++;
-      this.counts.dropped += n;
-      this.counts.last_error = (err as Error).message;
-      await this.file?.close().catch(() => undefined);
-      this.file = null;
+  private code(version: string): number {
+    if (version === this.lastVersion) return this.lastVersionCode;
+    let c = this.versionCode.get(version);
+    if (c === undefined) {
+      this.versionCode.set(version, (c = this.versionCode.size));
+      this.delta.versions.push(version);
     }
-    this.counts.last_flush_ms = performance.now() - t0;
+    this.lastVersion = version;
+    return (this.lastVersionCode = c);
   }
 
-  private async rotate(now: number): Promise<void> {
-    await this.file?.close();
-    this.file = null;
-    for (;;) {
-      const name = `${stamp(now)}-p${process.pid}-${String(++this.seq).padStart(6, '0')}.jsonl`;
-      try {
-        this.file = await LineFile.open(join(this.dir, name), true);
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
+  private featuresOf(features: readonly string[]): number {
+    if (features === this.lastFeatures) return this.lastFeaturesCode;
+    let c = this.featuresCode.get(features);
+    if (c === undefined) {
+      this.featuresCode.set(features, (c = this.featuresCode.size));
+      this.delta.features.push([...features]);
     }
-    this.segmentStart = now;
-    this.counts.segment = this.file.path;
-    await pruneSegments(this.dir, this.settings, now, this.file.path);
+    this.lastFeatures = features;
+    return (this.lastFeaturesCode = c);
   }
 
   /**
-   * Which of `ids` were logged: the recent ones from the in-memory index, the rest from the
+   * Hand the full batch to the writer and start one the record fits in; false (the record is
+   * dropped) while more than max_buffer_bytes wait for a stuck writer.
+   */
+  private roll(inputs: number, idLen: number, shadows: number): boolean {
+    if (this.out + batchBytes(this.batch) > this.settings.max_buffer_bytes) return false;
+    this.post();
+    if (!fits(this.batch, inputs, idLen, shadows)) this.batch = batchFor(inputs, idLen, shadows);
+    return true;
+  }
+
+  /** Hand the batch (if it holds anything) to the writer, which writes it in the background. */
+  private post(): void {
+    const b = this.batch;
+    if (!b.n) return;
+    const size = batchBytes(b);
+    const job: WriteJob = { batch: b, dict: this.delta, now: this.now() };
+    this.delta = { versions: [], features: [] };
+    this.batch = this.pool.pop() ?? batchFor();
+    this.out += size;
+    const n = b.n;
+    this.last = this.writer.write(job).then(
+      (ack) => {
+        this.out -= size;
+        this.done(ack, n);
+      },
+      (err: Error) => {
+        this.out -= size;
+        this.done({ written: 0, bytes: 0, ms: 0, segment: null, error: err.message, batch: b }, n);
+        this.fallBack();
+      },
+    );
+  }
+
+  private done(ack: WriteAck, n: number): void {
+    const c = this.counts;
+    c.last_flush_ms = ack.ms;
+    if (ack.error === null) {
+      c.written += ack.written;
+      c.bytes += ack.bytes;
+      c.flushes++;
+      c.segment = ack.segment;
+    } else {
+      c.write_errors++;
+      c.dropped += n;
+      c.last_error = ack.error;
+    }
+    // a batch lost with a dead thread has no arrays left (they were moved)
+    if (this.pool.length < POOL && ack.batch.time.byteLength) this.pool.push(resetBatch(ack.batch));
+  }
+
+  /** The writer thread died: write on this thread from now on, sending it the whole dictionary. */
+  private fallBack(): void {
+    if (this.writer.kind === 'inline') return;
+    void this.writer.close().catch(() => undefined);
+    this.writer = new InlineWriter(new SegmentWriter(this.dir, this.settings, ID_PREFIX));
+    this.counts.writer = 'inline';
+    this.delta = { versions: [...this.versionCode.keys()], features: [...this.featuresCode.keys()].map((f) => [...f]) };
+  }
+
+  /** Write what is logged so far; resolves once it is on disk (or failed, counted). */
+  async flush(): Promise<void> {
+    this.post();
+    let last: Promise<void>;
+    do await (last = this.last);
+    while (last !== this.last);
+  }
+
+  /**
+   * Which of `ids` were logged: the recent ones from the in-memory indexes, the rest from the
    * segments on disk (one pass, newest first, stopping when all are found). Cost: O(ids) for
    * recent ids; a scan of the log's text for older ones.
    */
   async known(ids: Iterable<string>): Promise<Set<string>> {
     const found = new Set<string>();
     const missing = new Set<string>();
-    for (const id of ids) (this.index.has(id) ? found : missing).add(id);
+    for (const id of ids) {
+      const seq = seqOf(id);
+      if (seq >= 0 ? this.seqs.has(seq) : this.index.has(id)) found.add(id);
+      else missing.add(id);
+    }
     if (missing.size) {
       await this.flush();
       for (const id of await knownOnDisk(this.dir, missing)) found.add(id);
@@ -319,13 +379,13 @@ export class PredictionLog {
     return { ...this.counts };
   }
 
-  /** Stop the timer, write the rest, close the segment. */
+  /** Stop the timer, write the rest, close the segment and the writer thread. */
   async close(): Promise<void> {
+    if (this.closed) return;
     if (this.timer) clearInterval(this.timer);
     await this.flush();
     this.closed = true;
-    await this.file?.close();
-    this.file = null;
+    await this.writer.close();
   }
 }
 
@@ -389,7 +449,7 @@ export class IdIndex {
   }
 }
 
-const ID_PREFIX = '{"request_id":';
+const LINE_START = '{"request_id":';
 
 /**
  * The request ids of `ids` found in the log's segments, newest first, stopping when all are
@@ -403,7 +463,7 @@ export async function knownOnDisk(dir: string, ids: Set<string>): Promise<Set<st
     for (let i = 0; i < text.length && ids.size; ) {
       let j = text.indexOf('\n', i);
       if (j < 0) j = text.length;
-      if (text.startsWith(ID_PREFIX, i)) {
+      if (text.startsWith(LINE_START, i)) {
         try {
           const r = JSON.parse(text.slice(i, j)) as PredictionRecord;
           if (ids.delete(r.request_id)) found.add(r.request_id);
@@ -452,7 +512,7 @@ export async function* readPredictions(dir: string, o: ReadOptions = {}): AsyncG
 }
 
 /** The output of `version` in a record (answering or shadow), or null. */
-export function outputOf(r: PredictionRecord, version: string): Output | null {
+export function outputOf(r: PredictionRecord, version: string): LoggedOutput | null {
   if (r.version === version) return r;
   return r.shadow?.find((s) => s.version === version) ?? null;
 }
@@ -472,17 +532,4 @@ export async function liveInputs(dir: string, features: readonly string[], o: Re
     rows++;
   }
   return { X: cols.map((c) => Float64Array.from(c)), rows };
-}
-
-const SINCE = /^(\d+(?:\.\d+)?)\s*(m|h|d)$/;
-
-/**
- * A --since value: a duration back from now ("30m", "24h", "7d") or a date/time ISO 8601 string.
- * Null when it is neither.
- */
-export function parseSince(text: string, now = Date.now()): Date | null {
-  const m = SINCE.exec(text.trim());
-  if (m) return new Date(now - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']);
-  const t = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
-  return Number.isNaN(t) ? null : new Date(t);
 }

@@ -164,6 +164,8 @@ export interface DataDriftOptions {
 export interface DataDriftResult {
   reference: string;
   current: string;
+  /** Rows of the current data (live: logged predictions in the window). */
+  current_rows: number;
   features: FeatureDrift[];
   drifted: number;
   share: number;
@@ -194,7 +196,7 @@ export async function dataDrift(opts: DataDriftOptions): Promise<DataDriftResult
   const live = opts.current === 'live';
   const curPath = live ? `live traffic${opts.since ? ` since ${opts.since.toISOString()}` : ''}` : (opts.current ?? paths(cfg).finalData);
   const cur = live ? await liveInputs(predictionsDir(cfg), model.features, { since: opts.since }) : await readForModel(model, await csvFilesAt(curPath), { name: 'current', target: false });
-  return { reference: refPath, current: curPath, ...judgeDataDrift(cfg, model, ref.X, cur.X) };
+  return { reference: refPath, current: curPath, current_rows: cur.rows, ...judgeDataDrift(cfg, model, ref.X, cur.X) };
 }
 
 /** Every feature's drift verdict and the dataset's, from the encoded reference and current columns. */
@@ -203,7 +205,7 @@ export function judgeDataDrift(
   model: ModelFile,
   refX: readonly Float64Array[],
   curX: readonly Float64Array[],
-): Omit<DataDriftResult, 'reference' | 'current'> {
+): Omit<DataDriftResult, 'reference' | 'current' | 'current_rows'> {
   const settings = dataDriftSettings(cfg.drift);
   const features = model.features.map((f, j) => featureDrift(f, refX[j]!, curX[j]!, settings, model.inputs[j]!.kind === 'categorical'));
   return judgeDataset(features, cfg.drift.dataset_share);

@@ -8,6 +8,16 @@
  *   nothing deployed yet -> bootstrap: train (registers v0001), score, deploy
  *   model drift? (the champion scored on the new data against its own earlier evidence)
  *     no  -> record the decision and the files looked at, stop
+ *
+ * With drift.source "live" (or --drift-from live) and a champion, the drift step comes first
+ * and tests the inputs `mlops serve` logged within drift.since against the training data (data
+ * drift, as `mlops drift --current live --since`), whether or not input files are new:
+ *
+ *   logged predictions in the window < drift.min_rows -> "no live traffic", stop
+ *   dataset drift? no -> "no drift", stop (nothing recorded as looked at: the files were not)
+ *   yes -> ingest, and on as below: the retrained model learns from the input files, so add the
+ *   labelled traffic first (`mlops ingest --from-feedback`) or new files for it to differ
+ *
  *   [holdout] retrain (a new version), score on the test set, gate (champion and candidate
  *   on the same data: test set and holdout) -> rejected: remembered, stop (exit 4)
  *   deploy (the candidate becomes champion), diagnose, report
@@ -35,7 +45,8 @@ import { FILES } from '../store/records.js';
 import { readLog, shape } from '../store/statefile.js';
 import type { ReleaseManifest } from '../store/releases.js';
 import { deploy } from './deploy.js';
-import { modelDrift } from './drift.js';
+import { dataDrift, modelDrift } from './drift.js';
+import { parseSince } from '../live/since.js';
 import { ingest } from './ingest.js';
 import { score } from './score.js';
 import { train } from './train.js';
@@ -53,6 +64,7 @@ export type Decision =
   | 'no new data'
   | 'bootstrap: deployed'
   | 'no drift'
+  | 'no live traffic'
   | 'drift: redeployed'
   | 'drift: not deployed'
   | 'interrupted'
@@ -71,6 +83,9 @@ export interface RunRecord {
   release: string | null;
   /** The version this run trained, if it trained one. */
   candidate?: number | null;
+  /** What the drift step tested: the new input files, or the logged live traffic (since when). */
+  drift_source?: 'files' | 'live';
+  drift_since?: string | null;
 }
 
 export interface RunOptions {
@@ -79,6 +94,10 @@ export interface RunOptions {
   force?: boolean;
   /** Model drift test; default config drift.test ("raw"). */
   driftTest?: DriftTestName;
+  /** What the drift step tests; default config drift.source. */
+  driftFrom?: 'files' | 'live';
+  /** With driftFrom "live": the logged traffic since then; default now - config drift.since. */
+  since?: Date;
   /** Abort between steps (SIGINT/SIGTERM): the current step finishes, the rest is abandoned. */
   signal?: AbortSignal;
   /** Called after each step (progress output). */
@@ -116,6 +135,8 @@ export async function run(opts: RunOptions): Promise<RunRecord> {
     steps: [],
     release: null,
     candidate: null,
+    drift_source: opts.driftFrom ?? cfg.drift.source,
+    drift_since: null,
   };
   if (lock.tookOver) record.reason = `took over a stale lock of pid ${lock.tookOver.pid}; `;
   const step = async <T>(name: string, fn: () => Promise<T>, detail: (r: T) => string, outcome?: (r: T) => StepRecord['outcome']): Promise<T> => {
@@ -202,11 +223,36 @@ async function loop(
     }
   };
   const unfinished = state?.post_deploy && champ && state.post_deploy.version === champ.version ? state.post_deploy.pending : [];
-  if (champ && check.fresh.length === 0) {
-    if (unfinished.length) {
-      await postDeploy(champ.version, champ.release, unfinished);
-      record.reason += `finished ${unfinished.join(', ')} of release ${champ.release}, left by an interrupted run; `;
+  const live = champ !== null && record.drift_source === 'live';
+  if (champ && (check.fresh.length === 0 || live) && unfinished.length) {
+    await postDeploy(champ.version, champ.release, unfinished);
+    record.reason += `finished ${unfinished.join(', ')} of release ${champ.release}, left by an interrupted run; `;
+  }
+  if (champ && live) {
+    const since = opts.since ?? parseSince(cfg.drift.since)!;
+    record.drift_since = since.toISOString();
+    const window = `live traffic since ${since.toISOString()}`;
+    const dd = await step('drift', () => dataDrift({ config, current: 'live', since }), (r) =>
+      r.current_rows < cfg.drift.min_rows
+        ? `${window}: ${r.current_rows} predictions logged`
+        : `${window}: ${r.current_rows} predictions, ${r.drifted} of ${r.features.length} features drifted (dataset drift at a share of ${r.threshold})`,
+    );
+    if (dd.current_rows < cfg.drift.min_rows) {
+      return decide('no live traffic', `${dd.current_rows} predictions logged since ${since.toISOString()}, fewer than drift.min_rows (${cfg.drift.min_rows}): nothing to test (is \`mlops serve\` running with live.log on?)`);
     }
+    const drifted = dd.features.filter((f) => f.verdict === 'drift').map((f) => f.feature);
+    if (!dd.datasetDrift) {
+      return decide('no drift', `${window}: ${drifted.length ? `only ${drifted.join(', ')} drifted` : 'no feature drifted'} (${dd.drifted} of ${dd.features.length}, dataset drift at a share of ${dd.threshold})`);
+    }
+    await appendEvent(cfg, {
+      kind: 'drift_detected',
+      version: champ.version,
+      alias: 'champion',
+      reason: `data drift of ${window}: ${drifted.join(', ')}`,
+      details: { source: 'live', since: since.toISOString(), rows: dd.current_rows, features: drifted },
+    });
+  }
+  if (champ && check.fresh.length === 0 && !live) {
     const why = state?.candidate
       ? `candidate ${state.candidate.name} rejected at ${state.candidate.at}: ${state.candidate.reason}`
       : state?.decision === 'no drift'
@@ -219,7 +265,7 @@ async function loop(
     (r.skipped.length ? `; ${skippedNote(r.skipped)}` : ''),
   );
 
-  if (champ) {
+  if (champ && !live) {
     const metric = cfg.drift.metric;
     const test = opts.driftTest ?? cfg.drift.test;
     const md = await step(
@@ -292,7 +338,7 @@ async function loop(
   // (A bootstrap is train, score, deploy only.)
   if (after.length) await postDeploy(dep.model_version, dep.manifest.name, after);
   await seen('redeployed', null);
-  if (champ) decide('drift: redeployed', `model drift on the new data; ${versionName(dep.model_version)} is champion (release ${dep.manifest.name})`);
+  if (champ) decide('drift: redeployed', `${live ? 'data drift of the live traffic' : 'model drift on the new data'}; ${versionName(dep.model_version)} is champion (release ${dep.manifest.name})`);
   else decide('bootstrap: deployed', `first deployment: ${versionName(dep.model_version)} trained and made champion (release ${dep.manifest.name})`);
 }
 

@@ -8,7 +8,6 @@
  * diagnostics.json) gets 5xx naming it. No error body holds an absolute path of the server's:
  * paths under the project are shown relative to it, a client's data file by its data folder.
  */
-import { randomUUID } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
@@ -21,6 +20,7 @@ import { readForModel } from '../ops/modeldata.js';
 import type { Config } from '../store/config.js';
 import { score } from '../ops/score.js';
 import { openLive, renderLiveMetrics } from '../live/live.js';
+import { newRequestId } from '../live/requestid.js';
 import { parseModelText } from '../model/modelfile.js';
 import { versionModelPath } from '../store/registry.js';
 import { LiveModel, probability, type Loaded } from './livemodel.js';
@@ -246,7 +246,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
           proba: p,
           label: classOf(m, p),
           answeredBy: route?.answer ?? 'champion',
-          ...(other ? { shadow: [{ version: other.version, proba: q, label: classOf(other, q) }] } : {}),
+          shadow: other ? [{ version: other.version, proba: q, label: classOf(other, q) }] : undefined,
         });
         tLog += performance.now() - t;
       }
@@ -407,7 +407,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const route = q < 0 ? url : url.slice(0, q);
     // the client's request id (or one made here) comes back on every response
     const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && given.length > 0 && given.length <= 200 ? given : randomUUID();
+    const requestId = typeof given === 'string' && given.length > 0 && given.length <= 200 ? given : newRequestId();
     res.setHeader('x-request-id', requestId);
     const ctx: RequestContext = { requestId, rows: 0, version: null };
     handle(req, res, route, ctx)

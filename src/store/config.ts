@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, quote } from '../errors.js';
 import { parseEngine, type EngineSettings } from '../engine/config.js';
 import { parseLiveSettings, type LiveSettings } from '../live/settings.js';
+import { SINCE_DURATION } from '../live/since.js';
 import type { GbtSettings } from '../model/gbt/types.js';
 import { defaultMetric, metricsOf, type Task } from '../model/metrics.js';
 
@@ -53,6 +54,14 @@ export interface DriftSettings {
   dataset_share: number;
   /** Columns with at most this many distinct values are compared as categories (chi-square). */
   max_categories: number;
+  /**
+   * What the run loop's drift step tests: "files", the champion's score on the newly ingested
+   * input files (model drift); or "live", the inputs `mlops serve` logged within `since`
+   * against the training data (data drift, as `mlops drift --current live --since`).
+   */
+  source: 'files' | 'live';
+  /** With source "live": how far back from the run (24h, 7d, 30m) the logged traffic counts. */
+  since: string;
 }
 
 export const DEFAULT_DRIFT: DriftSettings = {
@@ -66,6 +75,8 @@ export const DEFAULT_DRIFT: DriftSettings = {
   min_rows: 30,
   dataset_share: 0.5,
   max_categories: 10,
+  source: 'files',
+  since: '24h',
 };
 
 /**
@@ -91,6 +102,8 @@ const DRIFT_KEYS: Record<keyof DriftSettings, [(v: unknown) => boolean, string]>
   min_rows: [(v) => Number.isInteger(v) && (v as number) >= 2, 'an integer >= 2'],
   dataset_share: [(v) => positive(v) && (v as number) <= 1, 'a number in (0, 1]'],
   max_categories: [(v) => Number.isInteger(v) && (v as number) >= 2, 'an integer >= 2'],
+  source: [(v) => v === 'files' || v === 'live', '"files" or "live"'],
+  since: [(v) => typeof v === 'string' && SINCE_DURATION.test(v.trim()), 'a duration back from the run: "30m", "24h" or "7d"'],
 };
 
 export interface ServerSettings {

@@ -23,6 +23,11 @@ describe('parseConfig', () => {
     expect(c).toMatchObject({ task: "classification", metric: "f1", categorical: [], id_columns: [], exclude: [], positive_label: null });
   });
 
+  it('the loop drift check: files by default, or the live traffic of a window', () => {
+    expect(parseConfig(base, '/p/c.json', '/p').drift).toMatchObject({ source: 'files', since: '24h' });
+    expect(parseConfig({ ...base, drift: { source: 'live', since: '7d' } }, '/p/c.json', '/p').drift).toMatchObject({ source: 'live', since: '7d' });
+  });
+
   it('accepts target, features and model settings', () => {
     const c = parseConfig({ ...base, target: 'y', features: ['a', 'b'], model: { C: 0.5 } }, '/p/c.json', '/p');
     expect(c).toMatchObject({ target: 'y', features: ['a', 'b'], model: { C: 0.5, max_iter: 100 } });
@@ -41,6 +46,8 @@ describe('parseConfig', () => {
     [{ ...base, prod_deployment_path: 'practicemodels' }, /"prod_deployment_path" and "output_model_path" are the same folder/],
     [{ ...base, test_data_path: 'x/../practicedata' }, /"test_data_path" and "input_folder_path" are the same folder/],
     [{ ...base, schedule: { cron: '* * * * *', every: 5 } }, /unknown key "schedule\.every"/],
+    [{ ...base, drift: { source: 'traffic' } }, /"drift\.source" has an invalid value "traffic"/],
+    [{ ...base, drift: { source: 'live', since: 'yesterday' } }, /"drift\.since" has an invalid value "yesterday"/],
   ])('rejects %j', (raw, msg) => {
     expect(() => parseConfig(raw, '/p/c.json', '/p')).toThrow(ConfigError);
     expect(() => parseConfig(raw, '/p/c.json', '/p')).toThrow(msg);

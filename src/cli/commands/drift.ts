@@ -33,7 +33,7 @@ export const register: Register = (program, bind) => {
         }
         const config = await loadConfig(flags.config);
         const { drift } = await import('../../ops/drift.js');
-        const since = await sinceFlag(o.since);
+        const since = sinceFlag(o.since);
         const r = await drift({ config, metric: o.metric, tests: o.test, current: o.current, since, only: o.only as 'model' | 'data' | undefined });
         const human: string[] = [];
         const mark = (v: string) => (v === 'drift' ? c.red.bold(v) : v === 'no drift' ? c.green(v) : c.yellow(v));

@@ -1,10 +1,16 @@
 import { InvalidArgumentError } from 'commander';
-import { EXIT_CODES } from '../../errors.js';
+import { ConfigError, EXIT_CODES } from '../../errors.js';
 import { loadConfig, type DriftTestName } from '../../store/config.js';
 import type { RunRecord } from '../../ops/run.js';
 import { onProgress } from '../../progress.js';
 import type { Register } from '../command.js';
+import { sinceFlag } from '../since.js';
 import { fmtSeconds, table } from '../output.js';
+
+const driftSource = (v: string): 'files' | 'live' => {
+  if (v !== 'files' && v !== 'live') throw new InvalidArgumentError('expected files or live');
+  return v;
+};
 
 const driftTest = (v: string): DriftTestName => {
   if (v !== 'raw' && v !== 'parametric' && v !== 'nonparametric') throw new InvalidArgumentError('expected raw, parametric or nonparametric');
@@ -40,9 +46,15 @@ export const register: Register = (program, bind) => {
     .description('the loop: new data? -> ingest -> drift? -> retrain -> score -> gate -> deploy -> diagnose -> report')
     .option('--force', 'deploy the retrained model even when it scores worse than production')
     .option('--drift-test <name>', 'model drift test: raw (default), parametric or nonparametric', driftTest)
+    .option('--drift-from <source>', 'what the drift step tests: files (the new input files) or live (the logged traffic); default config drift.source', driftSource)
+    .option('--since <when>', 'with --drift-from live: the traffic logged since 24h, 7d, 30m or an ISO date; default config drift.since')
     .action(
-      bind<{ force?: boolean; driftTest?: DriftTestName }>(async (o, { flags, c }) => {
+      bind<{ force?: boolean; driftTest?: DriftTestName; driftFrom?: 'files' | 'live'; since?: string }>(async (o, { flags, c }) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
+        if (o.since !== undefined && (o.driftFrom ?? config.drift.source) !== 'live') {
+          throw new ConfigError('--since applies to the live drift check', 'add --drift-from live, or set "drift": {"source": "live"} in config.json');
+        }
+        const since = sinceFlag(o.since);
         const intr = interruptible();
         let r: RunRecord;
         try {
@@ -54,6 +66,8 @@ export const register: Register = (program, bind) => {
             config,
             force: o.force,
             driftTest: o.driftTest,
+            driftFrom: o.driftFrom,
+            since,
             signal: intr.signal,
             onStep: progress ? (s) => process.stderr.write(c.dim(`  ${s.step} ${s.outcome} (${s.seconds.toFixed(2)} s)\n`)) : undefined,
           });

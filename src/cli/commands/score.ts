@@ -25,7 +25,7 @@ export const register: Register = (program, bind) => {
         const config = await loadConfig(flags.config, { createOutputs: true });
         if (o.role === 'live') {
           const { scoreLiveTraffic } = await import('../../ops/live.js');
-          const scores = await scoreLiveTraffic({ config, since: await sinceFlag(o.since) });
+          const scores = await scoreLiveTraffic({ config, since: sinceFlag(o.since) });
           const human = scores.length
             ? table(['version', 'labelled', 'F1', 'accuracy', 'median label delay s', 'recorded'], scores.map((x) => [x.version, x.rows, fmtNum(x.metrics.f1), fmtNum(x.metrics.accuracy), Math.round(x.label_delay_s.median), x.recorded ? 'yes' : 'no']))
             : ['no labelled live traffic yet (POST /feedback or `mlops feedback --file`)'];

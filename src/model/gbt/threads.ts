@@ -9,11 +9,9 @@
  * (import.meta.url) or, when this module runs from the TypeScript sources (tests), at the same
  * place under dist/. Without it, or when a worker does not start, fitting uses one thread.
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { builtModule } from '../../builtmodule.js';
 import { CTRL, CTRL_BYTES, LUT_OFFSET, OP, waitChange, type Message } from './protocol.js';
 
 /** How long a worker may take to start before fitting goes on with one thread. */
@@ -22,18 +20,7 @@ const START_TIMEOUT_MS = 10_000;
 const COMMAND_TIMEOUT_MS = 300_000;
 
 /** Where the built worker is, or null. */
-export function workerUrl(): URL | null {
-  const here = new URL('./worker.js', import.meta.url);
-  if (here.protocol !== 'file:') return null;
-  if (existsSync(fileURLToPath(here))) return here;
-  const dir = dirname(fileURLToPath(import.meta.url));
-  const m = /^(.*)[\\/]src[\\/]model[\\/]gbt$/.exec(dir);
-  if (m) {
-    const built = join(m[1]!, 'dist', 'model', 'gbt', 'worker.js');
-    if (existsSync(built)) return pathToFileURL(built);
-  }
-  return null;
-}
+export const workerUrl = (): URL | null => builtModule(import.meta.url, 'worker.js');
 
 /** Threads fitGbt uses by default: the cores there are, at most 2 (env MLOPS_GBT_THREADS overrides). */
 export function defaultThreads(): number {

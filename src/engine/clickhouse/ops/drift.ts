@@ -60,7 +60,8 @@ export async function dataDriftOnClickHouse(opts: DataDriftOptions): Promise<Dat
       for (const [j, f] of model.features.entries()) {
         features.push(await featureDriftOnEngine(ch, f, { from: ref.from }, { from: curFrom }, settings, { categorical: categorical(j) }));
       }
-      return { reference: ref.name, current, ...judgeDataset(features, cfg.drift.dataset_share) };
+      const [rows] = await ch.query<{ n: string }>(`SELECT count() AS n FROM ${curFrom}`, 'drift, current rows');
+      return { reference: ref.name, current, current_rows: Number(rows!.n), ...judgeDataset(features, cfg.drift.dataset_share) };
     };
     if (opts.current === 'live') {
       const cur = await liveInputs(predictionsDir(cfg), model.features, { since: opts.since });
@@ -70,7 +71,7 @@ export async function dataDriftOnClickHouse(opts: DataDriftOptions): Promise<Dat
         features.push(featureDriftFromCounts(f, refCounts, valueCountsOf(cur.X[j]!), settings, categorical(j)));
       }
       const current = `live traffic${opts.since ? ` since ${opts.since.toISOString()}` : ''}`;
-      return { reference: ref.name, current, ...judgeDataset(features, cfg.drift.dataset_share) };
+      return { reference: ref.name, current, current_rows: cur.rows, ...judgeDataset(features, cfg.drift.dataset_share) };
     }
     if (opts.current === undefined) {
       const { from, columns } = await dataTable(ch, engine, 'drift, current');
