@@ -377,7 +377,8 @@ async function readNumbers(path: string, header: ColumnarHeader, names: readonly
 
 /** A block's bytes, or null when short or its CRC-32 does not match. */
 async function readBlock(fh: FileHandle, b: Block): Promise<Uint8Array | null> {
-  const bytes = new Uint8Array(b.bytes);
+  // not zero-filled first (8 MB per million rows): every byte is read into it
+  const bytes = Buffer.allocUnsafeSlow(b.bytes);
   for (let done = 0; done < b.bytes; ) {
     const { bytesRead } = await fh.read(bytes, done, b.bytes - done, b.offset + done);
     if (bytesRead === 0) return null;

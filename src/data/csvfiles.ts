@@ -259,7 +259,7 @@ export function parseCsvRecords(text: string, path: string, lenient = false): Cs
  * one digit, nothing else (no spaces, underscores or exponent). NUMBER accepts every such cell
  * and Number() reads it as is.
  */
-function plainDecimal(cell: string): boolean {
+export function plainDecimal(cell: string): boolean {
   let digits = 0;
   let points = 0;
   for (let i = 0; i < cell.length; i++) {

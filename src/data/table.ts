@@ -29,6 +29,7 @@ import {
   notANumberError,
   notFiniteError,
   NUMBER,
+  plainDecimal,
   readCsvHead,
   readPath,
   type CsvFile,
@@ -307,7 +308,7 @@ export function sampleKinds(columns: string[], heads: CsvHead[], forced: Set<str
         const v = row[j];
         if (v === undefined || MISSING.has(v)) continue;
         present++;
-        if (NUMBER.test(v)) numbers++;
+        if (plainDecimal(v) || NUMBER.test(v)) numbers++;
       }
     }
     if (present === 0 || numbers * 2 >= present) out.add(name);

@@ -30,13 +30,16 @@ export async function encodeFrame(inputs: readonly InputSpec[], frame: Frame): P
   const X: Float64Array[] = [];
   const unseen: Record<string, number> = {};
   const kinds = new Map(frame.table.columns.map((c) => [c.name, c.kind]));
+  // the numeric columns in one request (one query, or the columnar copy's blocks read at once)
+  const asNumbers = inputs.filter((s) => s.kind !== 'categorical' && !(s.kind === 'boolean' && kinds.get(s.name) === 'string')).map((s) => s.name);
+  const numbers = new Map(asNumbers.length ? (await frame.numeric(asNumbers)).map((col, k) => [asNumbers[k]!, col]) : []);
   for (const s of inputs) {
     if (s.kind === 'categorical') {
       const { codes, other } = await frame.codes(s.name, s.levels);
       X.push(codes);
       unseen[s.name] = other;
     } else if (s.kind === 'boolean' && kinds.get(s.name) === 'string') X.push(await frame.booleans(s.name));
-    else X.push((await frame.numeric([s.name]))[0]!);
+    else X.push(numbers.get(s.name)!);
   }
   return { X, unseen };
 }

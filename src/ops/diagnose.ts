@@ -90,9 +90,11 @@ async function statistics(frame: Frame, cfg: Config): Promise<Pick<DiagnoseResul
     if (c.kind === 'string') continue;
     const [values] = await frame.numeric([c.name]);
     phase(`read: ${table.files[0]!.name} column ${c.name}`);
-    const [q25, median, q75] = quantilesOf(values!, [0.25, 0.5, 0.75]);
+    const count = table.rows - c.missing;
+    const known = c.min == null || c.max == null ? undefined : { count, min: c.min, max: c.max, integral: c.kind === 'integer' };
+    const [q25, median, q75] = quantilesOf(values!, [0.25, 0.5, 0.75], known);
     phase(`diagnose: quartiles of ${c.name}`);
-    summary.push({ column: c.name, count: table.rows - c.missing, mean: c.mean ?? null, std: c.std ?? null, min: c.min ?? null, q25: q25!, median: median!, q75: q75!, max: c.max ?? null });
+    summary.push({ column: c.name, count, mean: c.mean ?? null, std: c.std ?? null, min: c.min ?? null, q25: q25!, median: median!, q75: q75!, max: c.max ?? null });
   }
   const missing = table.columns.map((c) => ({
     column: c.name,

@@ -73,14 +73,15 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   // with no forced kinds takes for numbers are recorded, so a reader forcing other kinds than
   // this config knows whether the copy still answers as the CSV would (data/read.ts).
   const reread = await readCsvHead(tmp);
-  const rereadNumeric = sampleKinds(reread.header, [reread], new Set(numeric), new Set(cfg.categorical));
-  const faithful = result.columns.every((c) => (c.kind === 'string') !== rereadNumeric.has(c.name));
+  const sampled = sampleKinds(reread.header, [reread], new Set());
+  const readsAsNumber = (c: string) => !cfg.categorical.includes(c) && (numeric.includes(c) || sampled.has(c));
+  const faithful = result.columns.every((c) => (c.kind === 'string') !== readsAsNumber(c.name));
   const head = {
     csv: { sha256: outputHash, ...(await statTie(tmp)) },
     rows: result.written,
     forced_numeric: numeric,
     forced_text: cfg.categorical,
-    sampled_numeric: [...sampleKinds(reread.header, [reread], new Set())],
+    sampled_numeric: [...sampled],
     labels: cfg.task === 'classification' ? cfg.target : null,
     stats: result.stats,
   };

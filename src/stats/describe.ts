@@ -45,13 +45,16 @@ export function quantile(x: readonly number[], q: number): number {
  * give lo (1 - d) + hi d, or lo itself when h is whole. `qs` ascending in [0, 1]; null for each
  * when there are no values. Order statistics by counting for whole numbers in a narrow range
  * (counts, codes, labels), else by selection: O(n) per quantile and one copy of the values.
+ * `known`: the values' count, min, max and whether all are whole, when known already (a
+ * table's column summaries), which saves a pass.
  */
-export function quantilesOf(col: Float64Array, qs: readonly number[]): (number | null)[] {
-  let n = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  let integral = true;
-  for (let i = 0; i < col.length; i++) {
+export function quantilesOf(
+  col: Float64Array,
+  qs: readonly number[],
+  known?: { count: number; min: number; max: number; integral: boolean },
+): (number | null)[] {
+  let { count: n, min, max, integral } = known ?? { count: 0, min: Infinity, max: -Infinity, integral: true };
+  for (let i = 0; !known && i < col.length; i++) {
     const x = col[i]!;
     if (x !== x) continue;
     n++;

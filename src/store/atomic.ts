@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { appendFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** A temp path beside `target`, hidden and unique, so the final rename stays on one file system. */
@@ -133,22 +133,32 @@ export async function scanFile(path: string): Promise<{ sha256: string; lines: n
   const hash = createHash('sha256');
   let lines = 0;
   let last = 10;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    const buf = chunk as Buffer;
+  const take = (buf: Buffer) => {
     hash.update(buf);
     for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) lines++;
     if (buf.length) last = buf[buf.length - 1]!;
-  }
+  };
+  // A small file (test data, a model, a release's files) in one read: a read stream costs
+  // ~8 ms more to set up than the read itself; a large one streamed, never whole in memory.
+  const { size } = await stat(path);
+  if (size <= SMALL_FILE) take(await readFile(path));
+  else for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) take(chunk as Buffer);
   if (last !== 10) lines++;
   return { sha256: hash.digest('hex'), lines };
 }
+
+const SMALL_FILE = 4 << 20;
 
 export function sha256Text(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** fsync every file of a folder and the folder itself, before the folder is published by rename. */
+/**
+ * fsync every file of a folder, then the folder itself, before the folder is published by
+ * rename. The files at once: the file system commits them together (one journal commit instead
+ * of one per file).
+ */
 export async function syncTree(dir: string): Promise<void> {
-  for (const name of await readdir(dir)) await syncPath(join(dir, name));
+  await Promise.all((await readdir(dir)).map((name) => syncPath(join(dir, name))));
   await syncPath(dir);
 }

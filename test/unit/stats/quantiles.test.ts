@@ -28,6 +28,11 @@ describe('quantilesOf', () => {
           return lo === Math.ceil(h) ? sorted[lo]! : sorted[lo]! * (1 - (h - lo)) + sorted[lo + 1]! * (h - lo);
         });
         expect(quantilesOf(col, QS)).toEqual(want);
+        // with the count, min, max and wholeness given (a table's summaries): the same
+        if (sorted.length) {
+          const known = { count: sorted.length, min: sorted[0]!, max: sorted.at(-1)!, integral: sorted.every((v) => Number.isInteger(v)) };
+          expect(quantilesOf(col, QS, known)).toEqual(want);
+        }
       }
     });
   }
