@@ -74,7 +74,17 @@ export interface BenchReport {
   files: number;
   repeat: number;
   verbs: VerbResult[];
-  serve: { requests_per_s: number; p50_ms: number; p99_ms: number; connections: number; duration_s: number; errors: number; non2xx: number } | null;
+  serve: {
+    requests_per_s: number;
+    p50_ms: number;
+    p99_ms: number;
+    connections: number;
+    duration_s: number;
+    errors: number;
+    non2xx: number;
+    /** The server process's CPU time (all threads) per request, from /proc (Linux; null elsewhere). */
+    cpu_us_per_request?: number | null;
+  } | null;
   /** The same load test with the prediction log off. */
   serve_without_log?: BenchReport['serve'];
   reference?: ReferenceResult | null;
@@ -270,8 +280,17 @@ async function loadTests(project: string, seconds: number): Promise<{ on: Serve;
       proc.stdout.once('data', (d: Buffer) => res(d.toString().trim()));
       proc.once('exit', (c) => rej(new Error(`serve exited ${c}`)));
     });
-    return { cfgPath, proc, url, slices: [] as Cannon[] };
+    return { cfgPath, proc, url, slices: [] as Cannon[], cpuS: 0 as number | null };
   });
+  // utime + stime of a process, seconds (clock ticks of 1/100 s), or null without /proc
+  const cpuOf = (pid: number | undefined): number | null => {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      return null;
+    }
+  };
   const body = JSON.stringify({ rows: [{ lastmonth_activity: 10, lastyear_activity: 100, number_of_employees: 5 }] });
   const hit = (url: string, duration: number) =>
     new Promise<Cannon>((res, rej) =>
@@ -281,7 +300,13 @@ async function loadTests(project: string, seconds: number): Promise<{ on: Serve;
     const urls = await Promise.all(servers.map((x) => x.url));
     for (const url of urls) await hit(url, 1); // warm-up
     for (let k = 0; k < seconds; k++) {
-      for (const i of k % 2 ? [1, 0] : [0, 1]) servers[i]!.slices.push(await hit(urls[i]!, 1));
+      for (const i of k % 2 ? [1, 0] : [0, 1]) {
+        const x = servers[i]!;
+        const c0 = cpuOf(x.proc.pid);
+        x.slices.push(await hit(urls[i]!, 1));
+        const c1 = cpuOf(x.proc.pid);
+        x.cpuS = x.cpuS === null || c0 === null || c1 === null ? null : x.cpuS + c1 - c0;
+      }
     }
   } finally {
     for (const x of servers) {
@@ -289,7 +314,7 @@ async function loadTests(project: string, seconds: number): Promise<{ on: Serve;
       rmSync(x.cfgPath, { force: true });
     }
   }
-  const summary = (slices: Cannon[]): Serve => ({
+  const summary = ({ slices, cpuS }: (typeof servers)[number]): Serve => ({
     requests_per_s: slices.reduce((a, r) => a + r.requests.total, 0) / slices.length,
     p50_ms: median(slices.map((r) => r.latency.p50)),
     p99_ms: median(slices.map((r) => r.latency.p99)),
@@ -297,8 +322,9 @@ async function loadTests(project: string, seconds: number): Promise<{ on: Serve;
     duration_s: slices.length,
     errors: slices.reduce((a, r) => a + r.errors, 0),
     non2xx: slices.reduce((a, r) => a + r.non2xx, 0),
+    cpu_us_per_request: cpuS === null ? null : Math.round((cpuS * 1e7) / slices.reduce((a, r) => a + r.requests.total, 0)) / 10,
   });
-  return { on: summary(servers[0]!.slices), off: summary(servers[1]!.slices) };
+  return { on: summary(servers[0]!), off: summary(servers[1]!) };
 }
 
 /**
@@ -476,7 +502,11 @@ export async function main(argv: string[]): Promise<number> {
         (old?.serve ? ` (before: ${Math.round(old.serve.requests_per_s)} requests/s, p99 ${old.serve.p99_ms} ms)` : ''),
     );
     if (serveNoLog) {
-      lines.push(`prediction log off (alternating 1 s slices with the above): ${Math.round(serveNoLog.requests_per_s)} requests/s; with the log on ${(serve.requests_per_s / serveNoLog.requests_per_s).toFixed(2)}x of that (target >= 0.8)`);
+      const cpu = (x: Serve) => (x.cpu_us_per_request ? `, server CPU ${x.cpu_us_per_request} us per request` : '');
+      lines.push(
+        `prediction log off (alternating 1 s slices with the above): ${Math.round(serveNoLog.requests_per_s)} requests/s${cpu(serveNoLog)}; ` +
+          `with the log on ${(serve.requests_per_s / serveNoLog.requests_per_s).toFixed(2)}x of that (target >= 0.8)${cpu(serve)}`,
+      );
     }
   }
   lines.push('', `results: ${out}`);

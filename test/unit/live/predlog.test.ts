@@ -65,6 +65,27 @@ describe('prediction log', () => {
     expect(texts[0]).toBe(texts[1]);
   });
 
+  it('writes every number as JSON.stringify does, and reads back the same double', async () => {
+    const dir = tmp();
+    const log = await PredictionLog.open(dir, { flush_ms: 60_000 });
+    let seed = 7;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const values = [0, -0, 1, -1, 9, 10, 99, 100, 1e15, -1e15, 1e15 + 2, 2 ** 53, 1e21, 1e-7, 0.1, -2.5, 123456789.125, Number.MAX_VALUE, Number.MIN_VALUE];
+    for (let i = 0; i < 3000; i++) {
+      const r = rand();
+      values.push(i % 3 === 0 ? Math.floor(r * 10 ** (i % 16)) * (i % 2 ? -1 : 1) : i % 3 === 1 ? r * 10 ** ((i % 40) - 20) : -r);
+    }
+    for (let i = 0; i < values.length; i += 3) log.log({ requestId: `v${i}`, version: 'v0001', features: FEATURES, x: values.slice(i, i + 3).concat([0, 0]).slice(0, 3), proba: values[i]!, label: 0 });
+    await log.close();
+    const text = readFileSync((await listSegments(dir))[0]!.path, 'utf8');
+    const got = text.trim().split('\n').flatMap((l) => Object.values((JSON.parse(l) as PredictionRecord).inputs));
+    const want = values.concat([0, 0]).slice(0, got.length).map((v) => (Object.is(v, -0) ? 0 : v));
+    expect(got).toEqual(want);
+    // the text itself is JSON.stringify's
+    expect(text.split('\n')[0]).toContain(`"inputs":{"lastmonth_activity":0,"lastyear_activity":0,"number_of_employees":1}`);
+    for (const v of values.slice(0, 19)) expect(text).toContain(`:${JSON.stringify(v)}`);
+  });
+
   it('knows the ids it made from their counters: logged ones, not the ones it only answered', async () => {
     const dir = tmp();
     const log = await PredictionLog.open(dir, { flush_ms: 60_000, index_size: 100 });
