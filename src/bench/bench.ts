@@ -1,6 +1,6 @@
 /**
  * npm run bench -- [--rows N] [--files K] [--repeat R] [--duration S] [--out FILE] [--compare OLD.json]
- *                  [--no-serve] [--no-gbt] [--no-reference] [--big]
+ *                  [--no-serve] [--no-gbt] [--no-reference] [--big] [--clickhouse N]
  *
  * Runs each verb as a whole process, the way users run it, on data made by the project's seeded
  * generator (N rows in K files with 5% duplicates, plus a 20,000-row test file), R times, and
@@ -9,7 +9,8 @@
  * scikit-learn, bench/reference.py (the five verbs' work done the pandas way in one process) and
  * the ratios; then a load test of POST /prediction (one row, 16 connections) with autocannon.
  * --big also runs the verbs once at ten million rows and checks that time grows linearly and
- * peak RSS stays under 1.2 GB. The same table goes to a JSON file so runs can be compared
+ * peak RSS stays under 1.2 GB. --clickhouse N then trains on N rows on a scratch ClickHouse
+ * server against the embedded engine (clickhouse.ts; Node's peak RSS should stay under 200 MB). The same table goes to a JSON file so runs can be compared
  * (--compare shows the change).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -21,17 +22,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { generate } from '../tools/gendata.js';
+import { main as clickhouseBench } from './clickhouse.js';
+import { measure, median, runIfMain, type Measure } from './measure.js';
+
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'bin', 'mlops.js');
-const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
-
-export interface Measure {
-  seconds: number;
-  rssMB: number | null;
-  /** Milliseconds in the read phases of the ingested data (finaldata.csv, trainingdata.csv). */
-  readMs?: number | null;
-}
 
 export interface VerbResult {
   verb: string;
@@ -89,38 +85,6 @@ export interface BenchReport {
   serve_without_log?: BenchReport['serve'];
   reference?: ReferenceResult | null;
   big?: BigCheck | null;
-}
-
-export const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-/** Milliseconds of the read phases of the ingested data in MLOPS_TIMING lines. */
-function readMs(stderr: string): number | null {
-  let ms = 0;
-  let seen = false;
-  for (const m of stderr.matchAll(/^\[timing\] read: [^\n]*?(finaldata|trainingdata)\.csv[^\n]*: ([\d.]+) ms/gm)) {
-    ms += Number(m[2]);
-    seen = true;
-  }
-  return seen ? Math.round(ms * 10) / 10 : null;
-}
-
-/** Run `mlops <args>` once; wall time from here, peak RSS from GNU time when it exists. */
-export function measure(cwd: string, args: string[]): Measure {
-  const env = { ...process.env, NO_COLOR: '1', MLOPS_TIMING: '1', npm_config_registry: 'http://127.0.0.1:9/' };
-  const t0 = performance.now();
-  const r = GNU_TIME
-    ? spawnSync(GNU_TIME, ['-f', '%M', process.execPath, BIN, '--quiet', ...args], { cwd, env, encoding: 'utf8' })
-    : spawnSync(process.execPath, [BIN, '--quiet', ...args], { cwd, env, encoding: 'utf8' });
-  const seconds = (performance.now() - t0) / 1000;
-  if (r.status !== 0 && !(args[0] === 'drift' && r.status === 4)) {
-    throw new Error(`mlops ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  }
-  const kb = GNU_TIME ? Number(r.stderr.trim().split('\n').at(-1)) : Number.NaN;
-  return { seconds, rssMB: Number.isFinite(kb) ? kb / 1024 : null, readMs: readMs(r.stderr) };
 }
 
 function prepare(dataDir: string, rows: number, files: number): string {
@@ -407,8 +371,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-gbt', 'skip boosted trees against scikit-learn')
     .option('--no-reference', 'skip the pandas + scikit-learn reference (bench/reference.py)')
     .option('--big', 'also run the verbs once at ten million rows (linear time, peak RSS under 1.2 GB)')
+    .option('--clickhouse <n>', 'also train on n rows on ClickHouse against DuckDB (clickhouse-server needed)', (v) => Number(v))
     .parse(argv)
-    .opts<{ rows: number; files: number; repeat: number; duration: number; out?: string; compare?: string; serve: boolean; gbt: boolean; reference: boolean; big?: boolean }>();
+    .opts<{ rows: number; files: number; repeat: number; duration: number; out?: string; compare?: string; serve: boolean; gbt: boolean; reference: boolean; big?: boolean; clickhouse?: number }>();
   const dataDir = join(ROOT, '.bench-data', `${o.rows}x${o.files}`);
   const project = prepare(dataDir, o.rows, o.files);
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
@@ -511,15 +476,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   lines.push('', `results: ${out}`);
   process.stdout.write(lines.join('\n') + '\n');
+  if (o.clickhouse) return clickhouseBench(['node', 'bench-clickhouse', '--rows', String(o.clickhouse)]);
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv).then(
-    (code) => (process.exitCode = code),
-    (err: Error) => {
-      process.stderr.write(`bench: ${err.message}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, main);

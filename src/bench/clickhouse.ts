@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { generate } from '../tools/gendata.js';
 import { startClickHouse } from '../tools/clickhouse-server.js';
-import { measure, median, type Measure } from './bench.js';
+import { measure, median, runIfMain, type Measure } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -108,12 +108,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv).then(
-    (code) => (process.exitCode = code),
-    (err: Error) => {
-      process.stderr.write(`bench: ${err.message}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, main);

@@ -68,8 +68,8 @@ export class Grower {
   private readonly pool: Float64Array[] = [];
   /** The second chunk's histogram (the worker's, with a team). */
   private readonly partial: Float64Array;
-  /** The root's row counts per bin, of all rows and of the two chunks (kernels.ts). */
-  private readonly counts: [Float64Array, Float64Array];
+  /** The root's histogram of all rows (only its counts are used: they never change). */
+  private readonly rootCounts: Float64Array;
   private readonly histSize: number;
   private readonly n: number;
 
@@ -93,7 +93,8 @@ export class Grower {
     st.raw.fill(baseline);
     this.histSize = columns.length * s.nBins * 3;
     this.partial = shared ? new Float64Array(new SharedArrayBuffer(this.histSize * 8)) : new Float64Array(this.histSize);
-    this.counts = [new Float64Array(this.histSize).fill(NaN), new Float64Array(this.histSize).fill(NaN)];
+    this.rootCounts = new Float64Array(this.histSize);
+    st.compiled.histogram(this.rootCounts, st, st.ids[ROOT_IDS], 0, n);
     team?.broadcast({ op: 'state', buffers: buffersOf(st), partial: this.partial.buffer as SharedArrayBuffer });
   }
 
@@ -175,19 +176,25 @@ export class Grower {
     }
     const hist = this.newHist();
     if (n < CHUNK_MIN_ROWS) {
-      gradientsKernel(st, hist, this.counts[0], 0, n);
-      return hist;
+      gradientsKernel(st, hist, 0, n);
+      return this.withRootCounts(hist);
     }
     const cut = n >>> 1;
     if (team) {
       team.message(1, { op: 'gradients', from: cut, to: n });
-      gradientsKernel(st, hist, this.counts[0], 0, cut);
+      gradientsKernel(st, hist, 0, cut);
       team.waitAll();
     } else {
-      gradientsKernel(st, hist, this.counts[0], 0, cut);
-      gradientsKernel(st, this.partial, this.counts[1], cut, n);
+      gradientsKernel(st, hist, 0, cut);
+      gradientsKernel(st, this.partial, cut, n);
     }
     addInto(hist, this.partial);
+    return this.withRootCounts(hist);
+  }
+
+  private withRootCounts(hist: Float64Array): Float64Array {
+    const counts = this.rootCounts;
+    for (let j = 2; j < hist.length; j += 3) hist[j] = counts[j]!;
     return hist;
   }
 

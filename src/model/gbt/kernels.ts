@@ -127,18 +127,13 @@ export function addLeaves(st: TrainState, leaves: Leaves, first: number, last: n
 /**
  * The gradients and hessians of rows [from, to) at their raw scores (g = p - y, h = p (1 - p)
  * for log loss; g = raw - y for squared error; stored as float32 like scikit-learn) and into
- * hist (zeroed first) their histogram: (sum g, sum h, count) at hist[(f * nBins + bin) * 3 +
- * 0..2], summed in row order in float64. The counts are copied from counts (the same every
- * tree), itself filled by the first call.
+ * hist (zeroed first) their sums per feature and bin: (sum g, sum h) at hist[(f * nBins + bin)
+ * * 3 + 0..1], summed in row order in float64. The counts (slot 2) are left 0: at the root they
+ * are the same every tree (Grower keeps them).
  */
-export function gradientsKernel(st: TrainState, hist: Float64Array, counts: Float64Array, from: number, to: number): void {
-  if (counts[0] !== counts[0]) {
-    counts.fill(0);
-    st.compiled.histogram(counts, st, st.ids[ROOT_IDS], from, to);
-  }
+export function gradientsKernel(st: TrainState, hist: Float64Array, from: number, to: number): void {
   hist.fill(0);
   st.compiled.gradients(hist, st, from, to);
-  for (let j = 2; j < hist.length; j += 3) hist[j] = counts[j]!;
 }
 
 /** The id array a node's children are written to. */

@@ -16,8 +16,6 @@ const a = ctrl.subarray(CTRL.args);
 let st: TrainState | null = null;
 /** The histogram of this worker's chunk. */
 let partial: Float64Array<ArrayBufferLike> = new Float64Array(0);
-/** The root's row counts per bin in this worker's chunk. */
-let counts = new Float64Array(0);
 let exit = false;
 
 function message(m: Message): void {
@@ -25,13 +23,12 @@ function message(m: Message): void {
     case 'state':
       st = stateOf(m.buffers);
       partial = new Float64Array(m.partial);
-      counts = new Float64Array(partial.length).fill(NaN);
       return;
     case 'leaves':
       addLeaves(st!, m.leaves, m.first, m.last);
       return;
     case 'gradients':
-      gradientsKernel(st!, partial, counts, m.from, m.to);
+      gradientsKernel(st!, partial, m.from, m.to);
       return;
     case 'bin':
       for (const j of m.jobs) {
