@@ -108,7 +108,7 @@ export function duckFrame(db: Db, table: LoadedTable): Frame {
     },
     async text(col) {
       const out: (string | null)[] = [];
-      const res = await db.conn.run(`SELECT CAST(${sqlIdent(col)} AS VARCHAR) FROM ${from}`);
+      const res = await db.conn.stream(`SELECT CAST(${sqlIdent(col)} AS VARCHAR) FROM ${from}`);
       for (;;) {
         const chunk = await res.fetchChunk();
         if (!chunk || chunk.rowCount === 0) break;

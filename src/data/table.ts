@@ -436,7 +436,7 @@ export async function readFloatColumns(db: Db, from: string, columns: readonly s
   const ncols = columns.length;
   // coalesce to NaN so every slot of the vectors is valid and the raw buffers can be copied.
   const select = columns.map((c) => `coalesce(CAST(${sqlIdent(c)} AS DOUBLE), 'NaN'::DOUBLE)`).join(', ');
-  const result = await db.conn.run(`SELECT ${select} FROM ${from}`);
+  const result = await db.conn.stream(`SELECT ${select} FROM ${from}`);
   // With the row count known, copy each vector straight into its place; otherwise grow.
   let out = Array.from({ length: ncols }, () => new Float64Array(rows ?? 1 << 16));
   let off = 0;
@@ -475,7 +475,7 @@ export async function streamColumns(db: Db, from: string, columns: readonly Colu
     const v = c.kind === 'integer' ? `CAST(CAST(${id} AS BIGINT) AS DOUBLE)` : id;
     return `coalesce(${v}, 'NaN'::DOUBLE)`;
   });
-  const result = await db.conn.run(`SELECT ${select.join(', ')} FROM ${from}`);
+  const result = await db.conn.stream(`SELECT ${select.join(', ')} FROM ${from}`);
   const scratch = new Float64Array(2048);
   for (;;) {
     const chunk = await result.fetchChunk();
