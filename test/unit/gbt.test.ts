@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { expFast } from '../../src/model/gbt/compiled.js';
 import { fitGbt, predictGbt, predictProbaGbt, type GbtModel } from '../../src/model/gbt/index.js';
 import { rocAucScore } from '../../src/model/metrics.js';
 import { rng } from '../../src/tools/gendata.js';
@@ -186,5 +187,24 @@ describe('fitGbt: behaviour', () => {
     const m = fitGbt(X, Float64Array.from([0, 1, 0]), { task: 'regression' });
     expect(() => predictGbt(m, [])).toThrow(/1 features/);
     expect(() => predictProbaGbt(m, X)).toThrow(/classification/);
+  });
+});
+
+describe('expFast (the log loss gradients e^x)', () => {
+  it('is within 2 ulp of Math.exp over the whole range, and Math.exp outside it', () => {
+    const random = rng(7);
+    let worst = 0;
+    for (let k = 0; k < 200_000; k++) {
+      const x = (random() * 2 - 1) * (k % 2 ? 40 : 700);
+      const want = Math.exp(x);
+      worst = Math.max(worst, Math.abs(expFast(x) - want) / want);
+    }
+    expect(worst).toBeLessThan(4.5e-16);
+    for (const x of [0, 1, -1, 1e-300, -699.9, 699.9]) expect(Math.abs(expFast(x) - Math.exp(x)) / Math.exp(x)).toBeLessThan(4.5e-16);
+    expect(expFast(0)).toBe(1);
+    expect(expFast(-800)).toBe(0);
+    expect(expFast(800)).toBe(Infinity);
+    expect(expFast(NaN)).toBeNaN();
+    expect(expFast(-Infinity)).toBe(0);
   });
 });

