@@ -13,6 +13,7 @@ import { ConfigError, DataError } from '../../errors.js';
 import { rng } from '../../tools/gendata.js';
 import { BIN_SUBSAMPLE, binCategorical, binNumericFeature } from './binning.js';
 import { Grower, type GrownTree } from './grower.js';
+import { holdoutCut, scoreRows, type Holdout, type TreeRoute } from './holdout.js';
 import { baselineOf, meanLoss } from './loss.js';
 import type { BinJob } from './protocol.js';
 import { defaultThreads, Team } from './threads.js';
@@ -114,9 +115,7 @@ export function fitGbt(X: readonly Float64Array[], y: Float64Array, opts: GbtOpt
 
     const task = settings.task;
     const baseline = baselineOf(task, yTrain);
-    const rawVal = yVal ? new Float64Array(yVal.length).fill(baseline) : null;
     const lossRows = nTrain > TRAIN_LOSS_ROWS ? sampleRows(nTrain, TRAIN_LOSS_ROWS, random) : null;
-    const valLoss = yVal ? [meanLoss(task, yVal, rawVal!, null)] : [];
 
     const grower = new Grower(
       {
@@ -137,12 +136,27 @@ export function fitGbt(X: readonly Float64Array[], y: Float64Array, opts: GbtOpt
       team,
     );
     // The training loss is tracked on the sample as on the validation rows: from their bins.
-    const lossBins = rowMajor(lossRows ? binsTrain.map((c) => pickBins(c, lossRows)) : binsTrain);
+    const nBins = settings.max_bins + 1;
     const yLoss = lossRows ? pick(yTrain, lossRows) : yTrain;
-    const rawLoss = new Float64Array(yLoss.length).fill(baseline);
+    const lossRowsBinned: Holdout = {
+      task,
+      nFeatures,
+      nBins,
+      bins: rowMajor(lossRows ? binsTrain.map((c) => pickBins(c, lossRows)) : binsTrain, false),
+      y: yLoss,
+      raw: new Float64Array(yLoss.length).fill(baseline),
+    };
     binsTrain.length = 0;
-    const trainLoss = [meanLoss(task, yLoss, rawLoss, null)];
-    const valBins = validation ? rowMajor(binsVal) : null;
+    const trainLoss = [meanLoss(task, yLoss, lossRowsBinned.raw)];
+    // The validation rows: with a team, on shared memory, the worker scoring the second half.
+    const shared = team !== null;
+    const holdout: Holdout | null = yVal
+      ? { task, nFeatures, nBins, bins: rowMajor(binsVal, shared), y: copyOf(yVal, shared), raw: alloc64(nVal, shared).fill(baseline) }
+      : null;
+    const valLoss = holdout ? [meanLoss(task, holdout.y, holdout.raw)] : [];
+    const cut = holdoutCut(nVal);
+    const secondHalf = new Float64Array(shared ? new SharedArrayBuffer(8) : new ArrayBuffer(8));
+    if (holdout && team) team.message(1, { op: 'holdout', holdout, result: secondHalf.buffer as SharedArrayBuffer });
     const trees: GbtTree[] = [];
     const gains = new Float64Array(nFeatures);
     const lr = settings.learning_rate;
@@ -152,11 +166,14 @@ export function fitGbt(X: readonly Float64Array[], y: Float64Array, opts: GbtOpt
       prev = tree;
       for (let i = 0; i < tree.isLeaf.length; i++) if (!tree.isLeaf[i]) gains[tree.feature[i]!]! += tree.gain[i]!;
       trees.push(toModelTree(tree, lr, thresholds, known, nBinsNonMissing));
-      addBinned(tree, lossBins, nFeatures, settings.max_bins + 1, lr, rawLoss);
-      trainLoss.push(meanLoss(task, yLoss, rawLoss, null));
-      if (rawVal) {
-        addBinned(tree, valBins!, nFeatures, settings.max_bins + 1, lr, rawVal);
-        valLoss.push(meanLoss(task, yVal!, rawVal, null));
+      const route: TreeRoute = { feature: tree.feature, left: tree.left, right: tree.right, isLeaf: tree.isLeaf, value: tree.value, goesLeft: tree.goesLeft };
+      if (holdout && team) team.message(1, { op: 'score', tree: route, lr, from: cut, to: nVal });
+      trainLoss.push(scoreRows(lossRowsBinned, route, lr, 0, yLoss.length) / yLoss.length);
+      if (holdout) {
+        const first = scoreRows(holdout, route, lr, 0, cut);
+        if (team) team.waitAll();
+        else secondHalf[0] = scoreRows(holdout, route, lr, cut, nVal);
+        valLoss.push((first + secondHalf[0]!) / nVal);
         if (shouldStop(valLoss, settings)) break;
       }
     }
@@ -294,11 +311,11 @@ function sampleRows(n: number, k: number, random: () => number): Uint32Array {
   return idx.slice(0, k);
 }
 
-/** Columns of bin codes as one row-major matrix. */
-function rowMajor(columns: readonly Uint8Array[]): Uint8Array {
+/** Columns of bin codes as one row-major matrix (on shared memory if shared). */
+function rowMajor(columns: readonly Uint8Array[], shared: boolean): Uint8Array {
   const nf = columns.length;
   const n = columns[0]!.length;
-  const out = new Uint8Array(n * nf);
+  const out = new Uint8Array(shared ? new SharedArrayBuffer(n * nf) : new ArrayBuffer(n * nf));
   columns.forEach((c, f) => {
     for (let i = 0; i < n; i++) out[i * nf + f] = c[i]!;
   });
@@ -308,6 +325,16 @@ function rowMajor(columns: readonly Uint8Array[]): Uint8Array {
 /** A Float64Array on a SharedArrayBuffer. */
 function shared64(n: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(n * 8));
+}
+
+function alloc64(n: number, shared: boolean): Float64Array {
+  return shared ? shared64(n) : new Float64Array(n);
+}
+
+function copyOf(x: Float64Array, shared: boolean): Float64Array {
+  const out = alloc64(x.length, shared);
+  out.set(x);
+  return out;
 }
 
 /** x at the given rows (all when null), into out. */
@@ -327,18 +354,6 @@ function pick(x: Float64Array, rows: Uint32Array): Float64Array {
   const out = new Float64Array(rows.length);
   for (let k = 0; k < rows.length; k++) out[k] = x[rows[k]!]!;
   return out;
-}
-
-/** Add a grown tree's shrunk leaf values to the raw scores of binned rows. */
-function addBinned(tree: GrownTree, bins: Uint8Array, nFeatures: number, nBins: number, lr: number, raw: Float64Array): void {
-  for (let i = 0; i < raw.length; i++) {
-    let node = 0;
-    while (!tree.isLeaf[node]) {
-      const f = tree.feature[node]!;
-      node = tree.goesLeft[node * nBins + bins[i * nFeatures + f]!] ? tree.left[node]! : tree.right[node]!;
-    }
-    raw[i]! += lr * tree.value[node]!;
-  }
 }
 
 /** The model's form of a grown tree: raw thresholds, category codes, shrunk leaf values. */

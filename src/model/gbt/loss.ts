@@ -14,22 +14,24 @@ export function baselineOf(task: GbtTask, y: Float64Array): number {
   return Math.log(p / (1 - p));
 }
 
-/**
- * Mean loss over the given rows (all when rows is null): log(1 + e^raw) - y raw, or
- * (raw - y)^2 / 2. Cost: O(rows).
- */
-export function meanLoss(task: GbtTask, y: Float64Array, raw: Float64Array, rows: Uint32Array | null): number {
-  const m = rows ? rows.length : y.length;
+/** Mean loss over all rows (see lossSum). Cost: O(rows). */
+export function meanLoss(task: GbtTask, y: Float64Array, raw: Float64Array): number {
+  return lossSum(task, y, raw, 0, y.length) / y.length;
+}
+
+/** The loss summed over rows [from, to): log(1 + e^raw) - y raw, or (raw - y)^2 / 2. */
+export function lossSum(task: GbtTask, y: Float64Array, raw: Float64Array, from: number, to: number): number {
   let sum = 0;
-  for (let k = 0; k < m; k++) {
-    const i = rows ? rows[k]! : k;
-    const r = raw[i]!;
-    if (task === 'regression') {
-      const d = r - y[i]!;
+  if (task === 'regression') {
+    for (let i = from; i < to; i++) {
+      const d = raw[i]! - y[i]!;
       sum += 0.5 * d * d;
-    } else {
+    }
+  } else {
+    for (let i = from; i < to; i++) {
+      const r = raw[i]!;
       sum += Math.max(r, 0) + Math.log1p(Math.exp(-Math.abs(r))) - y[i]! * r;
     }
   }
-  return sum / m;
+  return sum;
 }

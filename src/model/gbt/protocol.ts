@@ -1,9 +1,10 @@
 /**
  * How the main thread talks to a gbt worker. The frequent command (split a chunk of a node) is
  * written to a shared Int32Array, the rare ones (the shared state, the leaf values to add, the
- * gradients, exit) sent as messages; either way the main thread then bumps CTRL.posted. Both sides poll a while before sleeping in Atomics.wait: waking a sleeping thread
+ * gradients, the validation rows to score, exit) sent as messages; either way the main thread then bumps CTRL.posted. Both sides poll a while before sleeping in Atomics.wait: waking a sleeping thread
  * costs tens of microseconds on a virtual machine, many times a small node's work.
  */
+import type { Holdout, TreeRoute } from './holdout.js';
 import type { Leaves, StateBuffers } from './kernels.js';
 
 /** Int32 slots of a worker's control SharedArrayBuffer; ARGS.. hold the command. */
@@ -26,6 +27,9 @@ export type Message =
   | { op: 'leaves'; leaves: Leaves; first: number; last: number }
   | { op: 'gradients'; from: number; to: number }
   | { op: 'bin'; jobs: BinJob[]; maxBins: number; missingBin: number }
+  /** The validation rows (shared) and where to put the second half's loss sum. */
+  | { op: 'holdout'; holdout: Holdout; result: SharedArrayBuffer }
+  | { op: 'score'; tree: TreeRoute; lr: number; from: number; to: number }
   | { op: 'exit' };
 
 /** A numeric feature for the worker to bin (binNumericFeature); the arrays are shared. */

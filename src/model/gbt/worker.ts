@@ -6,6 +6,7 @@
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { binNumericFeature } from './binning.js';
+import { scoreRows, type Holdout } from './holdout.js';
 import { addLeaves, gradientsKernel, splitChunk, stateOf, type TrainState } from './kernels.js';
 import { CTRL, LUT_OFFSET, OP, waitChange, type Message } from './protocol.js';
 
@@ -17,6 +18,8 @@ let st: TrainState | null = null;
 /** The histogram of this worker's chunk. */
 let partial: Float64Array<ArrayBufferLike> = new Float64Array(0);
 let exit = false;
+let holdout: Holdout | null = null;
+let holdoutSum: Float64Array = new Float64Array(1);
 
 function message(m: Message): void {
   switch (m.op) {
@@ -36,6 +39,13 @@ function message(m: Message): void {
         j.thresholds.set(t);
         j.count[0] = t.length;
       }
+      return;
+    case 'holdout':
+      holdout = m.holdout;
+      holdoutSum = new Float64Array(m.result);
+      return;
+    case 'score':
+      holdoutSum[0] = scoreRows(holdout!, m.tree, m.lr, m.from, m.to);
       return;
     case 'exit':
       exit = true;
