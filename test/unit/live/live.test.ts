@@ -29,7 +29,8 @@ describe('the server handle', () => {
     expect(live.route('r1')).toEqual({ answer: 'champion', shadow: false });
     expect(await live.experimentStatus()).toBeNull();
     await startExperiment(experimentPath(c), { challenger: 'v0002', champion: 'v0001', mode: 'shadow' });
-    await new Promise((r) => setTimeout(r, 60));
+    // The server polls the experiment file every 10 ms: wait for it to notice (a loaded machine may be slow).
+    for (const start = Date.now(); !live.experiment() && Date.now() - start < 20_000; ) await new Promise((r) => setTimeout(r, 20));
     expect(live.experiment()?.challenger).toBe('v0002');
     expect(live.route('r1')).toEqual({ answer: 'champion', shadow: true });
     for (let i = 0; i < 10; i++) {

@@ -102,8 +102,13 @@ describe('prediction log', () => {
     const dir = tmp();
     const log = await PredictionLog.open(dir, { flush_ms: 20 });
     log.log({ requestId: 'x', version: 'v0001', features: FEATURES, x: [1, 2, 3], proba: 0.5, label: 0 });
-    await new Promise((r) => setTimeout(r, 120));
-    expect((await all(dir)).map((r) => r.request_id)).toEqual(['x']);
+    // Written without close() or flush(): poll (the writer thread may start late on a loaded machine).
+    let seen: string[] = [];
+    for (const start = Date.now(); seen.length === 0 && Date.now() - start < 20_000; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      seen = (await all(dir)).map((r) => r.request_id);
+    }
+    expect(seen).toEqual(['x']);
     await log.close();
   });
 
