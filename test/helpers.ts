@@ -138,3 +138,17 @@ function startListening(dir: string, args: string[], env: Record<string, string>
     child.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}: ${err}`)));
   });
 }
+
+/**
+ * Wait until check() gives a truthy value (polled every 50 ms) and return it; after timeoutMs
+ * return the last value, for the test's assertion to show. For what a background poller does
+ * "soon": a fixed sleep fails on a loaded machine.
+ */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = await check();
+    if (v || Date.now() - start > timeoutMs) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cli, genData, project, startServe } from '../helpers.js';
+import { BIN, cli, eventually, genData, project, startServe } from '../helpers.js';
 
 const serve = startServe;
 
@@ -227,8 +227,7 @@ describe('hot reload', () => {
     expect(before.status).toBe(503);
     expect(((await before.json()) as { hint: string }).hint).toContain('mlops run');
     expect(cli(dir, 'run').code).toBe(0);
-    await new Promise((r) => setTimeout(r, 1500));
-    expect((await post(url, JSON.stringify({ rows: [row] }))).status).toBe(200);
+    expect(await eventually(async () => (await post(url, JSON.stringify({ rows: [row] }))).status === 200)).toBe(true);
   });
 
   it('a redeploy during a stream of requests: no failed request, new version served afterwards; a broken release is rejected', async () => {
@@ -250,7 +249,8 @@ describe('hot reload', () => {
     writeFileSync(join(dir, 'config.json'), readFileSync(join(dir, 'config.json'), 'utf8').replace('"practicedata"', '"sourcedata"'));
     await new Promise((r) => setTimeout(r, 300));
     for (const verb of ['ingest', 'train', 'score', 'deploy']) await promisify(execFile)(process.execPath, [BIN, verb], { cwd: dir });
-    await new Promise((r) => setTimeout(r, 1500));
+    await eventually(() => versions.has('v0002'));
+    await new Promise((r) => setTimeout(r, 300));
     stop = true;
     await stream;
     expect(statuses.length).toBeGreaterThan(20);
@@ -267,7 +267,7 @@ describe('hot reload', () => {
     const { execFileSync } = await import('node:child_process');
     execFileSync('ln', ['-sfn', 'releases/v0003', join(dir, 'production_deployment', 'current.tmp')]);
     execFileSync('mv', ['-T', join(dir, 'production_deployment', 'current.tmp'), join(dir, 'production_deployment', 'current')]);
-    await new Promise((r) => setTimeout(r, 1500));
+    await eventually(() => /release v0003 rejected/.test(log()));
     const res = await post(url, JSON.stringify({ rows: [row] }));
     expect(res.status).toBe(200);
     expect(((await res.json()) as { model_version: string }).model_version).toBe('v0002');

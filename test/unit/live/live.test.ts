@@ -6,6 +6,7 @@ import { ConfigError } from '../../../src/errors.js';
 import { startExperiment, experimentPath } from '../../../src/live/experiment.js';
 import { DEFAULT_LIVE, openLive, parseLiveSettings, renderLiveMetrics } from '../../../src/live/live.js';
 import { HttpError } from '../../../src/server/requests.js';
+import { eventually } from '../../helpers.js';
 
 const cfg = () => {
   const root = mkdtempSync(join(tmpdir(), 'live-'));
@@ -30,7 +31,7 @@ describe('the server handle', () => {
     expect(await live.experimentStatus()).toBeNull();
     await startExperiment(experimentPath(c), { challenger: 'v0002', champion: 'v0001', mode: 'shadow' });
     // The server polls the experiment file every 10 ms: wait for it to notice (a loaded machine may be slow).
-    for (const start = Date.now(); !live.experiment() && Date.now() - start < 20_000; ) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => live.experiment());
     expect(live.experiment()?.challenger).toBe('v0002');
     expect(live.route('r1')).toEqual({ answer: 'champion', shadow: true });
     for (let i = 0; i < 10; i++) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listSegments, liveInputs, newRequestId, parseSince, PredictionLog, pruneSegments, readPredictions, type PredictionRecord } from '../../../src/live/predlog.js';
 import { setQuietWarnings } from '../../../src/warnings.js';
+import { eventually } from '../../helpers.js';
 
 const FEATURES = ['lastmonth_activity', 'lastyear_activity', 'number_of_employees'];
 const tmp = () => mkdtempSync(join(tmpdir(), 'predlog-'));
@@ -103,12 +104,8 @@ describe('prediction log', () => {
     const log = await PredictionLog.open(dir, { flush_ms: 20 });
     log.log({ requestId: 'x', version: 'v0001', features: FEATURES, x: [1, 2, 3], proba: 0.5, label: 0 });
     // Written without close() or flush(): poll (the writer thread may start late on a loaded machine).
-    let seen: string[] = [];
-    for (const start = Date.now(); seen.length === 0 && Date.now() - start < 20_000; ) {
-      await new Promise((r) => setTimeout(r, 50));
-      seen = (await all(dir)).map((r) => r.request_id);
-    }
-    expect(seen).toEqual(['x']);
+    expect(await eventually(async () => (await all(dir)).length > 0)).toBe(true);
+    expect((await all(dir)).map((r) => r.request_id)).toEqual(['x']);
     await log.close();
   });
 
