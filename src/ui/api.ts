@@ -20,15 +20,19 @@ import { testDataHash } from '../store/evaluations.js';
 import { registryListing } from '../store/listingcache.js';
 import { getVersion, readAliases, readEvents, versionName } from '../store/registry.js';
 import { HttpError } from '../server/requests.js';
+import type { LiveView } from './live.js';
 
 export interface Alert {
   level: 'error' | 'warning' | 'info';
   text: string;
+  /** 'live': raised by the live cards (the page refreshes those alone while their summary is computed). */
+  source?: 'live';
 }
 
 const metricOf = (cfg: Config) => cfg.promotion.metric ?? cfg.drift.metric;
 
-export async function overview(cfg: Config) {
+/** The Overview: the registry's state, the last run, drift, alerts; with `live`, its live cards. */
+export async function overview(cfg: Config, live?: LiveView) {
   await syncRegistry(cfg);
   const metric = metricOf(cfg);
   const [champ, aliases, listing, runs, events] = await Promise.all([
@@ -40,6 +44,13 @@ export async function overview(cfg: Config) {
   ]);
   const { value } = listing;
   const alerts: Alert[] = [];
+  // meanwhile: the live cards (they may wait up to 0.4 s for the background summary)
+  const liveCards = live
+    ? live.overview(champ ? versionName(champ.version) : null).catch((err: Error) => {
+        alerts.push({ level: 'error', text: `live cards: ${err.message.split(cfg.root + '/').join('')}`, source: 'live' });
+        return null;
+      })
+    : null;
   const card = (v: number | undefined) =>
     v === undefined ? null : { version: v, name: versionName(v), metric, value: value.get(v) ?? null };
   const champion = champ
@@ -67,6 +78,8 @@ export async function overview(cfg: Config) {
   const outdated = (diag?.dependencies?.dependencies ?? []).filter((d) => d.status === 'outdated' || d.status === 'not installed');
   if (outdated.length) alerts.push({ level: 'info', text: `dependencies: ${outdated.map((d) => `${d.name} ${d.status}`).join(', ')}` });
   const timeline = await scoreTimeline(cfg, events);
+  const lv = await liveCards;
+  if (lv) alerts.push(...lv.alerts);
   return {
     metric,
     direction: higherIsBetter(metric) ? 'higher is better' : 'lower is better',
@@ -77,9 +90,16 @@ export async function overview(cfg: Config) {
     model_drift: md && { metric: md.metric, new_score: md.newScore, drift: md.drift, tests: md.tests.map((t) => ({ test: t.test, verdict: t.verdict, detail: t.detail })) },
     data_drift: dataDrift,
     diagnostics: diag && { timestamp: diag.timestamp ?? null, rows: diag.rows ?? null },
+    live: lv,
     alerts,
     charts: { scores: timeline.spec },
   };
+}
+
+/** The Overview's live cards alone (the page asks again while their summary is computed). */
+export async function overviewLive(cfg: Config, live: LiveView) {
+  const champ = await currentChampion(cfg);
+  return live.overview(champ ? versionName(champ.version) : null);
 }
 
 /** The champion on the reference test set: ROC, PR and calibration (classification only). */

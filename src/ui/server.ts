@@ -124,7 +124,8 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
   if (opts.warm !== false) live.start();
 
   const routes: Record<string, (q: URLSearchParams, tail: string) => Promise<unknown>> = {
-    '/api/overview': () => api.overview(cfg),
+    '/api/overview': () => api.overview(cfg, live),
+    '/api/overview/live': () => api.overviewLive(cfg, live),
     '/api/curves': () => api.curves(cfg),
     '/api/models': (q) => api.models(cfg, q),
     '/api/compare': (q) => api.compare(cfg, q),

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { championOf, cli, cliJson, genData, ROOT, projectWithTwoVersions, startServe, startUi } from '../helpers.js';
+import { championOf, cli, cliJson, genData, logThroughput, ROOT, projectWithTwoVersions, startServe, startUi } from '../helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const have = existsSync(CHROMIUM);
@@ -85,11 +85,13 @@ describe.skipIf(!have)('mlops ui in Chromium', () => {
     for (const [name, titles] of PAGES) {
       await page.goto(`${url}/#/${name}`);
       await page.waitForSelector(`#page-${name} .chart svg`);
-      // every chart of the page drawn (the overview's curves come from a second request; the
-      // Live page shows again once its background summary is done)
+      // the page done and every chart of it drawn (the overview's curves come from a second
+      // request; the Live page and the overview's live cards show again once their background
+      // summary is done)
       await page.waitForFunction((n) => {
         const charts = [...document.querySelectorAll(`#page-${n} .chart`)];
-        return charts.length > 0 && charts.every((c) => c.querySelector('svg')) && !document.querySelector('#live-computing');
+        const done = /loaded in/.test(document.querySelector('#status')!.textContent ?? '');
+        return done && charts.length > 0 && charts.every((c) => c.querySelector('svg')) && !document.querySelector('#live-computing, #overview-computing');
       }, name);
       const texts = new Set((await page.locator(`#page-${name} .chart svg text`).allTextContents()).map((t) => t.trim()));
       for (const t of titles) expect(texts, `${name}: axis title "${t}"`).toContain(t);
@@ -100,6 +102,27 @@ describe.skipIf(!have)('mlops ui in Chromium', () => {
     const live = await (await fetch(`${url}/api/live`)).text();
     expect(JSON.parse(live)).toMatchObject({ summary: { requests: 1830, labelled: 1800 }, looks: 4, verdict: { status: 'stopped', n: 1800 }, latency: { answering: true } });
     expect(live).not.toMatch(/batch\d|lastmonth_activity/);
+  });
+
+  it("shows the live cards on the overview: throughput, latency percentiles, the champion's latest chunk", async () => {
+    await page.goto(`${url}/#/overview`);
+    await page.waitForSelector('#overview-live .card');
+    await page.waitForFunction(() => !document.querySelector('#overview-computing') && /loaded in/.test(document.querySelector('#status')!.textContent ?? ''));
+    const text = (await page.locator('#overview-live').textContent()) ?? '';
+    for (const t of ['predictions/s', 'requests/s', '/prediction latency', 'p50', 'p95', 'p99', 'v0001 f1, latest chunk', 'estimated', 'realized']) expect(text, t).toContain(t);
+    expect(text).not.toMatch(/no server answers|none yet/);
+    // the numbers: throughput as counted from the log's lines, the /prediction requests the traffic made
+    const o = (await (await fetch(`${url}/api/overview`)).json()) as { live: { throughput: Record<string, number>; latency: { prediction: { requests: number; p50_ms: number; p95_ms: number; p99_ms: number } }; performance: { chunk: { rows: number; realized: number | null } } } };
+    const expected = logThroughput(join(dir, 'ingesteddata', 'predictions'));
+    expect(o.live.throughput).toMatchObject({ seconds: expected.seconds, predictions: expected.predictions, requests: expected.requests });
+    expect(o.live.throughput.predictions_per_s).toBeCloseTo(expected.predictions_per_s, 3);
+    // three batches of the test file and 30 single rows
+    const p = o.live.latency.prediction;
+    expect(p.requests).toBe(33);
+    expect(p.p50_ms).toBeLessThanOrEqual(p.p95_ms);
+    expect(p.p95_ms).toBeLessThanOrEqual(p.p99_ms);
+    expect(o.live.performance.chunk.realized).toBeTypeOf('number');
+    expect(errors).toEqual([]);
   });
 
   it('starts and stops an experiment in the Live page, each after a confirmation', async () => {
