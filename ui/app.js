@@ -144,8 +144,8 @@ async function overviewPage(root) {
   const live = h('div', { id: 'overview-live' });
   const alerts = alertList(o.alerts);
   const showLive = (lv) => {
-    live.replaceChildren(h('h2', {}, 'Live'), h('div', { class: 'cards' }, liveCards(lv)),
-      lv && lv.computing ? h('p', { class: 'note', id: 'overview-computing' }, 'Summarising the prediction log and the labels in the background; these cards refresh when done.') : null);
+    live.replaceChildren(h('h2', {}, 'Live'), h('div', { class: 'cards' }, liveCards(lv)));
+    if (lv && lv.computing) live.append(h('p', { class: 'note', id: 'overview-computing' }, 'Summarising the prediction log and the labels in the background; these cards refresh when done.'));
   };
   showLive(o.live);
   root.append(live, h('h2', {}, 'Open alerts'), alerts);

@@ -110,7 +110,7 @@ describe.skipIf(!have)('mlops ui in Chromium', () => {
     await page.waitForFunction(() => !document.querySelector('#overview-computing') && /loaded in/.test(document.querySelector('#status')!.textContent ?? ''));
     const text = (await page.locator('#overview-live').textContent()) ?? '';
     for (const t of ['predictions/s', 'requests/s', '/prediction latency', 'p50', 'p95', 'p99', 'v0001 f1, latest chunk', 'estimated', 'realized']) expect(text, t).toContain(t);
-    expect(text).not.toMatch(/no server answers|none yet/);
+    expect(text).not.toMatch(/no server answers|none yet|null|undefined|NaN/);
     // the numbers: throughput as counted from the log's lines, the /prediction requests the traffic made
     const o = (await (await fetch(`${url}/api/overview`)).json()) as { live: { throughput: Record<string, number>; latency: { prediction: { requests: number; p50_ms: number; p95_ms: number; p99_ms: number } }; performance: { chunk: { rows: number; realized: number | null } } } };
     const expected = logThroughput(join(dir, 'ingesteddata', 'predictions'));
