@@ -6,7 +6,7 @@
  *
  * Builds a demo project in /tmp/mlops-ui-demo (50,000 generated rows, versions with different
  * C, then shifted data through the loop), serves the champion with `mlops serve` and sends it
- * live traffic (the test file in batches, single rows, the labels of most), starts `mlops ui` on
+ * live traffic (the test file in batches with their labels, single rows), starts `mlops ui` on
  * it, and saves ui-overview.png (its live cards included) and ui-models.png.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -51,7 +51,7 @@ const listen = (...args) => {
 const [serve, serving] = listen('serve', '--port', '0');
 const api = await serving;
 const post = (path, body) => fetch(api + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
-// live traffic: the 5,000 test rows in ten batches and 200 single rows over ~10 s, labels for the first eight batches
+// live traffic: the 5,000 test rows in ten batches (labelled) and 200 single rows (not) over ~10 s
 const test = readFileSync(join(dir, 'testdata', readdirSync(join(dir, 'testdata'))[0]), 'utf8').trim().split('\n');
 const head = test[0].split(',');
 const rows = test.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [head[i], v])));
@@ -60,7 +60,7 @@ for (let b = 0; b < 10; b++) {
   const batch = rows.slice(b * 500, (b + 1) * 500);
   const r = await post('/prediction', { rows: batch.map((x) => Object.fromEntries(features.map((f) => [f, Number(x[f])]))) });
   for (let k = 0; k < 20; k++) await post('/prediction', { rows: [Object.fromEntries(features.map((f) => [f, Number(batch[k][f])]))] });
-  if (b < 8) await post('/feedback', { items: r.request_ids.map((id, i) => ({ request_id: id, label: Number(batch[i].exited) })) });
+  await post('/feedback', { items: r.request_ids.map((id, i) => ({ request_id: id, label: Number(batch[i].exited) })) });
   await new Promise((res) => setTimeout(res, 1000));
 }
 writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, server: { url: api } }));
