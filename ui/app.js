@@ -94,7 +94,7 @@ async function rollbackChampion() {
 function dataDriftCard(d) {
   if (!d) return card('data drift', 'n/a', 'nothing deployed');
   if (d.status === 'same data') return card('data drift', 'nothing to compare', 'the current data is the training data');
-  if (d.status === 'not computed') return card('data drift', 'not computed yet', 'open Data drift');
+  if (d.status === 'computing') return card('data drift', 'computing...', 'profiling the new data in the background');
   return card('data drift', `${d.drifted} of ${d.features}`, d.datasetDrift ? 'dataset drift' : 'no dataset drift');
 }
 
@@ -334,7 +334,7 @@ async function livePage(root) {
   root.append(h('div', { class: 'cards' },
     card('experiment', e ? `${e.challenger} vs ${e.champion || 'champion'}` : 'none', e ? `${e.mode}${e.mode === 'canary' ? ` · ${pct(e.traffic)} of traffic` : ''} · ${e.status} since ${when(e.status === 'running' ? e.started_at : e.stopped_at)}` : 'start one below'),
     card('verdict', v ? decisionText[v.decision] || v.decision : 'n/a', v ? `p ${num(v.p_value)} · ${v.n} labelled · as of ${when(v.time)}` : e ? 'no look recorded yet' : ''),
-    card('logged requests', s ? String(s.requests) : 'n/a', s ? `${s.labelled} labelled · ${s.first ? `${when(s.first)} to ${when(s.last)}` : 'nothing logged'}` : 'not summarised yet'),
+    card('logged predictions', s ? String(s.requests) : 'n/a', s ? `${s.labelled} labelled · ${s.first ? `${when(s.first)} to ${when(s.last)}` : 'nothing logged'}` : 'not summarised yet'),
     card('/prediction latency', pred ? `p50 ${num(pred.p50_ms, 2)} ms` : 'n/a', pred ? `p99 ${num(pred.p99_ms, 2)} ms · ${pred.requests} requests` : l.latency.answering ? 'no predictions served yet' : `no server at ${l.latency.server}`)));
   for (const err of l.errors) root.append(h('p', { class: 'error-text' }, err));
   if (l.computing) root.append(h('p', { class: 'note', id: 'live-computing' }, 'Summarising the prediction log and the labels in the background; this page refreshes when done.'));

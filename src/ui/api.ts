@@ -63,12 +63,14 @@ export async function overview(cfg: Config, live?: LiveView) {
   if (last?.decision === 'drift: not deployed') alerts.push({ level: 'warning', text: `model drift, and the retrained candidate was not deployed: ${last.reason}` });
   const md = champ ? await modelDrift({ config: cfg }).catch(() => null) : null;
   if (md?.drift) alerts.push({ level: 'warning', text: `model drift on ${md.metric}: ${md.tests.filter((t) => t.verdict === 'drift').map((t) => t.detail).join('; ')}` });
-  // data drift: what the cache holds (the Data drift page computes it once per data file)
-  let dataDrift: { status: 'computed' | 'same data' | 'not computed'; drifted: number; features: number; datasetDrift: boolean; computed: string | null } | null = null;
+  // data drift: what the cache holds; data not profiled yet (new data since the UI started) is
+  // profiled now in the background, once (the Data drift page then answers from the cache)
+  let dataDrift: { status: 'computed' | 'same data' | 'computing'; drifted: number; features: number; datasetDrift: boolean; computed: string | null } | null = null;
   if (champ) {
     const pair = await profilePair(cfg, { cachedOnly: true }).catch(() => null);
+    if (!pair) void profilePair(cfg).catch(() => undefined);
     if (pair?.drift) dataDrift = { status: 'computed', drifted: pair.drift.drifted, features: pair.drift.features.length, datasetDrift: pair.drift.datasetDrift, computed: pair.drift.created };
-    else dataDrift = { status: pair?.current ? 'same data' : 'not computed', drifted: 0, features: pair?.reference.profile.features.length ?? 0, datasetDrift: false, computed: null };
+    else dataDrift = { status: pair?.current ? 'same data' : 'computing', drifted: 0, features: pair?.reference.profile.features.length ?? 0, datasetDrift: false, computed: null };
     if (dataDrift?.datasetDrift) alerts.push({ level: 'warning', text: `data drift: ${dataDrift.drifted} of ${dataDrift.features} features drifted` });
   }
   const diag = await readFile(join(cfg.output_model_path, 'diagnostics.json'), 'utf8')

@@ -1,5 +1,5 @@
 /** mlops ui: the JSON endpoints and the auth rules against a real `mlops ui` process. */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -299,6 +299,31 @@ describe("mlops ui: the overview's live cards", () => {
     expect(c.estimated).toBeLessThan(c.lower);
     expect(c.alert).toBe(true);
     expect(o.alerts).toContainEqual({ level: 'warning', source: 'live', text: expect.stringMatching(/^performance: v0001's estimated f1 0\.\d{3} in the latest chunk \(from 2026-12-01T00:09:00.000Z\) is outside its band \[0\.\d{3}, 0\.\d{3}\] \(CBPE\)$/) });
+  });
+});
+
+describe('mlops ui: new data while it runs', () => {
+  it('the overview profiles it in the background, once; then Data drift answers from the cache', async () => {
+    const dir = project();
+    expect(cli(dir, 'run').code).toBe(0);
+    const { url } = await startUi(dir);
+    const cache = join(dir, 'practicemodels', 'ui-cache');
+    const overview = async () => ((await (await fetch(url + '/api/overview')).json()) as { data_drift: { status: string; drifted: number; features: number; computed: string | null } }).data_drift;
+    expect((await overview()).status).toBe('same data');
+    for (const f of readdirSync(join(dir, 'sourcedata'))) cpSync(join(dir, 'sourcedata', f), join(dir, 'practicedata', f));
+    expect(cli(dir, 'ingest').code).toBe(0);
+    expect(readdirSync(cache).filter((n) => n.startsWith('drift-'))).toEqual([]);
+    // nothing has profiled the new finaldata.csv: the first view says so and starts it
+    expect((await overview()).status).toBe('computing');
+    let d = await overview();
+    for (let i = 0; i < 120 && d.status === 'computing'; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      d = await overview();
+    }
+    expect(d).toMatchObject({ status: 'computed', features: 3 });
+    expect(readdirSync(cache).filter((n) => n.startsWith('drift-'))).toHaveLength(1);
+    const drift = (await (await fetch(url + '/api/drift')).json()) as { summary: { computed: string; drifted: number } };
+    expect(drift.summary).toMatchObject({ computed: d.computed, drifted: d.drifted });
   });
 });
 
