@@ -1,9 +1,11 @@
 /**
  * The UI in a real browser: Debian's Chromium (apt-get install chromium) driven by
  * playwright-core against a real `mlops ui` on a real project. Every page renders its charts as
- * SVG with their axis titles, the console stays clean, promoting in the page changes the
- * champion, starting and stopping an experiment in the Live page shows in `mlops experiment
- * status`, and on 0.0.0.0 a request without the token is refused. The Live page's data is real:
+ * SVG with their axis titles, the console stays clean, the overview shows its live cards
+ * (throughput as counted from the log, latency percentiles, the champion's latest chunk),
+ * promoting in the page changes the champion and rolling back brings the previous one back,
+ * starting and stopping an experiment in the Live page shows in `mlops experiment status`, and
+ * on 0.0.0.0 a request without the token is refused. The Live page's data is real:
  * a shadow experiment, `mlops serve` answering the test file three times, labels posted to
  * /feedback and the status looked at after each batch.
  * MLOPS_UI_SCREENSHOTS=docs writes docs/ui-overview.png and docs/ui-models.png.
@@ -165,6 +167,22 @@ describe.skipIf(!have)('mlops ui in Chromium', () => {
     expect(await page.textContent('#toast')).toMatch(/v0002 is champion now/);
     expect(championOf(dir)).toBe('v0002');
     await page.waitForSelector('#models tr[data-version="v0002"] .alias');
+    expect(errors).toEqual([]);
+  });
+
+  it('rolls back from the overview with a click and a confirmation: the previous champion is back', async () => {
+    expect(championOf(dir)).toBe('v0002');
+    await page.goto(`${url}/#/overview`);
+    await page.click('#rollback');
+    await expect.poll(() => page.isVisible('#confirm')).toBe(true);
+    expect(await page.textContent('#confirm-title')).toBe('Roll back the champion?');
+    await page.click('#confirm-cancel');
+    expect(championOf(dir)).toBe('v0002');
+    await page.click('#rollback');
+    await page.click('#confirm-ok');
+    await page.waitForFunction(() => /rolled back/.test(document.querySelector('#toast')!.textContent ?? ''));
+    expect(await page.textContent('#toast')).toMatch(/rolled back: v0001 is champion again/);
+    expect(championOf(dir)).toBe('v0001');
     expect(errors).toEqual([]);
   });
 
