@@ -239,6 +239,13 @@ async function driftPage(root) {
   const wait = h('p', { class: 'note' }, 'Loading (the first view of a new data file computes its histograms once)...');
   root.append(wait);
   const d = await getJson('/api/drift');
+  const mine = generation;
+  if (d.computing) {
+    wait.id = 'drift-computing';
+    wait.textContent = 'Computing the histograms of the new data once, in the background; this page refreshes when done.';
+    setTimeout(() => { if (mine === generation && location.hash.startsWith('#/drift')) route(); }, 2000);
+    return;
+  }
   wait.remove();
   root.append(h('p', {}, `Reference: ${d.reference.file} (${d.reference.rows} rows). Current: ${d.current ? `${d.current.file} (${d.current.rows} rows)` : 'none'}.`));
   if (d.same_data) root.append(h('p', { class: 'note' }, 'The current data is the deployed training data itself: nothing to compare.'));

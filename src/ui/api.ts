@@ -20,7 +20,8 @@ import { testDataHash } from '../store/evaluations.js';
 import { registryListing } from '../store/listingcache.js';
 import { getVersion, readAliases, readEvents, versionName } from '../store/registry.js';
 import { HttpError } from '../server/requests.js';
-import type { LiveView } from './live.js';
+import { within, type LiveView } from './live.js';
+import type { Profiles } from './profilejob.js';
 
 export interface Alert {
   level: 'error' | 'warning' | 'info';
@@ -32,7 +33,7 @@ export interface Alert {
 const metricOf = (cfg: Config) => cfg.promotion.metric ?? cfg.drift.metric;
 
 /** The Overview: the registry's state, the last run, drift, alerts; with `live`, its live cards. */
-export async function overview(cfg: Config, live?: LiveView) {
+export async function overview(cfg: Config, live: LiveView | undefined, profiles: Profiles) {
   await syncRegistry(cfg);
   const metric = metricOf(cfg);
   const [champ, aliases, listing, runs, events] = await Promise.all([
@@ -68,7 +69,7 @@ export async function overview(cfg: Config, live?: LiveView) {
   let dataDrift: { status: 'computed' | 'same data' | 'computing'; drifted: number; features: number; datasetDrift: boolean; computed: string | null } | null = null;
   if (champ) {
     const pair = await profilePair(cfg, { cachedOnly: true }).catch(() => null);
-    if (!pair) void profilePair(cfg).catch(() => undefined);
+    if (!pair) profiles.warm();
     if (pair?.drift) dataDrift = { status: 'computed', drifted: pair.drift.drifted, features: pair.drift.features.length, datasetDrift: pair.drift.datasetDrift, computed: pair.drift.created };
     else dataDrift = { status: pair?.current ? 'same data' : 'computing', drifted: 0, features: pair?.reference.profile.features.length ?? 0, datasetDrift: false, computed: null };
     if (dataDrift?.datasetDrift) alerts.push({ level: 'warning', text: `data drift: ${dataDrift.drifted} of ${dataDrift.features} features drifted` });
@@ -162,11 +163,17 @@ export async function model(cfg: Config, v: string) {
   return { ...r, evaluations: r.evaluations.slice(-50), events: r.events.slice(-50) };
 }
 
-/** Per feature: reference vs current distribution, the test statistics and verdict; drift over time. */
-export async function drift(cfg: Config) {
+/**
+ * Per feature: reference vs current distribution, the test statistics and verdict; drift over
+ * time. Profiling a new data file takes seconds at a million rows (in a worker thread,
+ * profilejob.ts): after WAIT_MS the answer is `{computing: true}` while it goes on (the page
+ * asks again).
+ */
+export async function drift(cfg: Config, profiles: Profiles) {
   const champ = await currentChampion(cfg);
   if (!champ) throw new HttpError(409, 'nothing is deployed, so there is no reference data', 'run `mlops run`');
-  const pair = (await profilePair(cfg))!; // computes when not cached: never null
+  const pair = await within(profiles.pair());
+  if (!pair) return { computing: true };
   const byFeature = new Map((pair.drift?.features ?? []).map((f) => [f.feature, f]));
   const features = pair.reference.profile.features.map((ref, j) => {
     const cur = pair.current?.profile.features[j] ?? null;
@@ -184,6 +191,7 @@ export async function drift(cfg: Config) {
   return {
     reference: { file: 'the deployed training data', sha256: pair.reference.profile.sha256, rows: pair.reference.profile.rows },
     current: pair.current && { file: pair.current.path.slice(cfg.root.length + 1), sha256: pair.current.profile.sha256, rows: pair.current.profile.rows },
+    computing: false,
     same_data: pair.drift === null && pair.current !== null,
     summary: pair.drift && { drifted: pair.drift.drifted, features: pair.drift.features.length, share: pair.drift.share, threshold: pair.drift.threshold, dataset_drift: pair.drift.datasetDrift, computed: pair.drift.created },
     model_drift: md && { metric: md.metric, new_score: md.newScore, previous: md.previous.slice(-20), drift: md.drift, tests: md.tests },

@@ -29,7 +29,17 @@ import { liveSignatures, MIN_CHUNK_ROWS, readSummary, type LiveSummary } from '.
 
 /** At most this many looks in the interval chart (evenly thinned, the last always kept). */
 const MAX_LOOKS = 500;
-const WAIT_MS = 400;
+/** How long a page view waits for background work before it answers "computing". */
+export const WAIT_MS = 400;
+
+/** p's value if it settles within `ms`, else undefined (p goes on; its rejection, if any, is thrown when it settles in time). */
+export function within<T>(p: Promise<T>, ms = WAIT_MS): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => {
+    timer = setTimeout(() => r(undefined), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
 
 export function thin<T>(xs: readonly T[], most: number): T[] {
   if (xs.length <= most) return [...xs];
@@ -122,7 +132,7 @@ export class LiveView {
   private async current() {
     const { sig, exp } = await this.kick();
     const scraping = this.latency.scrape();
-    if (this.job) await Promise.race([this.job, new Promise((r) => setTimeout(r, WAIT_MS))]);
+    if (this.job) await within(this.job);
     return {
       sig,
       exp,

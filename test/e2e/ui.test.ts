@@ -309,21 +309,49 @@ describe('mlops ui: new data while it runs', () => {
     const { url } = await startUi(dir);
     const cache = join(dir, 'practicemodels', 'ui-cache');
     const overview = async () => ((await (await fetch(url + '/api/overview')).json()) as { data_drift: { status: string; drifted: number; features: number; computed: string | null } }).data_drift;
-    expect((await overview()).status).toBe('same data');
+    /** The overview's data drift once it is not computing (in the background) any more. */
+    const settled = async () => {
+      let d = await overview();
+      for (let i = 0; i < 120 && d.status === 'computing'; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        d = await overview();
+      }
+      return d;
+    };
+    // (the training data's profile is computed when the UI starts)
+    expect((await settled()).status).toBe('same data');
     for (const f of readdirSync(join(dir, 'sourcedata'))) cpSync(join(dir, 'sourcedata', f), join(dir, 'practicedata', f));
     expect(cli(dir, 'ingest').code).toBe(0);
     expect(readdirSync(cache).filter((n) => n.startsWith('drift-'))).toEqual([]);
     // nothing has profiled the new finaldata.csv: the first view says so and starts it
     expect((await overview()).status).toBe('computing');
-    let d = await overview();
-    for (let i = 0; i < 120 && d.status === 'computing'; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      d = await overview();
-    }
+    const d = await settled();
     expect(d).toMatchObject({ status: 'computed', features: 3 });
     expect(readdirSync(cache).filter((n) => n.startsWith('drift-'))).toHaveLength(1);
-    const drift = (await (await fetch(url + '/api/drift')).json()) as { summary: { computed: string; drifted: number } };
-    expect(drift.summary).toMatchObject({ computed: d.computed, drifted: d.drifted });
+    const drift = (await (await fetch(url + '/api/drift')).json()) as { computing: boolean; summary: { computed: string; drifted: number } };
+    expect(drift).toMatchObject({ computing: false, summary: { computed: d.computed, drifted: d.drifted } });
+  });
+
+  it('Data drift answers "computing" rather than wait long for the profile of new data, and then the drift', async () => {
+    const dir = project();
+    expect(cli(dir, 'run').code).toBe(0);
+    const { url } = await startUi(dir);
+    genData('--rows', '20000', '--out', join(dir, 'practicedata'), '--shift', '0.5', '--seed', '3', '--prefix', 'shifted');
+    expect([0, 4]).toContain(cli(dir, 'ingest').code);
+    type Drift = { computing: boolean; current?: { rows: number }; summary?: { features: number } };
+    const get = async () => (await (await fetch(url + '/api/drift')).json()) as Drift;
+    let d = await get();
+    const answers = [d.computing];
+    for (let i = 0; i < 120 && d.computing; i++) {
+      // while computing, nothing but that
+      expect(d).toEqual({ computing: true });
+      await new Promise((r) => setTimeout(r, 250));
+      d = await get();
+      answers.push(d.computing);
+    }
+    expect(d).toMatchObject({ computing: false, summary: { features: 3 } });
+    expect(d.current!.rows).toBeGreaterThan(20000);
+    expect(answers.at(-1)).toBe(false);
   });
 });
 

@@ -93,7 +93,7 @@ describe.skipIf(!have)('mlops ui in Chromium', () => {
       await page.waitForFunction((n) => {
         const charts = [...document.querySelectorAll(`#page-${n} .chart`)];
         const done = /loaded in/.test(document.querySelector('#status')!.textContent ?? '');
-        return done && charts.length > 0 && charts.every((c) => c.querySelector('svg')) && !document.querySelector('#live-computing, #overview-computing');
+        return done && charts.length > 0 && charts.every((c) => c.querySelector('svg')) && !document.querySelector('#live-computing, #overview-computing, #drift-computing');
       }, name);
       const texts = new Set((await page.locator(`#page-${name} .chart svg text`).allTextContents()).map((t) => t.trim()));
       for (const t of titles) expect(texts, `${name}: axis title "${t}"`).toContain(t);
