@@ -373,6 +373,7 @@ describe('mlops ui on 0.0.0.0', () => {
     const url = bound.replace('0.0.0.0', '127.0.0.1');
     for (const p of ['/', '/app.js', '/api/overview', '/vendor/vega.min.js']) expect((await raw(url + p)).status, p).toBe(401);
     expect((await raw(url + '/api/overview', { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await raw(url + '/api/overview', { headers: { cookie: 'mlops_ui_token=%E0%A4%A' } })).status).toBe(401);
     expect((await raw(url + '/api/overview', { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
     expect((await raw(url + '/?token=wrong')).status).toBe(401);
     const link = await raw(`${url}/?token=${TOKEN}`);
