@@ -7,8 +7,9 @@
  *
  * Appends a synthetic prediction log (the champion answering, the other version in shadow, a
  * label for 30% of the requests) through the log's own writer, then starts `mlops ui` and times
- * GET /api/live: the first view (the summary computed in the background), the view once it is
- * stored, and a view after a new segment and new labels arrived.
+ * GET /api/live and GET /api/overview (its live cards come from the same summary): the first
+ * view (the summary computed in the background), the view once it is stored, and a view after
+ * a new segment and new labels arrived.
  */
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -66,14 +67,22 @@ console.log(`wrote ${N} requests over ${hours} h in ${((performance.now() - t0) 
 
 const ui = spawn(process.execPath, [join(root, 'bin', 'mlops.js'), 'ui', '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise((r) => ui.stdout.once('data', (d) => r(d.toString().trim())));
-const view = async () => {
+const view = async (path = '/api/live') => {
   const t = performance.now();
-  const body = await (await fetch(`${url}/api/live`)).json();
+  const body = await (await fetch(url + path)).json();
   return { ms: performance.now() - t, body };
+};
+const median5 = async (path) => {
+  const ms = [];
+  for (let i = 0; i < 5; i++) ms.push((await view(path)).ms);
+  ms.sort((a, b) => a - b);
+  return `median ${ms[2].toFixed(0)} ms (min ${ms[0].toFixed(0)}, max ${ms[4].toFixed(0)})`;
 };
 try {
   const first = await view();
   console.log(`first view: ${first.ms.toFixed(0)} ms (computing: ${first.body.computing})`);
+  const over = await view('/api/overview');
+  console.log(`overview meanwhile: ${over.ms.toFixed(0)} ms (live cards computing: ${over.body.live.computing})`);
   const t1 = performance.now();
   let v = first;
   while (v.body.computing) {
@@ -81,13 +90,14 @@ try {
     v = await view();
   }
   console.log(`summary ready after ${((performance.now() - t1) / 1000).toFixed(1)} s (its own pass: ${v.body.summary.seconds} s, ${v.body.summary.requests} requests, ${v.body.summary.labelled} labelled)`);
-  const warm = [];
-  for (let i = 0; i < 5; i++) warm.push((await view()).ms);
-  warm.sort((a, b) => a - b);
-  console.log(`stored summary: median ${warm[2].toFixed(0)} ms (min ${warm[0].toFixed(0)}, max ${warm[4].toFixed(0)}); answer ${JSON.stringify(v.body).length} bytes`);
+  console.log(`stored summary: ${await median5('/api/live')}; answer ${JSON.stringify(v.body).length} bytes`);
+  const o = (await view('/api/overview')).body.live;
+  console.log(`overview, stored summary: ${await median5('/api/overview')}; live cards ${JSON.stringify(o.throughput)}`);
   await writeLog(10_000, Date.now() - 60_000, Date.now(), `late-${Date.now()}-`);
   const after = await view();
   console.log(`after new traffic: ${after.ms.toFixed(0)} ms (computing: ${after.body.computing})`);
+  const overAfter = await view('/api/overview');
+  console.log(`overview after new traffic: ${overAfter.ms.toFixed(0)} ms (live cards computing: ${overAfter.body.live.computing})`);
 } finally {
   ui.kill();
 }

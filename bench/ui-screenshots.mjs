@@ -1,12 +1,13 @@
-/* global process, console, document */
+/* global process, console, document, fetch, setTimeout */
 /**
  * The README's screenshots of mlops ui, after `npm run build` and with /usr/bin/chromium:
  *
  *   node bench/ui-screenshots.mjs [OUT_DIR]     # default docs/
  *
  * Builds a demo project in /tmp/mlops-ui-demo (50,000 generated rows, versions with different
- * C, then shifted data through the loop), starts `mlops ui` on it, and saves ui-overview.png
- * and ui-models.png.
+ * C, then shifted data through the loop), serves the champion with `mlops serve` and sends it
+ * live traffic (the test file in batches with their labels, single rows), starts `mlops ui` on
+ * it, and saves ui-overview.png (its live cards included) and ui-models.png.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,8 +43,30 @@ for (const f of readdirSync(join(dir, 'sourcedata'))) cpSync(join(dir, 'sourceda
 mlops('run', '--force');
 mlops('promote', 'v0002', '--alias', 'challenger');
 
-const ui = spawn(process.execPath, [bin, 'ui', '--port', '0'], { cwd: dir });
-const url = await new Promise((res) => ui.stdout.once('data', (d) => res(d.toString().trim())));
+/** A server command of the CLI; resolves with the address it prints. */
+const listen = (...args) => {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: dir });
+  return [child, new Promise((res) => child.stdout.once('data', (d) => res(d.toString().trim())))];
+};
+const [serve, serving] = listen('serve', '--port', '0');
+const api = await serving;
+const post = (path, body) => fetch(api + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+// live traffic: the 5,000 test rows in ten batches (labelled) and 200 single rows (not) over ~10 s
+const test = readFileSync(join(dir, 'testdata', readdirSync(join(dir, 'testdata'))[0]), 'utf8').trim().split('\n');
+const head = test[0].split(',');
+const rows = test.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [head[i], v])));
+const features = ['lastmonth_activity', 'lastyear_activity', 'number_of_employees'];
+for (let b = 0; b < 10; b++) {
+  const batch = rows.slice(b * 500, (b + 1) * 500);
+  const r = await post('/prediction', { rows: batch.map((x) => Object.fromEntries(features.map((f) => [f, Number(x[f])]))) });
+  for (let k = 0; k < 20; k++) await post('/prediction', { rows: [Object.fromEntries(features.map((f) => [f, Number(batch[k][f])]))] });
+  await post('/feedback', { items: r.request_ids.map((id, i) => ({ request_id: id, label: Number(batch[i].exited) })) });
+  await new Promise((res) => setTimeout(res, 1000));
+}
+writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, server: { url: api } }));
+
+const [ui, listening] = listen('ui', '--port', '0');
+const url = await listening;
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -52,8 +75,9 @@ try {
     await page.goto(`${url}/#/${name}`);
     await page.waitForFunction((n) => {
       const charts = [...document.querySelectorAll(`#page-${n} .chart`)];
-      // and the page done (the overview's curves come from a second request)
-      return charts.length > 0 && charts.every((c) => c.querySelector('svg')) && /loaded in/.test(document.querySelector('#status').textContent);
+      // and the page done (the overview's curves come from a second request, its live cards
+      // again once their summary is computed)
+      return charts.length > 0 && charts.every((c) => c.querySelector('svg')) && /loaded in/.test(document.querySelector('#status').textContent) && !document.querySelector('#overview-computing');
     }, name);
     if (name === 'models') {
       for (const v of ['v0001', 'v0004']) await page.check(`input[data-version="${v}"]`);
@@ -66,4 +90,5 @@ try {
 } finally {
   await browser.close();
   ui.kill();
+  serve.kill();
 }

@@ -152,3 +152,22 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 20_
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * The throughput the Overview should show, counted straight from the prediction log's lines:
+ * the last 60 whole seconds up to the newest record's second (the log's span when shorter),
+ * predictions = lines, requests = lines whose id has no /N row suffix or ends in /0.
+ */
+export function logThroughput(predictionsDir: string) {
+  const rows = readdirSync(predictionsDir)
+    .filter((n) => n.endsWith('.jsonl'))
+    .flatMap((n) => read(join(predictionsDir, n)).split('\n').filter(Boolean))
+    .map((l) => JSON.parse(l) as { time: string; request_id: string })
+    .map((r) => ({ sec: Math.floor(Date.parse(r.time) / 1000), id: r.request_id }));
+  const last = Math.max(...rows.map((r) => r.sec));
+  const from = Math.max(Math.min(...rows.map((r) => r.sec)), last - 59);
+  const inside = rows.filter((r) => r.sec >= from);
+  const seconds = last + 1 - from;
+  const requests = inside.filter((r) => !/\/\d+$/.test(r.id) || r.id.endsWith('/0')).length;
+  return { seconds, predictions: inside.length, requests, predictions_per_s: inside.length / seconds, requests_per_s: requests / seconds };
+}

@@ -18,7 +18,7 @@ function h(tag, attrs, ...children) {
 
 const num = (x, d = 4) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : Number.isInteger(x) ? String(x) : Math.abs(x) < 1e-3 && x !== 0 ? x.toExponential(2) : x.toFixed(d));
 const when = (t) => (t ? new Date(t).toLocaleString() : 'n/a');
-const badge = (v) => h('span', { class: `badge ${v === 'drift' || v === true ? 'bad' : v === 'no drift' || v === false ? 'good' : 'meh'}` }, typeof v === 'boolean' ? (v ? 'drift' : 'no drift') : v);
+const badge = (v) => h('span', { class: `badge ${v === 'drift' || v === 'alert' || v === true ? 'bad' : v === 'no drift' || v === 'within band' || v === false ? 'good' : 'meh'}` }, typeof v === 'boolean' ? (v ? 'drift' : 'no drift') : v);
 const card = (k, v, s) => h('div', { class: 'card' }, h('div', { class: 'k' }, k), h('div', { class: 'v' }, v), s ? h('div', { class: 's' }, s) : null);
 
 async function getJson(path) {
@@ -94,12 +94,38 @@ async function rollbackChampion() {
 function dataDriftCard(d) {
   if (!d) return card('data drift', 'n/a', 'nothing deployed');
   if (d.status === 'same data') return card('data drift', 'nothing to compare', 'the current data is the training data');
-  if (d.status === 'not computed') return card('data drift', 'not computed yet', 'open Data drift');
+  if (d.status === 'computing') return card('data drift', 'computing...', 'profiling the new data in the background');
   return card('data drift', `${d.drifted} of ${d.features}`, d.datasetDrift ? 'dataset drift' : 'no dataset drift');
+}
+
+/** The overview's live cards: throughput, latency, the champion's latest CBPE chunk; or why there are none. */
+function liveCards(lv) {
+  if (!lv) return [];
+  if (lv.no_traffic) return [card('live traffic', 'none yet', 'no live traffic yet: `mlops serve` logs every prediction')];
+  const out = [];
+  const t = lv.throughput;
+  if (t) out.push(card('throughput', `${num(t.predictions_per_s, 1)} predictions/s`, `${num(t.requests_per_s, 1)} requests/s · the ${t.seconds} s to ${when(t.to)}`));
+  else out.push(card('throughput', lv.computing ? 'computing...' : 'n/a', lv.computing ? 'summarising the prediction log' : 'not summarised yet'));
+  const p = lv.latency.prediction;
+  out.push(p
+    ? card('/prediction latency', `p50 ${num(p.p50_ms, 2)} ms`, `p95 ${num(p.p95_ms, 2)} ms · p99 ${num(p.p99_ms, 2)} ms · ${p.requests} requests`)
+    : card('/prediction latency', 'n/a', lv.latency.answering ? 'the server has served no predictions yet' : `no server answers at ${lv.latency.server}`));
+  const f = lv.performance;
+  if (f && f.chunk) {
+    const c = f.chunk;
+    out.push(card(`${f.version} ${f.metric}, latest chunk`, h('span', {}, `estimated ${num(c.estimated, 3)} `, badge(c.alert ? 'alert' : 'within band')),
+      `realized ${c.realized === null ? `n/a (${c.labelled} of ${c.rows} labelled)` : num(c.realized, 3)} · band ${num(c.lower, 3)} to ${num(c.upper, 3)} · from ${when(c.time)}`));
+  } else if (f) out.push(card(`${f.version} ${f.metric}`, 'n/a', f.note || 'no estimate yet'));
+  return out;
+}
+
+function alertList(alerts) {
+  return alerts.length ? h('ul', { class: 'alerts', id: 'alerts' }, alerts.map((a) => h('li', { class: a.level }, a.text))) : h('p', { class: 'note', id: 'alerts' }, 'None.');
 }
 
 async function overviewPage(root) {
   const o = await getJson('/api/overview');
+  const mine = generation;
   root.append(h('h1', {}, 'Overview'));
   const ch = o.champion;
   root.append(
@@ -113,8 +139,29 @@ async function overviewPage(root) {
     ),
   );
   if (o.last_run) root.append(h('p', { class: 'note' }, `Last run: ${o.last_run.reason}`));
-  root.append(h('h2', {}, 'Open alerts'));
-  root.append(o.alerts.length ? h('ul', { class: 'alerts' }, o.alerts.map((a) => h('li', { class: a.level }, a.text))) : h('p', { class: 'note' }, 'None.'));
+  // the live cards: while their summary is computed in the background, asked for again alone
+  const base = o.alerts.filter((a) => a.source !== 'live');
+  const live = h('div', { id: 'overview-live' });
+  const alerts = alertList(o.alerts);
+  const showLive = (lv) => {
+    live.replaceChildren(h('h2', {}, 'Live'), h('div', { class: 'cards' }, liveCards(lv)));
+    if (lv && lv.computing) live.append(h('p', { class: 'note', id: 'overview-computing' }, 'Summarising the prediction log and the labels in the background; these cards refresh when done.'));
+  };
+  showLive(o.live);
+  root.append(live, h('h2', {}, 'Open alerts'), alerts);
+  const poll = () => setTimeout(async () => {
+    if (mine !== generation) return;
+    try {
+      const lv = await getJson('/api/overview/live');
+      if (mine !== generation) return;
+      showLive(lv);
+      root.querySelector('#alerts').replaceWith(alertList([...base, ...lv.alerts]));
+      if (lv.computing) poll();
+    } catch (err) {
+      toast(`live cards: ${err.message}`, true);
+    }
+  }, 2000);
+  if (o.live && o.live.computing) poll();
   if (ch) root.append(h('div', { class: 'controls' }, h('button', { class: 'danger', id: 'rollback', onclick: rollbackChampion }, 'Roll back to the previous champion')));
   root.append(h('h2', {}, 'Score history'), h('div', { class: 'figs' }, chart(o.charts.scores)));
   if (ch) {
@@ -192,6 +239,13 @@ async function driftPage(root) {
   const wait = h('p', { class: 'note' }, 'Loading (the first view of a new data file computes its histograms once)...');
   root.append(wait);
   const d = await getJson('/api/drift');
+  const mine = generation;
+  if (d.computing) {
+    wait.id = 'drift-computing';
+    wait.textContent = 'Computing the histograms of the new data once, in the background; this page refreshes when done.';
+    setTimeout(() => { if (mine === generation && location.hash.startsWith('#/drift')) route(); }, 2000);
+    return;
+  }
   wait.remove();
   root.append(h('p', {}, `Reference: ${d.reference.file} (${d.reference.rows} rows). Current: ${d.current ? `${d.current.file} (${d.current.rows} rows)` : 'none'}.`));
   if (d.same_data) root.append(h('p', { class: 'note' }, 'The current data is the deployed training data itself: nothing to compare.'));
@@ -287,7 +341,7 @@ async function livePage(root) {
   root.append(h('div', { class: 'cards' },
     card('experiment', e ? `${e.challenger} vs ${e.champion || 'champion'}` : 'none', e ? `${e.mode}${e.mode === 'canary' ? ` · ${pct(e.traffic)} of traffic` : ''} · ${e.status} since ${when(e.status === 'running' ? e.started_at : e.stopped_at)}` : 'start one below'),
     card('verdict', v ? decisionText[v.decision] || v.decision : 'n/a', v ? `p ${num(v.p_value)} · ${v.n} labelled · as of ${when(v.time)}` : e ? 'no look recorded yet' : ''),
-    card('logged requests', s ? String(s.requests) : 'n/a', s ? `${s.labelled} labelled · ${s.first ? `${when(s.first)} to ${when(s.last)}` : 'nothing logged'}` : 'not summarised yet'),
+    card('logged predictions', s ? String(s.requests) : 'n/a', s ? `${s.labelled} labelled · ${s.first ? `${when(s.first)} to ${when(s.last)}` : 'nothing logged'}` : 'not summarised yet'),
     card('/prediction latency', pred ? `p50 ${num(pred.p50_ms, 2)} ms` : 'n/a', pred ? `p99 ${num(pred.p99_ms, 2)} ms · ${pred.requests} requests` : l.latency.answering ? 'no predictions served yet' : `no server at ${l.latency.server}`)));
   for (const err of l.errors) root.append(h('p', { class: 'error-text' }, err));
   if (l.computing) root.append(h('p', { class: 'note', id: 'live-computing' }, 'Summarising the prediction log and the labels in the background; this page refreshes when done.'));

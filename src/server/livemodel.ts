@@ -9,10 +9,12 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { predictOne } from '../model/family.js';
 import { parseModelText, type ModelFile } from '../model/modelfile.js';
-import { currentReleaseDir } from '../store/releases.js';
+import { versionName } from '../store/names.js';
+import { currentReleaseDir, readManifest } from '../store/releases.js';
 
 export interface Loaded {
   model: ModelFile;
+  /** The registry version the release serves (its manifest's model_version), else the release's name. */
   version: string;
   release: string;
   loadedAt: string;
@@ -41,9 +43,11 @@ export class LiveModel {
       try {
         const text = await readFile(join(dir, 'trainedmodel.json'), 'utf8');
         const model = parseModelText(text, join(dir, 'trainedmodel.json'));
+        // releases are numbered on their own (release v0002 may serve model v0005)
+        const manifest = await readManifest(dir).catch(() => null);
         const next: Loaded = {
           model,
-          version: basename(dir),
+          version: manifest?.model_version ? versionName(manifest.model_version) : basename(dir),
           release: dir,
           loadedAt: new Date().toISOString(),
         };

@@ -42,7 +42,7 @@ export interface ReleaseManifest {
   forced?: boolean;
 }
 
-/** A release folder has its model version's name. */
+/** A release folder is named by its release number (manifest `version`; `model_version` is the registry version it serves). */
 export { releaseName };
 const releasesDir = (prod: string) => join(prod, 'releases');
 

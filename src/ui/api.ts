@@ -20,15 +20,20 @@ import { testDataHash } from '../store/evaluations.js';
 import { registryListing } from '../store/listingcache.js';
 import { getVersion, readAliases, readEvents, versionName } from '../store/registry.js';
 import { HttpError } from '../server/requests.js';
+import { within, type LiveView } from './live.js';
+import type { Profiles } from './profilejob.js';
 
 export interface Alert {
   level: 'error' | 'warning' | 'info';
   text: string;
+  /** 'live': raised by the live cards (the page refreshes those alone while their summary is computed). */
+  source?: 'live';
 }
 
 const metricOf = (cfg: Config) => cfg.promotion.metric ?? cfg.drift.metric;
 
-export async function overview(cfg: Config) {
+/** The Overview: the registry's state, the last run, drift, alerts; with `live`, its live cards. */
+export async function overview(cfg: Config, live: LiveView | undefined, profiles: Profiles) {
   await syncRegistry(cfg);
   const metric = metricOf(cfg);
   const [champ, aliases, listing, runs, events] = await Promise.all([
@@ -40,6 +45,13 @@ export async function overview(cfg: Config) {
   ]);
   const { value } = listing;
   const alerts: Alert[] = [];
+  // meanwhile: the live cards (they may wait up to 0.4 s for the background summary)
+  const liveCards = live
+    ? live.overview(champ ? versionName(champ.version) : null).catch((err: Error) => {
+        alerts.push({ level: 'error', text: `live cards: ${err.message.split(cfg.root + '/').join('')}`, source: 'live' });
+        return null;
+      })
+    : null;
   const card = (v: number | undefined) =>
     v === undefined ? null : { version: v, name: versionName(v), metric, value: value.get(v) ?? null };
   const champion = champ
@@ -52,12 +64,14 @@ export async function overview(cfg: Config) {
   if (last?.decision === 'drift: not deployed') alerts.push({ level: 'warning', text: `model drift, and the retrained candidate was not deployed: ${last.reason}` });
   const md = champ ? await modelDrift({ config: cfg }).catch(() => null) : null;
   if (md?.drift) alerts.push({ level: 'warning', text: `model drift on ${md.metric}: ${md.tests.filter((t) => t.verdict === 'drift').map((t) => t.detail).join('; ')}` });
-  // data drift: what the cache holds (the Data drift page computes it once per data file)
-  let dataDrift: { status: 'computed' | 'same data' | 'not computed'; drifted: number; features: number; datasetDrift: boolean; computed: string | null } | null = null;
+  // data drift: what the cache holds; data not profiled yet (new data since the UI started) is
+  // profiled now in the background, once (the Data drift page then answers from the cache)
+  let dataDrift: { status: 'computed' | 'same data' | 'computing'; drifted: number; features: number; datasetDrift: boolean; computed: string | null } | null = null;
   if (champ) {
     const pair = await profilePair(cfg, { cachedOnly: true }).catch(() => null);
+    if (!pair) profiles.warm();
     if (pair?.drift) dataDrift = { status: 'computed', drifted: pair.drift.drifted, features: pair.drift.features.length, datasetDrift: pair.drift.datasetDrift, computed: pair.drift.created };
-    else dataDrift = { status: pair?.current ? 'same data' : 'not computed', drifted: 0, features: pair?.reference.profile.features.length ?? 0, datasetDrift: false, computed: null };
+    else dataDrift = { status: pair?.current ? 'same data' : 'computing', drifted: 0, features: pair?.reference.profile.features.length ?? 0, datasetDrift: false, computed: null };
     if (dataDrift?.datasetDrift) alerts.push({ level: 'warning', text: `data drift: ${dataDrift.drifted} of ${dataDrift.features} features drifted` });
   }
   const diag = await readFile(join(cfg.output_model_path, 'diagnostics.json'), 'utf8')
@@ -67,6 +81,8 @@ export async function overview(cfg: Config) {
   const outdated = (diag?.dependencies?.dependencies ?? []).filter((d) => d.status === 'outdated' || d.status === 'not installed');
   if (outdated.length) alerts.push({ level: 'info', text: `dependencies: ${outdated.map((d) => `${d.name} ${d.status}`).join(', ')}` });
   const timeline = await scoreTimeline(cfg, events);
+  const lv = await liveCards;
+  if (lv) alerts.push(...lv.alerts);
   return {
     metric,
     direction: higherIsBetter(metric) ? 'higher is better' : 'lower is better',
@@ -77,9 +93,16 @@ export async function overview(cfg: Config) {
     model_drift: md && { metric: md.metric, new_score: md.newScore, drift: md.drift, tests: md.tests.map((t) => ({ test: t.test, verdict: t.verdict, detail: t.detail })) },
     data_drift: dataDrift,
     diagnostics: diag && { timestamp: diag.timestamp ?? null, rows: diag.rows ?? null },
+    live: lv,
     alerts,
     charts: { scores: timeline.spec },
   };
+}
+
+/** The Overview's live cards alone (the page asks again while their summary is computed). */
+export async function overviewLive(cfg: Config, live: LiveView) {
+  const champ = await currentChampion(cfg);
+  return live.overview(champ ? versionName(champ.version) : null);
 }
 
 /** The champion on the reference test set: ROC, PR and calibration (classification only). */
@@ -140,11 +163,17 @@ export async function model(cfg: Config, v: string) {
   return { ...r, evaluations: r.evaluations.slice(-50), events: r.events.slice(-50) };
 }
 
-/** Per feature: reference vs current distribution, the test statistics and verdict; drift over time. */
-export async function drift(cfg: Config) {
+/**
+ * Per feature: reference vs current distribution, the test statistics and verdict; drift over
+ * time. Profiling a new data file takes seconds at a million rows (in a worker thread,
+ * profilejob.ts): after WAIT_MS the answer is `{computing: true}` while it goes on (the page
+ * asks again).
+ */
+export async function drift(cfg: Config, profiles: Profiles) {
   const champ = await currentChampion(cfg);
   if (!champ) throw new HttpError(409, 'nothing is deployed, so there is no reference data', 'run `mlops run`');
-  const pair = (await profilePair(cfg))!; // computes when not cached: never null
+  const pair = await within(profiles.pair());
+  if (!pair) return { computing: true };
   const byFeature = new Map((pair.drift?.features ?? []).map((f) => [f.feature, f]));
   const features = pair.reference.profile.features.map((ref, j) => {
     const cur = pair.current?.profile.features[j] ?? null;
@@ -162,6 +191,7 @@ export async function drift(cfg: Config) {
   return {
     reference: { file: 'the deployed training data', sha256: pair.reference.profile.sha256, rows: pair.reference.profile.rows },
     current: pair.current && { file: pair.current.path.slice(cfg.root.length + 1), sha256: pair.current.profile.sha256, rows: pair.current.profile.rows },
+    computing: false,
     same_data: pair.drift === null && pair.current !== null,
     summary: pair.drift && { drifted: pair.drift.drifted, features: pair.drift.features.length, share: pair.drift.share, threshold: pair.drift.threshold, dataset_drift: pair.drift.datasetDrift, computed: pair.drift.created },
     model_drift: md && { metric: md.metric, new_score: md.newScore, previous: md.previous.slice(-20), drift: md.drift, tests: md.tests },

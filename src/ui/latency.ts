@@ -78,8 +78,6 @@ export function histogramDelta(before: PromHistogram, after: PromHistogram): Pro
   return { buckets, count: after.count - before.count, sum: after.sum - before.sum };
 }
 
-export const PERCENTILES = [50, 90, 99] as const;
-
 export interface LatencyRow {
   /** "/prediction", or a stage of a prediction ("stage: predict"). */
   what: string;
@@ -87,6 +85,7 @@ export interface LatencyRow {
   mean_ms: number | null;
   p50_ms: number | null;
   p90_ms: number | null;
+  p95_ms: number | null;
   p99_ms: number | null;
 }
 
@@ -99,6 +98,7 @@ export function latencyRow(what: string, h: PromHistogram): LatencyRow {
     mean_ms: h.count ? ms(h.sum / h.count) : null,
     p50_ms: ms(histogramQuantile(0.5, h)),
     p90_ms: ms(histogramQuantile(0.9, h)),
+    p95_ms: ms(histogramQuantile(0.95, h)),
     p99_ms: ms(histogramQuantile(0.99, h)),
   };
 }

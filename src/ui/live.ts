@@ -2,7 +2,8 @@
  * The Live page: the experiment and its always-valid interval over time (the looks recorded by
  * `experimentStatus`, src/ops/live.ts), requests over time and CBPE's estimated against the
  * realized performance per chunk (src/ui/livesummary.ts), latency percentiles from the server's
- * /metrics (src/ui/latency.ts); and the actions that start and stop an experiment.
+ * /metrics (src/ui/latency.ts); and the actions that start and stop an experiment. The
+ * Overview's live cards (throughput, latency, the champion's latest chunk) come from the same.
  *
  * A page view never waits for the log to be read at scale: it answers from the stored summary
  * and the recorded looks, and when the log, the labels or the experiment changed since, one
@@ -23,11 +24,22 @@ import { versionName } from '../store/registry.js';
 import { LatencyWatch, latencyRow, type LatencyRow, type LatencyScrape } from './latency.js';
 import { cbpeSpec, intervalSpec, latencySpec, latencyTimeSpec, volumeSpec } from './livecharts.js';
 import { LiveJobs, type LiveJob } from './livejob.js';
-import { liveSignatures, readSummary, type LiveSummary } from './livesummary.js';
+import type { Alert } from './api.js';
+import { liveSignatures, MIN_CHUNK_ROWS, readSummary, type LiveSummary } from './livesummary.js';
 
 /** At most this many looks in the interval chart (evenly thinned, the last always kept). */
 const MAX_LOOKS = 500;
-const WAIT_MS = 400;
+/** How long a page view waits for background work before it answers "computing". */
+export const WAIT_MS = 400;
+
+/** p's value if it settles within `ms`, else undefined (p goes on; its rejection, if any, is thrown when it settles in time). */
+export function within<T>(p: Promise<T>, ms = WAIT_MS): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => {
+    timer = setTimeout(() => r(undefined), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
 
 export function thin<T>(xs: readonly T[], most: number): T[] {
   if (xs.length <= most) return [...xs];
@@ -71,8 +83,10 @@ export class LiveView {
     this.jobs = new LiveJobs(cfg);
   }
 
+  /** Scrape the server's latency every 30 s, and bring the summary up to date in the background. */
   start(): void {
     this.latency.start();
+    void this.kick().catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -101,17 +115,38 @@ export class LiveView {
     return this.history.points;
   }
 
-  async answer() {
-    const cfg = this.cfg;
-    const [sig, exp, champ, listing] = await Promise.all([liveSignatures(cfg), readExperiment(experimentPath(cfg)), currentChampion(cfg), registryListing(cfg, this.metric)]);
-    if (this.summary === undefined) this.summary = await readSummary(cfg);
+  /** Start the background job when the summary's sources or the running experiment changed (one at a time). */
+  private async kick() {
+    const [sig, exp] = await Promise.all([liveSignatures(this.cfg), readExperiment(experimentPath(this.cfg))]);
+    if (this.summary === undefined) this.summary = await readSummary(this.cfg);
     const needSummary = this.summary?.signature !== sig.summary && this.summaryError?.signature !== sig.summary;
     const needLook = exp?.status === 'running' && this.looked !== sig.status;
     if ((needSummary || needLook) && !this.job) this.job = this.refresh(sig, needSummary, needLook).finally(() => (this.job = null));
+    return { sig, exp };
+  }
+
+  /**
+   * The summary as it stands after waiting up to WAIT_MS for the job kick() started, the
+   * experiment, and the server's latency (scraped meanwhile).
+   */
+  private async current() {
+    const { sig, exp } = await this.kick();
     const scraping = this.latency.scrape();
-    if (this.job) await Promise.race([this.job, new Promise((r) => setTimeout(r, WAIT_MS))]);
-    const [scrape, looks] = await Promise.all([scraping, exp ? this.looks(exp.id) : Promise.resolve([] as VerdictPoint[])]);
-    const s = this.summary ?? null;
+    if (this.job) await within(this.job);
+    return {
+      sig,
+      exp,
+      scrape: await scraping,
+      summary: this.summary ?? null,
+      computing: this.job !== null,
+      errors: [this.summaryError?.signature === sig.summary ? this.summaryError.message : null, this.statusError].filter((e): e is string => e !== null),
+    };
+  }
+
+  async answer() {
+    const cfg = this.cfg;
+    const [{ exp, scrape, summary: s, computing, errors }, champ, listing] = await Promise.all([this.current(), currentChampion(cfg), registryListing(cfg, this.metric)]);
+    const looks = exp ? await this.looks(exp.id) : [];
     const latency = scrape ? latencyRows(scrape) : [];
     const series = this.latency.series();
     const champion = champ ? versionName(champ.version) : null;
@@ -126,8 +161,8 @@ export class LiveView {
       verdict: looks.at(-1) ?? null,
       looks: looks.length,
       statistic: exp ? statisticOf(exp) : null,
-      computing: this.job !== null,
-      errors: [this.summaryError?.signature === sig.summary ? this.summaryError.message : null, this.statusError].filter((e): e is string => e !== null),
+      computing,
+      errors,
       summary: s && {
         computed: s.computed,
         seconds: s.seconds,
@@ -135,6 +170,7 @@ export class LiveView {
         labelled: s.labelled,
         first: s.first,
         last: s.last,
+        throughput: s.throughput,
         bucket_seconds: s.bucket_seconds,
         chunk_seconds: s.chunk_seconds,
         metric: s.metric,
@@ -148,6 +184,37 @@ export class LiveView {
         latency_time: series.length >= 2 ? latencyTimeSpec(series) : null,
         cbpe: s ? cbpe.map((c) => ({ version: c.version, spec: cbpeSpec(c.version, s.metric, c.chunks, s.chunk_seconds) })) : [],
       },
+    };
+  }
+
+  /**
+   * The Overview's live cards: throughput of the latest window, the /prediction latency, and the
+   * champion's estimated and realized key metric in the latest CBPE chunk, with the alerts they
+   * raise. From the same stored summary and scrape as the Live page (never the log itself).
+   */
+  async overview(champion: string | null) {
+    const { sig, scrape, summary: s, computing, errors } = await this.current();
+    const pred = scrape?.endpoints.get('/prediction');
+    const series = champion ? s?.cbpe.find((c) => c.version === champion) : undefined;
+    const last = series?.chunks.at(-1);
+    const alerts: Alert[] = errors.map((e) => ({ level: 'error', text: `live summary: ${e}`, source: 'live' }));
+    const chunk = s && last ? { time: last.time, end: last.end, rows: last.rows, labelled: last.labelled, estimated: last.estimated[s.metric], realized: last.realized?.[s.metric] ?? null, lower: last.lower, upper: last.upper, alert: last.alert } : null;
+    if (chunk?.alert) {
+      const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
+      alerts.push({ level: 'warning', text: `performance: ${champion}'s estimated ${s!.metric} ${f(chunk.estimated)} in the latest chunk (from ${chunk.time}) is outside its band [${f(chunk.lower)}, ${f(chunk.upper)}] (CBPE)`, source: 'live' });
+    }
+    return {
+      computing,
+      /** No prediction logged: no segment, or an up-to-date summary of none. */
+      no_traffic: sig.segments === 0 || (s?.signature === sig.summary && s.requests === 0),
+      logged: s && { predictions: s.requests, labelled: s.labelled, first: s.first, last: s.last, computed: s.computed },
+      throughput: s?.throughput ?? null,
+      latency: { server: serverUrl(this.cfg), answering: scrape !== null, prediction: pred?.count ? latencyRow('/prediction', pred) : null },
+      performance:
+        champion && s?.requests
+          ? { version: champion, metric: s.metric, chunk_seconds: s.chunk_seconds, note: series ? series.note ?? (last ? null : `no chunk with ${MIN_CHUNK_ROWS} or more predictions yet`) : `no prediction of ${champion} logged`, chunk }
+          : null,
+      alerts,
     };
   }
 }

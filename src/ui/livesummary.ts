@@ -10,6 +10,11 @@
  * Buckets adapt to the log's span: records are counted on the finest width of a ladder (1 s,
  * 10 s, 1 min, 10 min, 1, 3, 6, 12 h, 1 day, 1 week) that keeps at most 5,000 buckets, then shown on
  * the finest that gives at most 240 bars, and CBPE chunks on the finest with at most 40.
+ *
+ * Throughput (the Overview's card) is of the latest window: the last 60 whole seconds of logged
+ * traffic, up to the second of the newest record (the log's whole span when shorter). A log
+ * record is one prediction (one row); a request of several rows logs them as ID/0, ID/1, ...
+ * (src/server/app.ts), so a record starts a request when its id has no /N suffix or ends in /0.
  */
 import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
@@ -35,6 +40,8 @@ const MAX_CHUNKS = 40;
 export const MIN_CHUNK_ROWS = 20;
 /** At most this many versions get CBPE charts (those with the most outputs). */
 const MAX_VERSIONS = 4;
+/** The throughput window, in seconds. */
+export const THROUGHPUT_SECONDS = 60;
 
 export interface CbpeChunk {
   time: string;
@@ -58,8 +65,19 @@ export interface CbpeSeries {
   chunks: CbpeChunk[];
 }
 
+/** Predictions and requests per second in the latest window [from, to) of logged traffic. */
+export interface Throughput {
+  from: string;
+  to: string;
+  seconds: number;
+  predictions: number;
+  requests: number;
+  predictions_per_s: number;
+  requests_per_s: number;
+}
+
 export interface LiveSummary {
-  format: 'mlops-live/1';
+  format: typeof FORMAT;
   signature: string;
   computed: string;
   seconds: number;
@@ -71,19 +89,23 @@ export interface LiveSummary {
   bucket_seconds: number;
   /** Requests per bucket and answering version (canary: both arms). */
   volume: { time: string; end: string; version: string; requests: number }[];
+  /** Null for an empty log. */
+  throughput: Throughput | null;
   chunk_seconds: number;
   /** The metric the CBPE charts show (the promotion metric when CBPE estimates it, else f1). */
   metric: CbpeMetric;
   cbpe: CbpeSeries[];
 }
 
+/** Bumped when the summary gains a field: an older stored one is then computed again. */
+const FORMAT = 'mlops-live/2';
 const SUMMARY = shape<LiveSummary>('live summary', { format: 'string', signature: 'string', volume: 'array', cbpe: 'array' });
 export const summaryPath = (cfg: Config) => join(cacheDir(cfg), 'live-summary.json');
 
 const stamp = (path: string) => stat(path).then((s) => `${s.size}:${s.mtimeMs}`, () => '-');
 
-/** Fingerprints of what the summary and the experiment's verdict are computed from. Cost: a stat per segment. */
-export async function liveSignatures(cfg: Config): Promise<{ summary: string; status: string; test: string }> {
+/** Fingerprints of what the summary and the experiment's verdict are computed from, and the number of log segments. Cost: a stat per segment. */
+export async function liveSignatures(cfg: Config): Promise<{ summary: string; status: string; test: string; segments: number }> {
   const segs = await listSegments(predictionsDir(cfg));
   const log = segs.map((s) => `${s.name}:${s.size}:${s.mtimeMs}`).join(',');
   const tests = await csvFilesAt(cfg.test_data_path).catch(() => []);
@@ -92,13 +114,13 @@ export async function liveSignatures(cfg: Config): Promise<{ summary: string; st
     stamp(experimentPath(cfg)),
     Promise.all(tests.map(async (f) => `${f.name}:${await stamp(f.path)}`)),
   ]);
-  return { summary: sha256Text(`${log}|${feedback}|${test.join(',')}`), status: sha256Text(`${log}|${feedback}|${experiment}`), test: test.join(',') };
+  return { summary: sha256Text(`${log}|${feedback}|${test.join(',')}`), status: sha256Text(`${log}|${feedback}|${experiment}`), test: test.join(','), segments: segs.length };
 }
 
 /** The stored summary, or null (none yet, or of an older format). */
 export async function readSummary(cfg: Config): Promise<LiveSummary | null> {
   const s = await readRecord(summaryPath(cfg), SUMMARY, 'delete it: the Live page computes it again').catch(() => null);
-  return s?.format === 'mlops-live/1' ? s : null;
+  return s?.format === FORMAT ? s : null;
 }
 
 /** One version's outputs in one bucket. */
@@ -188,6 +210,52 @@ export async function fitReference(cfg: Config, version: string): Promise<Refere
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Does this logged prediction start a request? (a single row's id, or the first row's ID/0) */
+export function startsRequest(id: string): boolean {
+  const m = /\/(\d+)$/.exec(id);
+  return m === null || m[1] === '0';
+}
+
+/** Predictions and requests per whole second, keeping only the latest THROUGHPUT_SECONDS seconds seen. */
+class Recent {
+  private readonly bySecond = new Map<number, { predictions: number; requests: number }>();
+  private newest = Number.NEGATIVE_INFINITY;
+
+  add(t: number, id: string): void {
+    const sec = Math.floor(t / SECOND);
+    if (sec <= this.newest - THROUGHPUT_SECONDS) return;
+    if (sec > this.newest) this.newest = sec;
+    let c = this.bySecond.get(sec);
+    if (!c) {
+      if (this.bySecond.size >= 2 * THROUGHPUT_SECONDS) this.prune();
+      this.bySecond.set(sec, (c = { predictions: 0, requests: 0 }));
+    }
+    c.predictions++;
+    if (startsRequest(id)) c.requests++;
+  }
+
+  private prune(): void {
+    for (const k of this.bySecond.keys()) if (k <= this.newest - THROUGHPUT_SECONDS) this.bySecond.delete(k);
+  }
+
+  /** The window from the second of `first` (the log's oldest record) at the earliest. */
+  result(first: number): Throughput | null {
+    if (!Number.isFinite(this.newest)) return null;
+    this.prune();
+    const from = Math.max(Math.floor(first / SECOND), this.newest - THROUGHPUT_SECONDS + 1);
+    const seconds = this.newest + 1 - from;
+    let predictions = 0;
+    let requests = 0;
+    for (const [k, c] of this.bySecond) {
+      if (k < from) continue;
+      predictions += c.predictions;
+      requests += c.requests;
+    }
+    const rate = (n: number) => Math.round((n / seconds) * 1000) / 1000;
+    return { from: iso(from * SECOND), to: iso((this.newest + 1) * SECOND), seconds, predictions, requests, predictions_per_s: rate(predictions), requests_per_s: rate(requests) };
+  }
+}
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 /**
@@ -204,11 +272,13 @@ export async function computeSummary(cfg: Config, signature: string, metric: str
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
   const outputs = new Map<string, number>();
+  const recent = new Recent();
   for await (const r of readPredictions(predictionsDir(cfg))) {
     const t = Date.parse(r.time);
     if (!Number.isFinite(t)) continue;
     if (t < lo) lo = t;
     if (t > hi) hi = t;
+    recent.add(t, r.request_id);
     const y = labels.get(r.request_id)?.label ?? Number.NaN;
     if (y === y) labelled++;
     const c = b.cell(t, r.version);
@@ -226,7 +296,7 @@ export async function computeSummary(cfg: Config, signature: string, metric: str
   }
   const key = (CBPE_METRICS as readonly string[]).includes(metric) ? (metric as CbpeMetric) : 'f1';
   const summary: LiveSummary = {
-    format: 'mlops-live/1',
+    format: FORMAT,
     signature,
     computed: new Date().toISOString(),
     seconds: 0,
@@ -236,6 +306,7 @@ export async function computeSummary(cfg: Config, signature: string, metric: str
     last: requests ? iso(hi) : null,
     bucket_seconds: b.width / SECOND,
     volume: [],
+    throughput: recent.result(lo),
     chunk_seconds: b.width / SECOND,
     metric: key,
     cbpe: [],

@@ -14,11 +14,11 @@ import { MlopsError } from '../errors.js';
 import { GateRejectedError, promote } from '../ops/promote.js';
 import { parseVersion } from '../ops/models.js';
 import { rollback } from '../ops/deploy.js';
-import { profilePair } from '../ops/profile.js';
 import type { Config } from '../store/config.js';
 import { HttpError } from '../server/requests.js';
 import * as api from './api.js';
 import { LiveView, startFromUi, stopFromUi } from './live.js';
+import { Profiles } from './profilejob.js';
 import { COOKIE, credential, isLoopback, requiredToken, sameOrigin, sameToken } from './auth.js';
 
 export interface UiOptions {
@@ -122,14 +122,16 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
   let acting: Promise<unknown> = Promise.resolve();
   const live = new LiveView(cfg, cfg.promotion.metric ?? cfg.drift.metric);
   if (opts.warm !== false) live.start();
+  const profiles = new Profiles(cfg);
 
   const routes: Record<string, (q: URLSearchParams, tail: string) => Promise<unknown>> = {
-    '/api/overview': () => api.overview(cfg),
+    '/api/overview': () => api.overview(cfg, live, profiles),
+    '/api/overview/live': () => api.overviewLive(cfg, live),
     '/api/curves': () => api.curves(cfg),
     '/api/models': (q) => api.models(cfg, q),
     '/api/compare': (q) => api.compare(cfg, q),
     '/api/model': (_q, tail) => api.model(cfg, tail),
-    '/api/drift': () => api.drift(cfg),
+    '/api/drift': () => api.drift(cfg, profiles),
     '/api/runs': (q) => api.runs(cfg, q),
     '/api/live': () => live.answer(),
   };
@@ -234,16 +236,14 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
   });
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  if (opts.warm !== false) {
-    // the data profiles once per data file, in the background: the first Data drift view is then fast
-    void profilePair(cfg).catch(() => undefined);
-  }
+  // the data profiles once per data file, in the background: the first Data drift view is then fast
+  if (opts.warm !== false) profiles.warm();
   return {
     url: `http://${shown}:${addr.port}`,
     port: addr.port,
     server,
     async close() {
-      await live.close();
+      await Promise.all([live.close(), profiles.close()]);
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();

@@ -51,7 +51,7 @@ describe('mlops report', () => {
     for (const k of kept) expect(readdirSync(join(dir, 'practicemodels', 'reports', k)).sort()).toEqual(['confusionmatrix.png', 'report.html']);
   });
 
-  it('shows ROC, PR, calibration, distributions and the dated score history, and stays under 2 MB on 200,000 rows', () => {
+  it('shows ROC, PR, calibration, distributions, the dated score history and the importances, and stays under 2 MB on 200,000 rows', () => {
     const dir = project({ classic: false });
     genData('--rows', '200000', '--files', '2', '--out', join(dir, 'practicedata'), '--seed', '1');
     genData('--rows', '5000', '--out', join(dir, 'testdata'), '--seed', '2');
@@ -61,7 +61,7 @@ describe('mlops report', () => {
     const r = cliJson<{ html: string }>(dir, 'report');
     const html = read(r.html);
     expect(Buffer.byteLength(html)).toBeLessThan(2 * 1024 * 1024);
-    for (const s of ['ROC, release v0001', 'false positive rate', 'Precision-recall', 'Calibration', 'mean predicted probability', 'share of rows', 'lastmonth_activity', 'of the champions by date, releases marked']) {
+    for (const s of ['ROC, release v0001', 'false positive rate', 'Precision-recall', 'Calibration', 'mean predicted probability', 'share of rows', 'lastmonth_activity', 'of the champions by date, releases marked', 'Importance (|coefficient| x std), release v0001', 'share of importance']) {
       expect(html, s).toContain(s);
     }
     expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(9);

@@ -276,6 +276,32 @@ describe('hot reload', () => {
     expect(health.last_reload_error).toMatch(/v0003 rejected/);
   }, 60_000);
 
+  it('labels answers and logged predictions with the registry version the release serves, not the release number', async () => {
+    const dir = project();
+    expect(cli(dir, 'run').code).toBe(0);
+    const cfg = join(dir, 'config.json');
+    for (const C of [0.01, 10]) {
+      writeFileSync(cfg, JSON.stringify({ ...JSON.parse(readFileSync(cfg, 'utf8')), model: { C } }));
+      expect(cli(dir, 'train').code).toBe(0);
+    }
+    // the second release serves v0003
+    expect(cli(dir, 'promote', 'v0003', '--force').code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(dir, 'production_deployment', 'current', 'manifest.json'), 'utf8')) as { name: string; model_version: number };
+    expect(manifest).toMatchObject({ name: 'v0002', model_version: 3 });
+    const { url } = await serve(dir);
+    const res = await post(url, JSON.stringify({ rows: [row] }), 'application/json');
+    expect(res.headers.get('x-model-version')).toBe('v0003');
+    expect(((await res.json()) as { model_version: string }).model_version).toBe('v0003');
+    expect(((await (await fetch(url + '/health')).json()) as { model_version: string }).model_version).toBe('v0003');
+    // the prediction log (flushed within a second) says v0003 too
+    const logged = async () => {
+      const d = join(dir, 'ingesteddata', 'predictions');
+      const { readdirSync } = await import('node:fs');
+      return readdirSync(d).flatMap((n) => readFileSync(join(d, n), 'utf8').split('\n').filter(Boolean)).map((l) => (JSON.parse(l) as { version: string }).version);
+    };
+    await expect.poll(logged, { timeout: 5000 }).toEqual(['v0003']);
+  });
+
   it('the loop calls a configured server after a redeploy and records the answers', async () => {
     const dir = project({ classic: false });
     genData('--rows', '4000', '--files', '2', '--out', join(dir, 'practicedata'), '--seed', '1');

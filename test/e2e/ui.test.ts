@@ -1,9 +1,13 @@
 /** mlops ui: the JSON endpoints and the auth rules against a real `mlops ui` process. */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { championOf, cli, project, projectWithTwoVersions, read, startUi } from '../helpers.js';
+import { FeedbackStore, feedbackPath } from '../../src/live/feedback.js';
+import { PredictionLog, predictionsDir } from '../../src/live/predlog.js';
+import type { Config } from '../../src/store/config.js';
+import { rng } from '../../src/tools/gendata.js';
+import { championOf, cli, genData, logThroughput, project, projectWithTwoVersions, read, startUi } from '../helpers.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -55,6 +59,10 @@ describe('mlops ui on 127.0.0.1', () => {
     expect(o.versions).toBe(2);
     expect(o.last_run.decision).toBeTypeOf('string');
     expect(o.charts.scores.layer).toHaveLength(2);
+    // no prediction log: the live cards say so, and raise no alert
+    expect(o.live).toMatchObject({ no_traffic: true, throughput: null, performance: null, latency: { answering: false, prediction: null } });
+    expect(o.live.latency.server).toMatch(/^http:\/\//);
+    expect(o.alerts.filter((a: { source?: string }) => a.source === 'live')).toEqual([]);
     const c = await get('/api/curves');
     expect(c.charts.roc.layer[1].encoding.x.title).toBe('false positive rate');
     expect(c.charts.calibration.layer[1].data.values.length).toBeLessThanOrEqual(10);
@@ -84,7 +92,9 @@ describe('mlops ui on 127.0.0.1', () => {
   it('stores the profiles in ui-cache once per data file and reads them back', async () => {
     const cache = readdirSync(join(dir, 'practicemodels', 'ui-cache'));
     expect(cache.filter((n) => n.startsWith('drift-'))).toHaveLength(1);
-    expect(cache.filter((n) => !n.startsWith('drift-'))).toHaveLength(2);
+    // the two profiles, and the live summary (of no log) the overview's live cards asked for
+    expect(cache.filter((n) => !n.startsWith('drift-') && n !== 'live-summary.json')).toHaveLength(2);
+    expect(cache).toContain('live-summary.json');
     await fetch(url + '/api/drift');
     expect(readdirSync(join(dir, 'practicemodels', 'ui-cache'))).toEqual(cache);
   });
@@ -166,6 +176,185 @@ describe('mlops ui: the Live page and the experiment actions', () => {
   });
 });
 
+describe("mlops ui: the overview's live cards", () => {
+  const T0 = Date.parse('2026-12-01T00:00:00Z');
+  const sent: { t: number; p: number; y: number | null }[] = [];
+  let dir: string;
+  let url: string;
+  let threshold: number;
+  const cfg = () => ({ output_folder_path: join(dir, 'ingesteddata') }) as Config;
+  const rand = rng(7);
+
+  /**
+   * v0001's traffic from request `from` to `to` (one every 0.5 s) written by the log's own writer
+   * (a new segment each call): 1, 2 or 3 rows a request, logged as ID or ID/0, ID/1, ... as the
+   * server does; labels for the rows before `labelsUntil` ms. `late` rows are confident
+   * negatives with labels at random.
+   */
+  async function traffic(from: number, to: number, labelsUntil: number, late: boolean) {
+    let now = T0 + from * 500;
+    const log = await PredictionLog.open(predictionsDir(cfg()), { max_age_days: null }, () => now);
+    const labels: { request_id: string; label: number }[] = [];
+    for (let k = from; k < to; k++) {
+      now = T0 + k * 500;
+      const rows = 1 + (k % 3);
+      for (let i = 0; i < rows; i++) {
+        const id = rows === 1 ? `q${k}` : `q${k}/${i}`;
+        const p = late ? 0.05 * rand() : rand();
+        log.log({ requestId: id, version: 'v0001', features: ['a'], x: [k], proba: p, label: p > 0.5 ? 1 : 0 });
+        const y = now < T0 + labelsUntil ? (rand() < (late ? 0.5 : p) ? 1 : 0) : null;
+        if (y !== null) labels.push({ request_id: id, label: y });
+        sent.push({ t: now, p, y });
+      }
+    }
+    await log.close();
+    const fb = await FeedbackStore.open(feedbackPath(cfg()));
+    await fb.add(labels, async (ids) => new Set(ids));
+    await fb.close();
+  }
+
+  /** The overview once its live cards summarise all `sent` (the summary is computed in the background meanwhile). */
+  async function settled() {
+    let o: Record<string, any> = {}; // eslint-disable-line @typescript-eslint/no-explicit-any
+    for (let i = 0; i < 120; i++) {
+      o = (await (await fetch(url + '/api/overview')).json()) as typeof o;
+      if (!o.live.computing && o.live.logged?.predictions === sent.length) return o;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`the live cards did not catch up: ${JSON.stringify(o.live)}`);
+  }
+
+  /** The latest chunk's realized f1 from the labels: 2 TP / (2 TP + FP + FN) at the champion's threshold. */
+  function realizedF1(lab: typeof sent) {
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    for (const s of lab) {
+      const yhat = s.p > threshold ? 1 : 0;
+      if (yhat && s.y) tp++;
+      else if (yhat) fp++;
+      else if (s.y) fn++;
+    }
+    return { tp, f1: (2 * tp) / (2 * tp + fp + fn) };
+  }
+
+  const window = (fromS: number) => ({ from: new Date(T0 + fromS * 1000).toISOString(), to: new Date(T0 + (fromS + 60) * 1000).toISOString(), seconds: 60 });
+
+  beforeAll(async () => {
+    dir = project();
+    // 600 test rows: CBPE's reference (10 chunks of 60)
+    genData('--rows', '600', '--out', join(dir, 'testdata'), '--seed', '2', '--prefix', 'testdata.csv');
+    expect(cli(dir, 'run').code).toBe(0);
+    threshold = (JSON.parse(read(join(dir, 'production_deployment', 'trainedmodel.json'))) as { threshold?: number }).threshold ?? 0.5;
+    // eight minutes of traffic, labels for all but the last 30 s
+    await traffic(0, 960, 450_000, false);
+    ({ url } = await startUi(dir));
+  });
+
+  it("shows the throughput of the latest minute, the latency state, and the champion's latest chunk estimated and realized", async () => {
+    const o = await settled();
+    const lv = o.live;
+    expect(lv).toMatchObject({ computing: false, no_traffic: false, logged: { predictions: sent.length, labelled: sent.filter((s) => s.y !== null).length } });
+    // the last request starts at 479.5 s: the window is seconds 420-479, requests 840-959, 40
+    // each of 1, 2 and 3 rows
+    expect(lv.throughput).toEqual({ ...window(420), predictions: 240, requests: 120, predictions_per_s: 4, requests_per_s: 2 });
+    expect(logThroughput(predictionsDir(cfg()))).toEqual({ seconds: 60, predictions: 240, requests: 120, predictions_per_s: 4, requests_per_s: 2 });
+    // no server runs here
+    expect(lv.latency).toMatchObject({ answering: false, prediction: null });
+    // CBPE chunks of a minute (at most 40 over the span); the latest is the last minute
+    expect(lv.performance).toMatchObject({ version: 'v0001', metric: 'f1', chunk_seconds: 60, note: null });
+    const c = lv.performance.chunk;
+    const inside = sent.filter((s) => s.t >= T0 + 420_000);
+    const lab = inside.filter((s) => s.y !== null);
+    expect(c).toMatchObject({ time: window(420).from, end: window(420).to, rows: inside.length, labelled: lab.length });
+    const r = realizedF1(lab);
+    expect(r.tp).toBeGreaterThan(10);
+    expect(c.realized).toBeCloseTo(r.f1, 12);
+    // traffic like the reference: the estimate within its band, no alert
+    expect(c.estimated).toBeGreaterThan(c.lower);
+    expect(c.estimated).toBeLessThan(c.upper);
+    expect(c.alert).toBe(false);
+    expect(o.alerts.filter((a: { source?: string }) => a.source === 'live')).toEqual([]);
+    // the Live page's answer agrees, and the cards alone answer the same
+    const l = (await (await fetch(url + '/api/live')).json()) as { summary: { throughput: unknown; cbpe: { version: string; last: { estimated: { f1: number } } }[] } };
+    expect(l.summary.throughput).toEqual(lv.throughput);
+    expect(l.summary.cbpe.find((x) => x.version === 'v0001')!.last.estimated.f1).toBe(c.estimated);
+    expect(await (await fetch(url + '/api/overview/live')).json()).toEqual(lv);
+  });
+
+  it('follows new traffic: a latest chunk whose estimate leaves its band is an open alert', async () => {
+    // two more minutes, all predicted negative, labels at random until 570 s
+    await traffic(960, 1200, 570_000, true);
+    const o = await settled();
+    const lv = o.live;
+    expect(lv.throughput).toEqual({ ...window(540), predictions: 240, requests: 120, predictions_per_s: 4, requests_per_s: 2 });
+    expect(logThroughput(predictionsDir(cfg()))).toMatchObject({ predictions: 240, requests: 120 });
+    const c = lv.performance.chunk;
+    const lab = sent.filter((s) => s.t >= T0 + 540_000 && s.y !== null);
+    expect(c).toMatchObject({ time: window(540).from, rows: 240, labelled: lab.length });
+    // nothing predicted positive: realized f1 0 (TP 0, FN > 0), estimated 0, far below the reference's
+    const r = realizedF1(lab);
+    expect(r.tp).toBe(0);
+    expect(c.realized).toBe(r.f1);
+    expect(c.estimated).toBeLessThan(c.lower);
+    expect(c.alert).toBe(true);
+    expect(o.alerts).toContainEqual({ level: 'warning', source: 'live', text: expect.stringMatching(/^performance: v0001's estimated f1 0\.\d{3} in the latest chunk \(from 2026-12-01T00:09:00.000Z\) is outside its band \[0\.\d{3}, 0\.\d{3}\] \(CBPE\)$/) });
+  });
+});
+
+describe('mlops ui: new data while it runs', () => {
+  it('the overview profiles it in the background, once; then Data drift answers from the cache', async () => {
+    const dir = project();
+    expect(cli(dir, 'run').code).toBe(0);
+    const { url } = await startUi(dir);
+    const cache = join(dir, 'practicemodels', 'ui-cache');
+    const overview = async () => ((await (await fetch(url + '/api/overview')).json()) as { data_drift: { status: string; drifted: number; features: number; computed: string | null } }).data_drift;
+    /** The overview's data drift once it is not computing (in the background) any more. */
+    const settled = async () => {
+      let d = await overview();
+      for (let i = 0; i < 120 && d.status === 'computing'; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        d = await overview();
+      }
+      return d;
+    };
+    // (the training data's profile is computed when the UI starts)
+    expect((await settled()).status).toBe('same data');
+    for (const f of readdirSync(join(dir, 'sourcedata'))) cpSync(join(dir, 'sourcedata', f), join(dir, 'practicedata', f));
+    expect(cli(dir, 'ingest').code).toBe(0);
+    expect(readdirSync(cache).filter((n) => n.startsWith('drift-'))).toEqual([]);
+    // nothing has profiled the new finaldata.csv: the first view says so and starts it
+    expect((await overview()).status).toBe('computing');
+    const d = await settled();
+    expect(d).toMatchObject({ status: 'computed', features: 3 });
+    expect(readdirSync(cache).filter((n) => n.startsWith('drift-'))).toHaveLength(1);
+    const drift = (await (await fetch(url + '/api/drift')).json()) as { computing: boolean; summary: { computed: string; drifted: number } };
+    expect(drift).toMatchObject({ computing: false, summary: { computed: d.computed, drifted: d.drifted } });
+  });
+
+  it('Data drift answers "computing" rather than wait long for the profile of new data, and then the drift', async () => {
+    const dir = project();
+    expect(cli(dir, 'run').code).toBe(0);
+    const { url } = await startUi(dir);
+    genData('--rows', '20000', '--out', join(dir, 'practicedata'), '--shift', '0.5', '--seed', '3', '--prefix', 'shifted');
+    expect([0, 4]).toContain(cli(dir, 'ingest').code);
+    type Drift = { computing: boolean; current?: { rows: number }; summary?: { features: number } };
+    const get = async () => (await (await fetch(url + '/api/drift')).json()) as Drift;
+    let d = await get();
+    const answers = [d.computing];
+    for (let i = 0; i < 120 && d.computing; i++) {
+      // while computing, nothing but that
+      expect(d).toEqual({ computing: true });
+      await new Promise((r) => setTimeout(r, 250));
+      d = await get();
+      answers.push(d.computing);
+    }
+    expect(d).toMatchObject({ computing: false, summary: { features: 3 } });
+    expect(d.current!.rows).toBeGreaterThan(20000);
+    expect(answers.at(-1)).toBe(false);
+  });
+});
+
 describe('mlops ui on 0.0.0.0', () => {
   let dir: string;
   beforeAll(() => {
@@ -184,6 +373,7 @@ describe('mlops ui on 0.0.0.0', () => {
     const url = bound.replace('0.0.0.0', '127.0.0.1');
     for (const p of ['/', '/app.js', '/api/overview', '/vendor/vega.min.js']) expect((await raw(url + p)).status, p).toBe(401);
     expect((await raw(url + '/api/overview', { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await raw(url + '/api/overview', { headers: { cookie: 'mlops_ui_token=%E0%A4%A' } })).status).toBe(401);
     expect((await raw(url + '/api/overview', { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
     expect((await raw(url + '/?token=wrong')).status).toBe(401);
     const link = await raw(`${url}/?token=${TOKEN}`);

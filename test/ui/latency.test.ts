@@ -36,8 +36,9 @@ describe('the server metrics read back', () => {
     expect(p.count).toBe(5);
     expect(p.sum).toBeCloseTo(0.2044, 10);
     expect(p.buckets.map((b) => b.count)).toEqual([2, 3, 3, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5]);
-    // p50: rank 2.5 lies in (0.5 ms, 1 ms], which holds 1 observation: halfway
-    expect(latencyRow('/prediction', p)).toEqual({ what: '/prediction', requests: 5, mean_ms: 40.88, p50_ms: 0.75, p90_ms: 175, p99_ms: 242.5 });
+    // p50: rank 2.5 lies in (0.5 ms, 1 ms], which holds 1 observation: halfway; p95: rank 4.75
+    // is 0.75 of the one observation in (100 ms, 250 ms]: 100 + 0.75 * 150
+    expect(latencyRow('/prediction', p)).toEqual({ what: '/prediction', requests: 5, mean_ms: 40.88, p50_ms: 0.75, p90_ms: 175, p95_ms: 212.5, p99_ms: 242.5 });
     // the rows shown: prediction and feedback (not /metrics, which the UI's own scrapes fill), then the stages
     expect(latencyRows(s).map((r) => r.what)).toEqual(['/prediction', '/feedback', 'stage: predict']);
     expect(parseHistograms('garbage\nmlops_request_duration_seconds_bucket{le="x"} 1\n', 'mlops_request_duration_seconds', 'endpoint').size).toBe(0);

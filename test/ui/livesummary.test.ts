@@ -8,7 +8,7 @@ import { FeedbackStore, feedbackPath } from '../../src/live/feedback.js';
 import { PredictionLog, predictionsDir } from '../../src/live/predlog.js';
 import type { Config } from '../../src/store/config.js';
 import { rng } from '../../src/tools/gendata.js';
-import { computeSummary, LADDER_MS, widthFor } from '../../src/ui/livesummary.js';
+import { computeSummary, LADDER_MS, startsRequest, widthFor } from '../../src/ui/livesummary.js';
 
 const T0 = Date.parse('2026-12-01T00:00:00Z');
 const HOUR = 3_600_000;
@@ -21,6 +21,13 @@ describe('widthFor', () => {
     expect(widthFor(T0, T0 + 48 * HOUR, 1000, 40)).toBe(3 * HOUR);
     expect(widthFor(T0, T0 + 10_000, HOUR, 240)).toBe(HOUR);
     expect(widthFor(T0, T0 + 1e12, 1000, 10)).toBe(LADDER_MS.at(-1));
+  });
+});
+
+describe('startsRequest', () => {
+  it('counts a single row, or the first row of a batch (ID/0), as a request', () => {
+    expect(['3f2a9c1e-07b4-4d5e-9a10-00000000002a', 'batch0/0', 'a/b'].map(startsRequest)).toEqual([true, true, true]);
+    expect(['batch0/1', 'batch0/599'].map(startsRequest)).toEqual([false, false]);
   });
 });
 
@@ -56,6 +63,12 @@ describe('computeSummary', () => {
     expect(s.volume.every((v) => v.version === 'v0001')).toBe(true);
     expect(s.volume.reduce((a, v) => a + v.requests, 0)).toBe(3000);
     expect(s.volume).toHaveLength(36);
+    // throughput: the last 60 whole seconds to the newest record's (single-row requests: as many requests)
+    const lastSec = Math.floor(sent.at(-1)!.t / 1000);
+    const recent = sent.filter((x) => Math.floor(x.t / 1000) > lastSec - 60).length;
+    expect(recent).toBe(9);
+    const rate = Math.round((recent / 60) * 1000) / 1000;
+    expect(s.throughput).toEqual({ from: new Date((lastSec - 59) * 1000).toISOString(), to: new Date((lastSec + 1) * 1000).toISOString(), seconds: 60, predictions: recent, requests: recent, predictions_per_s: rate, requests_per_s: rate });
     expect(s.cbpe.map((c) => [c.version, c.note])).toEqual([['v0001', null], ['v0002', 'not registered']]);
     const chunks = s.cbpe[0]!.chunks;
     expect(chunks).toHaveLength(36);
@@ -80,6 +93,6 @@ describe('computeSummary', () => {
   it('is empty for an empty log', async () => {
     const cfg = { output_folder_path: mkdtempSync(join(tmpdir(), 'live-summary-')) } as Config;
     const s = await computeSummary(cfg, 'sig', 'roc_auc', async () => ({ note: 'unused' }));
-    expect(s).toMatchObject({ requests: 0, labelled: 0, first: null, volume: [], cbpe: [], metric: 'roc_auc' });
+    expect(s).toMatchObject({ requests: 0, labelled: 0, first: null, volume: [], throughput: null, cbpe: [], metric: 'roc_auc' });
   });
 });

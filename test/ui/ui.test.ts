@@ -1,9 +1,11 @@
 /**
  * The UI in a real browser: Debian's Chromium (apt-get install chromium) driven by
  * playwright-core against a real `mlops ui` on a real project. Every page renders its charts as
- * SVG with their axis titles, the console stays clean, promoting in the page changes the
- * champion, starting and stopping an experiment in the Live page shows in `mlops experiment
- * status`, and on 0.0.0.0 a request without the token is refused. The Live page's data is real:
+ * SVG with their axis titles, the console stays clean, the overview shows its live cards
+ * (throughput as counted from the log, latency percentiles, the champion's latest chunk),
+ * promoting in the page changes the champion and rolling back brings the previous one back,
+ * starting and stopping an experiment in the Live page shows in `mlops experiment status`, and
+ * on 0.0.0.0 a request without the token is refused. The Live page's data is real:
  * a shadow experiment, `mlops serve` answering the test file three times, labels posted to
  * /feedback and the status looked at after each batch.
  * MLOPS_UI_SCREENSHOTS=docs writes docs/ui-overview.png and docs/ui-models.png.
@@ -12,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { championOf, cli, cliJson, genData, ROOT, projectWithTwoVersions, startServe, startUi } from '../helpers.js';
+import { championOf, cli, cliJson, genData, logThroughput, ROOT, projectWithTwoVersions, startServe, startUi } from '../helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const have = existsSync(CHROMIUM);
@@ -85,11 +87,13 @@ describe.skipIf(!have)('mlops ui in Chromium', () => {
     for (const [name, titles] of PAGES) {
       await page.goto(`${url}/#/${name}`);
       await page.waitForSelector(`#page-${name} .chart svg`);
-      // every chart of the page drawn (the overview's curves come from a second request; the
-      // Live page shows again once its background summary is done)
+      // the page done and every chart of it drawn (the overview's curves come from a second
+      // request; the Live page and the overview's live cards show again once their background
+      // summary is done)
       await page.waitForFunction((n) => {
         const charts = [...document.querySelectorAll(`#page-${n} .chart`)];
-        return charts.length > 0 && charts.every((c) => c.querySelector('svg')) && !document.querySelector('#live-computing');
+        const done = /loaded in/.test(document.querySelector('#status')!.textContent ?? '');
+        return done && charts.length > 0 && charts.every((c) => c.querySelector('svg')) && !document.querySelector('#live-computing, #overview-computing, #drift-computing');
       }, name);
       const texts = new Set((await page.locator(`#page-${name} .chart svg text`).allTextContents()).map((t) => t.trim()));
       for (const t of titles) expect(texts, `${name}: axis title "${t}"`).toContain(t);
@@ -100,6 +104,27 @@ describe.skipIf(!have)('mlops ui in Chromium', () => {
     const live = await (await fetch(`${url}/api/live`)).text();
     expect(JSON.parse(live)).toMatchObject({ summary: { requests: 1830, labelled: 1800 }, looks: 4, verdict: { status: 'stopped', n: 1800 }, latency: { answering: true } });
     expect(live).not.toMatch(/batch\d|lastmonth_activity/);
+  });
+
+  it("shows the live cards on the overview: throughput, latency percentiles, the champion's latest chunk", async () => {
+    await page.goto(`${url}/#/overview`);
+    await page.waitForSelector('#overview-live .card');
+    await page.waitForFunction(() => !document.querySelector('#overview-computing') && /loaded in/.test(document.querySelector('#status')!.textContent ?? ''));
+    const text = (await page.locator('#overview-live').textContent()) ?? '';
+    for (const t of ['predictions/s', 'requests/s', '/prediction latency', 'p50', 'p95', 'p99', 'v0001 f1, latest chunk', 'estimated', 'realized']) expect(text, t).toContain(t);
+    expect(text).not.toMatch(/no server answers|none yet|null|undefined|NaN/);
+    // the numbers: throughput as counted from the log's lines, the /prediction requests the traffic made
+    const o = (await (await fetch(`${url}/api/overview`)).json()) as { live: { throughput: Record<string, number>; latency: { prediction: { requests: number; p50_ms: number; p95_ms: number; p99_ms: number } }; performance: { chunk: { rows: number; realized: number | null } } } };
+    const expected = logThroughput(join(dir, 'ingesteddata', 'predictions'));
+    expect(o.live.throughput).toMatchObject({ seconds: expected.seconds, predictions: expected.predictions, requests: expected.requests });
+    expect(o.live.throughput.predictions_per_s).toBeCloseTo(expected.predictions_per_s, 3);
+    // three batches of the test file and 30 single rows
+    const p = o.live.latency.prediction;
+    expect(p.requests).toBe(33);
+    expect(p.p50_ms).toBeLessThanOrEqual(p.p95_ms);
+    expect(p.p95_ms).toBeLessThanOrEqual(p.p99_ms);
+    expect(o.live.performance.chunk.realized).toBeTypeOf('number');
+    expect(errors).toEqual([]);
   });
 
   it('starts and stops an experiment in the Live page, each after a confirmation', async () => {
@@ -142,6 +167,22 @@ describe.skipIf(!have)('mlops ui in Chromium', () => {
     expect(await page.textContent('#toast')).toMatch(/v0002 is champion now/);
     expect(championOf(dir)).toBe('v0002');
     await page.waitForSelector('#models tr[data-version="v0002"] .alias');
+    expect(errors).toEqual([]);
+  });
+
+  it('rolls back from the overview with a click and a confirmation: the previous champion is back', async () => {
+    expect(championOf(dir)).toBe('v0002');
+    await page.goto(`${url}/#/overview`);
+    await page.click('#rollback');
+    await expect.poll(() => page.isVisible('#confirm')).toBe(true);
+    expect(await page.textContent('#confirm-title')).toBe('Roll back the champion?');
+    await page.click('#confirm-cancel');
+    expect(championOf(dir)).toBe('v0002');
+    await page.click('#rollback');
+    await page.click('#confirm-ok');
+    await page.waitForFunction(() => /rolled back/.test(document.querySelector('#toast')!.textContent ?? ''));
+    expect(await page.textContent('#toast')).toMatch(/rolled back: v0001 is champion again/);
+    expect(championOf(dir)).toBe('v0001');
     expect(errors).toEqual([]);
   });
 
