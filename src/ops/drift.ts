@@ -99,7 +99,10 @@ export async function modelDrift(opts: ModelDriftOptions): Promise<ModelDriftRes
   const tests = opts.tests ?? SCORE_TESTS;
   await syncRegistry(cfg);
   const champ = await currentChampion(cfg);
-  const evals = await readEvaluations(cfg);
+  // Two versions on the same data: the champion against the champion before it.
+  const stack = championStack(await readEvents(cfg, true));
+  const prevChampion = champ ? stack.filter((v) => v !== champ.version).at(-1) : undefined;
+  const evals = champ ? await readEvaluations(cfg, { versions: prevChampion === undefined ? [champ.version] : [champ.version, prevChampion] }) : [];
   const own = champ ? evals.filter((e) => e.version === champ.version && (e.role === 'test' || e.role === 'new-data')) : [];
   let newRec: Evaluation | null = null;
   let newScore = Number.NaN;
@@ -120,9 +123,6 @@ export async function modelDrift(opts: ModelDriftOptions): Promise<ModelDriftRes
     own.filter((e) => e.data_sha256 !== newData && (e.role === role || (role === 'new-data' && e.role === 'test' && e.data_sha256 === promotedOn))),
   );
   const previous = baseline.map((e) => metricValue(e, metric));
-  // Two versions on the same data: the champion against the champion before it.
-  const stack = championStack(await readEvents(cfg, true));
-  const prevChampion = champ ? stack.filter((v) => v !== champ.version).at(-1) : undefined;
   const mine = perData(own);
   const theirs = prevChampion === undefined ? [] : perData(evals.filter((e) => e.version === prevChampion && e.role !== 'adhoc'));
   const shared = new Set(theirs.map((e) => e.data_sha256));

@@ -23,7 +23,7 @@ export async function scoreTimeline(cfg: Config, events: readonly RegistryEvent[
   const metric = cfg.drift.metric;
   const marks = releaseMarks(events);
   const champions = new Set(marks.map((e) => e.version!));
-  const points = (await readEvaluations(cfg))
+  const points = (await readEvaluations(cfg, { versions: champions }))
     .filter((e) => e.version !== null && champions.has(e.version) && (e.role === 'test' || e.role === 'new-data'))
     .map((e) => ({ time: e.timestamp, score: e.metrics[metric] as number, series: e.role, version: versionName(e.version!) }))
     .filter((p) => typeof p.score === 'number' && Number.isFinite(p.score))

@@ -104,7 +104,7 @@ export async function showModel(opts: { config: Config; version: number }): Prom
   const cfg = opts.config;
   await syncRegistry(cfg);
   const version = await getVersion(cfg, opts.version);
-  const [evals, aliases, events] = await Promise.all([readEvaluations(cfg), aliasMap(cfg), readEvents(cfg)]);
+  const [evals, aliases, events] = await Promise.all([readEvaluations(cfg, { versions: [version.version] }), aliasMap(cfg), readEvents(cfg)]);
   return {
     version,
     aliases: aliases.get(version.version) ?? [],
@@ -141,7 +141,7 @@ export async function compareModels(opts: { config: Config; versions: number[] }
   await syncRegistry(cfg);
   const recs = await Promise.all(opts.versions.map((v) => getVersion(cfg, v)));
   const data = await testDataHash(cfg);
-  const onTest = latestPerVersion(await readEvaluations(cfg), data);
+  const onTest = latestPerVersion(await readEvaluations(cfg, { versions: opts.versions }), data);
   const evals: Evaluation[] = [];
   const { score } = await import('./score.js'); // loaded only here: listing stays light
   for (const r of recs) evals.push(onTest.get(r.version) ?? (await score({ config: cfg, model: r.name, role: 'test' })));

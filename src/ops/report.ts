@@ -54,7 +54,7 @@ export async function report(opts: ReportOptions): Promise<ReportResult> {
   // the releases marked (the same spec as the UI's overview).
   const events = await readEvents(cfg, true);
   const champions = new Set(championStack(events));
-  const history = (await readEvaluations(cfg)).filter((e) => e.version !== null && champions.has(e.version) && (e.role === 'test' || e.role === 'new-data'));
+  const history = (await readEvaluations(cfg, { versions: champions })).filter((e) => e.version !== null && champions.has(e.version) && (e.role === 'test' || e.role === 'new-data'));
   const timeline = await scoreTimeline(cfg, events);
   const histSvg = timeline.points.length ? await renderSvg(timeline.spec) : null;
   // ROC, PR and calibration of a classifier on the test set

@@ -30,16 +30,46 @@ export interface Evaluation extends ScoreRecord {
   data_sha256: string;
 }
 
+/** What readEvaluations returns: those on one data set, or of some versions only. */
+export interface EvaluationFilter {
+  /** Only evaluations on this data (its dataHash). */
+  onData?: string;
+  /** Only evaluations of these versions. */
+  versions?: readonly number[] | ReadonlySet<number>;
+}
+
+/** A record's `"version": N` (any place a key of that name holds an integer). */
+const VERSION_KEY = /"version"\s*:\s*(\d+)/g;
+
 /**
- * Every evaluation, oldest first. Records written before the registry are completed: the
- * version from the model's hash, the data hash from the files, and the role `test` for scores
- * of the trained model on the test data (what latestscore.txt and deploy used), else `adhoc`.
+ * A cheap test of a line's text before it is parsed: false only for lines that cannot pass the
+ * filter (a line without the data hash, or without an integer version, is kept: a record from
+ * before the registry has its version and data hash derived later).
  */
-export async function readEvaluations(cfg: Config, onData?: string): Promise<Evaluation[]> {
-  // On one data set only (the listing's test column): lines without its hash are not parsed,
-  // except records from before the registry, whose data hash is derived below.
-  const keep = onData ? (line: string) => line.includes(onData) || !line.includes('"data_sha256"') : undefined;
-  const raw = await readLog(paths(cfg).scoreHistory, SCORE_RECORD, keep);
+function lineFilter(onData: string | undefined, wanted: ReadonlySet<number> | null): ((line: string) => boolean) | undefined {
+  if (onData === undefined && wanted === null) return undefined;
+  return (line) => {
+    if (onData !== undefined && !line.includes(onData) && line.includes('"data_sha256"')) return false;
+    if (wanted === null) return true;
+    let any = false;
+    for (const m of line.matchAll(VERSION_KEY)) {
+      if (wanted.has(Number(m[1]))) return true;
+      any = true;
+    }
+    return !any;
+  };
+}
+
+/**
+ * Every evaluation, oldest first (with a filter, those that pass it: lines that cannot pass are
+ * not parsed, so a few versions' evaluations among 10,000 versions' cost a scan of the text).
+ * Records written before the registry are completed: the version from the model's hash, the
+ * data hash from the files, and the role `test` for scores of the trained model on the test
+ * data (what latestscore.txt and deploy used), else `adhoc`.
+ */
+export async function readEvaluations(cfg: Config, filter: EvaluationFilter = {}): Promise<Evaluation[]> {
+  const wanted = filter.versions === undefined ? null : new Set(filter.versions);
+  const raw = await readLog(paths(cfg).scoreHistory, SCORE_RECORD, lineFilter(filter.onData, wanted));
   const needVersions = raw.some((r) => r && r.version === undefined);
   const byModelSha = new Map<string, number>();
   if (needVersions) for (const v of await listVersions(cfg)) byModelSha.set(v.model_sha256, v.version);
@@ -54,7 +84,7 @@ export async function readEvaluations(cfg: Config, onData?: string): Promise<Eva
       data_sha256: r.data_sha256 ?? dataHash(Array.isArray(r.data_files) ? r.data_files : []),
     });
   }
-  return onData ? out.filter((e) => e.data_sha256 === onData) : out;
+  return out.filter((e) => (filter.onData === undefined || e.data_sha256 === filter.onData) && (wanted === null || (e.version !== null && wanted.has(e.version))));
 }
 
 export const metricValue = (r: { metrics: Metrics }, metric: string): number => {

@@ -161,7 +161,7 @@ async function rebuild(cfg: Config, metric: string, test: string): Promise<Pick<
   const columns = emptyColumns();
   for (const v of await listVersions(cfg)) addRow(columns, v);
   const latest: Cache['latest'] = { version: [], value: [] };
-  for (const e of await readEvaluations(cfg, test)) {
+  for (const e of await readEvaluations(cfg, { onData: test })) {
     if (e.version === null) continue;
     latest.version.push(e.version);
     latest.value.push(metricOf(e.metrics, metric));

@@ -19,7 +19,7 @@
  * never need it (every file is replaced by rename or only appended to).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, opendir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateError } from '../errors.js';
 import { versionName } from './names.js';
@@ -161,10 +161,12 @@ export async function listVersions(cfg: Config): Promise<VersionSummary[]> {
   return [...byVersion.values()].sort((a, b) => a.version - b.version);
 }
 
-/** Whether any version folder exists (cheaper than listing them). */
+/** Whether any version folder exists (reads the folder only up to the first one: 10,000 versions cost no more than one). */
 export async function hasVersions(cfg: Config): Promise<boolean> {
-  const entries = await readdir(registryPaths(cfg).versions).catch(() => [] as string[]);
-  return entries.some((e) => /^v\d+$/.test(e));
+  const dir = await opendir(registryPaths(cfg).versions).catch(() => null);
+  if (!dir) return false;
+  for await (const e of dir) if (/^v\d+$/.test(e.name)) return true;
+  return false;
 }
 
 async function readVersionFile(path: string): Promise<VersionRecord | null> {

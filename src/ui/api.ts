@@ -36,8 +36,17 @@ const metricOf = (cfg: Config) => cfg.promotion.metric ?? cfg.drift.metric;
 export async function overview(cfg: Config, live: LiveView | undefined, profiles: Profiles) {
   await syncRegistry(cfg);
   const metric = metricOf(cfg);
-  const [champ, aliases, listing, runs, events] = await Promise.all([
-    currentChampion(cfg),
+  const champ = await currentChampion(cfg);
+  // meanwhile, from the start: the live cards (they may wait up to 0.4 s for the background
+  // summary, while the rest is read)
+  const liveErrors: Alert[] = [];
+  const liveCards = live
+    ? live.overview(champ ? versionName(champ.version) : null).catch((err: Error) => {
+        liveErrors.push({ level: 'error', text: `live cards: ${err.message.split(cfg.root + '/').join('')}`, source: 'live' });
+        return null;
+      })
+    : null;
+  const [aliases, listing, runs, events] = await Promise.all([
     readAliases(cfg),
     registryListing(cfg, metric),
     readRuns(cfg, 1).catch(() => [] as RunRecord[]),
@@ -45,13 +54,6 @@ export async function overview(cfg: Config, live: LiveView | undefined, profiles
   ]);
   const { value } = listing;
   const alerts: Alert[] = [];
-  // meanwhile: the live cards (they may wait up to 0.4 s for the background summary)
-  const liveCards = live
-    ? live.overview(champ ? versionName(champ.version) : null).catch((err: Error) => {
-        alerts.push({ level: 'error', text: `live cards: ${err.message.split(cfg.root + '/').join('')}`, source: 'live' });
-        return null;
-      })
-    : null;
   const card = (v: number | undefined) =>
     v === undefined ? null : { version: v, name: versionName(v), metric, value: value.get(v) ?? null };
   const champion = champ
@@ -82,6 +84,7 @@ export async function overview(cfg: Config, live: LiveView | undefined, profiles
   if (outdated.length) alerts.push({ level: 'info', text: `dependencies: ${outdated.map((d) => `${d.name} ${d.status}`).join(', ')}` });
   const timeline = await scoreTimeline(cfg, events);
   const lv = await liveCards;
+  alerts.push(...liveErrors);
   if (lv) alerts.push(...lv.alerts);
   return {
     metric,
