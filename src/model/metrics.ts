@@ -42,7 +42,7 @@ export const f1Score = (c: Confusion) => ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn)
  * scores sorted by a radix sort on their float64 bits (four 16-bit digits; -0 is 0), then each
  * group of equal scores credits its positives with the group's average rank, in ascending order
  * of score. Null when y has a single class (undefined, where scikit-learn raises).
- * Cost: O(n) (a comparison sort for fewer than 2048 scores or when one is NaN, with the same
+ * Cost: O(n) (a comparison sort for fewer than 2^18 scores or when one is NaN, with the same
  * result: the same additions in the same order).
  */
 export function rocAucScore(yTrue: ArrayLike<number>, score: ArrayLike<number>): number | null {
@@ -52,8 +52,11 @@ export function rocAucScore(yTrue: ArrayLike<number>, score: ArrayLike<number>):
   return n < RADIX_MIN || nan ? aucOfGroups(n, sortedGroupsByComparison(yTrue, score)) : aucOfGroups(n, sortedGroupsByRadix(yTrue, score));
 }
 
-/** Below this many scores a comparison sort is quicker than four radix passes. */
-const RADIX_MIN = 2048;
+/**
+ * Below this many scores a comparison sort is quicker than four radix passes (measured in a
+ * fresh process, as a verb runs it: 20,000 scores 10 ms against 17, 300,000 128 against 101).
+ */
+const RADIX_MIN = 1 << 18;
 
 /** Calls `group(size, positives)` for each group of equal scores, in ascending order. */
 type Groups = (group: (size: number, positives: number) => void) => void;

@@ -17,7 +17,6 @@ import { appendJsonLine, commitTempFile, removeStaleTemps, sha256File, syncPath,
 import { isAlive } from '../store/releases.js';
 import type { Config } from '../store/config.js';
 import { paths, type IngestionRecord } from '../store/records.js';
-import { ingestOnClickHouse } from '../engine/clickhouse/ops/ingest.js';
 
 export interface IngestOptions {
   config: Config;
@@ -35,7 +34,7 @@ export interface IngestResult extends IngestionRecord {
 }
 
 export async function ingest(opts: IngestOptions): Promise<IngestResult> {
-  if (opts.config.engine.type === 'clickhouse') return ingestOnClickHouse(opts);
+  if (opts.config.engine.type === 'clickhouse') return (await import('../engine/clickhouse/ops/ingest.js')).ingestOnClickHouse(opts);
   const t0 = performance.now();
   const cfg = opts.config;
   const folder = opts.inputFolder ?? cfg.input_folder_path;

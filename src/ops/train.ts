@@ -16,7 +16,6 @@ import { currentChampion } from '../store/champion.js';
 import type { Config } from '../store/config.js';
 import { INGESTION_RECORD, paths, type TrainingRecord } from '../store/records.js';
 import { appendEvent, registerModel, versionModelPath, versionName, type VersionSummary } from '../store/registry.js';
-import { fitOnClickHouse } from '../engine/clickhouse/ops/train.js';
 
 export interface TrainOptions {
   config: Config;
@@ -44,7 +43,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
   const cfg = opts.config;
   const p = paths(cfg);
-  const { model, heldOut, unlabelled } = cfg.engine.type === 'clickhouse' ? await fitOnClickHouse(cfg, opts) : await fitOnFinalData(cfg, opts);
+  const { model, heldOut, unlabelled } = cfg.engine.type === 'clickhouse' ? await (await import('../engine/clickhouse/ops/train.js')).fitOnClickHouse(cfg, opts) : await fitOnFinalData(cfg, opts);
   let text = JSON.stringify(model, null, 2) + '\n';
   const reg = await registerTrained(cfg, text, model, 'train', { note: opts.note ?? null, tags: opts.tags ?? {}, heldOut });
   // Identical content is the same version: the file keeps the registered bytes.
@@ -127,7 +126,7 @@ async function fitOnFinalData(cfg: Config, opts: TrainOptions): Promise<{ model:
         }
       }
       setFills(inputs, X, where);
-      const fit = fitModel({ task: cfg.task, settings: cfg.model, inputs, X, y, where });
+      const fit = await fitModel({ task: cfg.task, settings: cfg.model, inputs, X, y, where });
       phase('train: fit', cfg.model.type === 'gradient_boosting' ? `fitted ${fit.iterations} trees` : cfg.model.type === 'logistic_regression' ? `fitted in ${fit.iterations} Newton iterations` : 'fitted by least squares');
       const m: ModelFile = {
         format: MODEL_FORMAT,

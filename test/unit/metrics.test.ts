@@ -62,7 +62,7 @@ describe('classification metrics', () => {
     };
     let seed = 7;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    for (const n of [2047, 2048, 5000, 100_000]) {
+    for (const n of [5000, 2 ** 18 - 1, 2 ** 18]) {
       const yt = Float64Array.from({ length: n }, () => (rand() < 0.3 ? 1 : 0));
       // probabilities with many ties (rounded), and scores of both signs with -0, 0 and infinities
       const probs = Float64Array.from(yt, (v) => Math.round((1 / (1 + Math.exp(-(v * 2 - 1 + rand() * 3 - 1.5)))) * 500) / 500);
@@ -71,7 +71,7 @@ describe('classification metrics', () => {
       for (const sc of [probs, mixed, distinct]) expect(rocAucScore(yt, sc)).toBe(bySort(yt, sc));
     }
     // every score equal: one group, AUC 0.5
-    expect(rocAucScore(Float64Array.from({ length: 4096 }, (_, i) => i % 2), new Float64Array(4096).fill(0.25))).toBe(0.5);
+    expect(rocAucScore(Float64Array.from({ length: 2 ** 18 }, (_, i) => i % 2), new Float64Array(2 ** 18).fill(0.25))).toBe(0.5);
   });
 
   it('know which direction is better', () => {
