@@ -466,9 +466,16 @@ export async function readFloatColumns(db: Db, from: string, columns: readonly s
 /**
  * Stream every column of a table, in row order, into a columnar copy (data/columnar.ts):
  * numeric ones as the CSV reader reads them back (integral columns through BIGINT, as
- * outputColumns writes them, so -0 becomes 0), string ones as text. One scan.
+ * outputColumns writes them, so -0 becomes 0), string ones as text. One scan. `seen` is shown
+ * each batch of a numeric column's values too.
  */
-export async function streamColumns(db: Db, from: string, columns: readonly ColumnInfo[], out: CopyWriter): Promise<void> {
+export async function streamColumns(
+  db: Db,
+  from: string,
+  columns: readonly ColumnInfo[],
+  out: CopyWriter,
+  seen?: (j: number, values: Float64Array, n: number) => void,
+): Promise<void> {
   const select = columns.map((c) => {
     const id = sqlIdent(c.name);
     if (c.kind === 'string') return id;
@@ -489,12 +496,14 @@ export async function streamColumns(db: Db, from: string, columns: readonly Colu
         continue;
       }
       const items = (vec as unknown as { items?: unknown }).items;
-      if (items instanceof Float64Array) await out.numbers(j, items, n);
+      let values: Float64Array;
+      if (items instanceof Float64Array) values = items;
       else {
-        const buf = n <= scratch.length ? scratch : new Float64Array(n);
-        for (let i = 0; i < n; i++) buf[i] = Number(vec.getItem(i));
-        await out.numbers(j, buf, n);
+        values = n <= scratch.length ? scratch : new Float64Array(n);
+        for (let i = 0; i < n; i++) values[i] = Number(vec.getItem(i));
       }
+      seen?.(j, values, n);
+      await out.numbers(j, values, n);
     }
     out.endBatch(n);
   }
