@@ -103,15 +103,23 @@ async function fitOnFinalData(cfg: Config, opts: TrainOptions): Promise<{ model:
       phase(`read: ${file.name}`, `read ${frame.table.rows} rows`);
       // rows without a target, and the loop's holdout, are left out of the fit
       const keys = opts.exclude?.size ? await holdoutKeys(frame) : null;
-      const keep: number[] = [];
+      // (a 0/1 mark per row, not an array of a million row numbers, when every row is kept)
+      const dropped = new Uint8Array(yAll.length);
       let unlabelledRows = 0;
       let held = 0;
       for (let i = 0; i < yAll.length; i++) {
         if (yAll[i] !== yAll[i]) unlabelledRows++;
         else if (keys && opts.exclude!.has(keys[i]!)) held++;
-        else keep.push(i);
+        else continue;
+        dropped[i] = 1;
       }
-      const pick = (col: Float64Array) => (keep.length === col.length ? col : Float64Array.from(keep, (i) => col[i]!));
+      const kept = yAll.length - unlabelledRows - held;
+      const pick = (col: Float64Array) => {
+        if (kept === col.length) return col;
+        const out = new Float64Array(kept);
+        for (let i = 0, k = 0; i < col.length; i++) if (!dropped[i]) out[k++] = col[i]!;
+        return out;
+      };
       X = X.map(pick);
       const y = pick(yAll);
       if (y.length === 0) throw new DataError(`${where}: no rows with a label in "${cfg.target}"`, 'ingest data that has labels');
