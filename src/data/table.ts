@@ -87,8 +87,13 @@ export async function loadCsvTable(db: Db, files: readonly CsvFile[], opts: Load
   const numeric = sampleKinds(heads[0]!.header, heads, new Set(opts.numeric ?? []), new Set(opts.text ?? []));
   const columns = opts.numericOnly ? heads[0]!.header.filter((c) => numeric.has(c)) : heads[0]!.header;
 
-  // Hash and count lines of every file while DuckDB parses them (the main thread is idle then).
-  const scans = Promise.all(files.map((f) => scanFile(readPath(f))));
+  // Hash and count lines of every file while DuckDB parses them (the main thread is idle then),
+  // one file after the other: the hashing is this thread's anyway, and one read buffer is live.
+  const scans = (async () => {
+    const out = [];
+    for (const f of files) out.push(await scanFile(readPath(f)));
+    return out;
+  })();
   scans.catch(() => undefined);
   const table = opts.name;
   const sqlType = (c: string) => (numeric.has(c) ? 'DOUBLE' : 'VARCHAR');

@@ -140,7 +140,7 @@ export async function scanFile(path: string): Promise<{ sha256: string; lines: n
     if (known && known.id === id) return known.scan;
     const scan = await scanHandle(fh, Number(before.size));
     const after = await fh.stat({ bigint: true });
-    if (before.size > SMALL_FILE && `${after.size}:${after.mtimeNs}:${after.ctimeNs}` === id) {
+    if (before.size > WHOLE_READ && `${after.size}:${after.mtimeNs}:${after.ctimeNs}` === id) {
       scanned.delete(key);
       scanned.set(key, { id, scan });
       if (scanned.size > 64) scanned.delete(scanned.keys().next().value!);
@@ -151,7 +151,7 @@ export async function scanFile(path: string): Promise<{ sha256: string; lines: n
   }
 }
 
-/** Scans of large files by device and inode, with what identified their content then (at most 64). */
+/** Scans of files over 1 MiB by device and inode, with what identified their content then (at most 64). */
 const scanned = new Map<string, { id: string; scan: { sha256: string; lines: number } }>();
 
 async function scanHandle(fh: FileHandle, size: number): Promise<{ sha256: string; lines: number }> {
@@ -163,10 +163,11 @@ async function scanHandle(fh: FileHandle, size: number): Promise<{ sha256: strin
     for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) lines++;
     if (buf.length) last = buf[buf.length - 1]!;
   };
-  // A small file (test data, a model, a release's files) in one read; a large one through one
-  // reused 1 MiB buffer, never whole in memory (a read stream makes a new buffer per chunk:
-  // ~17 MB of garbage per million rows, and ~8 ms more to set up for a small file).
-  if (size <= SMALL_FILE) take(await fh.readFile());
+  // A small file (test data, a model, a release's files) in one read; a larger one through one
+  // reused 1 MiB buffer, never whole in memory (ingest hashes its input files while DuckDB
+  // reads them: read whole, or by a read stream's new buffer per chunk, they were ~17 MB of
+  // garbage per million rows at ingest's peak).
+  if (size <= WHOLE_READ) take(await fh.readFile());
   else {
     const buf = Buffer.allocUnsafe(1 << 20);
     for (;;) {
@@ -179,7 +180,7 @@ async function scanHandle(fh: FileHandle, size: number): Promise<{ sha256: strin
   return { sha256: hash.digest('hex'), lines };
 }
 
-const SMALL_FILE = 4 << 20;
+const WHOLE_READ = 1 << 20;
 
 export function sha256Text(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

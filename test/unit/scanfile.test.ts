@@ -11,7 +11,7 @@ describe('scanFile', () => {
   it('hashes and counts lines of a large file, and scans it again once it changed in place', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mlops-scan-'));
     const path = join(dir, 'big.csv');
-    // 5 MiB of lines (above the one-read size), the last one without a newline
+    // 5 MiB of lines (above the one-read size of 1 MiB), the last one without a newline
     const line = 'a,1,2\n';
     const body = Buffer.from(line.repeat(Math.ceil((5 << 20) / line.length)) + 'z,9,9');
     writeFileSync(path, body);
