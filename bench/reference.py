@@ -7,7 +7,8 @@
 PROJECT_DIR holds practicedata/ (the input CSV files) and testdata/; everything is written under
 OUT_DIR. In one process the ingested rows stay in memory from ingest to train and diagnose; with
 --reread, train and diagnose read finaldata.csv back, as separate programs would. Prints one
-JSON object: seconds per step, the total (imports included), and the peak RSS in MB.
+JSON object: seconds per step, the total (imports included), the peak RSS in MB and the CPU
+seconds (user + system).
 """
 import json
 import os
@@ -115,5 +116,6 @@ print(json.dumps({
     "seconds": {k: round(v, 4) for k, v in seconds.items()},
     "total_s": round(total, 4),
     "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    "cpu_s": round(resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime, 3),
     "f1": scores["f1"],
 }))

@@ -36,6 +36,8 @@ export interface VerbResult {
   median_s: number;
   rows_per_s: number;
   peak_rss_mb: number | null;
+  /** Median user + system CPU seconds (null without GNU time). */
+  cpu_s?: number | null;
   target_s: number | null;
   /** Median milliseconds reading the ingested data (null: the verb does not read it). */
   read_ms?: number | null;
@@ -48,6 +50,11 @@ export interface ReferenceResult {
   /** Seconds per step of the median run. */
   seconds: Record<string, number>;
   peak_rss_mb: number;
+  /** CPU seconds (user + system) of the median run. */
+  cpu_s?: number | null;
+  /** mlops: the five verbs' summed median CPU seconds, and the reference's against it. */
+  mlops_five_verbs_cpu_s?: number | null;
+  cpu_ratio_five_verbs?: number | null;
   /** mlops: the five verbs (ingest, train, score, diagnose, deploy) as separate processes, summed medians. */
   mlops_five_verbs_s: number;
   /** The largest peak RSS of the five processes. */
@@ -154,6 +161,7 @@ interface ReferenceRun {
   total_s: number;
   seconds: Record<string, number>;
   peak_rss_mb: number;
+  cpu_s?: number;
 }
 
 /** One run of bench/reference.py on the bench project, writing into a scratch folder. */
@@ -182,6 +190,9 @@ function reference(project: string, repeat: number, verbs: readonly VerbResult[]
     median_s: median(totals),
     seconds: mid.seconds,
     peak_rss_mb: Math.max(...runs.map((r) => r.peak_rss_mb)),
+    cpu_s: mid.cpu_s ?? null,
+    mlops_five_verbs_cpu_s: five.every((v) => typeof v.cpu_s === 'number') ? round2(five.reduce((t, v) => t + v.cpu_s!, 0)) : null,
+    cpu_ratio_five_verbs: typeof mid.cpu_s === 'number' && five.every((v) => typeof v.cpu_s === 'number') ? round2(mid.cpu_s / five.reduce((t, v) => t + v.cpu_s!, 0)) : null,
     mlops_five_verbs_s: Math.round(fiveS * 1000) / 1000,
     mlops_five_verbs_peak_rss_mb: rss.length ? Math.max(...rss) : null,
     speedup_five_verbs: round2(median(totals) / fiveS),
@@ -396,8 +407,10 @@ export async function main(argv: string[]): Promise<number> {
     };
     const reads = ms.map((x) => x.readMs).filter((x): x is number => typeof x === 'number');
     if (reads.length) v.read_ms = median(reads);
+    const cpu = ms.map((x) => x.cpuS).filter((x): x is number => typeof x === 'number');
+    if (cpu.length) v.cpu_s = Math.round(median(cpu) * 100) / 100;
     verbs.push(v);
-    process.stderr.write(`${verb}: median ${v.median_s} s (${v.runs.join(', ')}), peak RSS ${v.peak_rss_mb} MB${reads.length ? `, reading the ingested data ${v.read_ms} ms` : ''}\n`);
+    process.stderr.write(`${verb}: median ${v.median_s} s (${v.runs.join(', ')}), peak RSS ${v.peak_rss_mb} MB, CPU ${v.cpu_s ?? 'n/a'} s${reads.length ? `, reading the ingested data ${v.read_ms} ms` : ''}\n`);
   };
   const times = (n: number, f: () => Measure) => Array.from({ length: n }, f);
 
@@ -439,22 +452,23 @@ export async function main(argv: string[]): Promise<number> {
   const lines = [
     `mlops bench: ${o.rows} rows in ${o.files} files (5% duplicates), ${o.repeat} runs per verb, ${report.machine.cpus} cores, Node ${process.version}`,
     '',
-    `| verb | rows | median s | rows/s | peak RSS MB | target s | reading ingested data ms${old ? ' | before s | change' : ''} |`,
-    `|---|---:|---:|---:|---:|---:|---:${old ? '|---:|---:' : ''}|`,
+    `| verb | rows | median s | rows/s | peak RSS MB | CPU s | target s | reading ingested data ms${old ? ' | before s | change' : ''} |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:${old ? '|---:|---:' : ''}|`,
     ...verbs.map((v) => {
       const prev = old?.verbs.find((x) => x.verb === v.verb);
       const change = prev ? ` | ${prev.median_s} | ${(v.median_s / prev.median_s).toFixed(2)}x` : old ? ' | - | -' : '';
       const read = v.read_ms === undefined || v.read_ms === null ? '' : `${v.read_ms}${o.rows === 1_000_000 ? ` (target ${READ_TARGET_MS})` : ''}`;
-      return `| ${v.verb} | ${v.rows} | ${v.median_s} | ${v.rows_per_s} | ${v.peak_rss_mb ?? 'n/a'} | ${v.target_s ?? ''} | ${read}${change} |`;
+      return `| ${v.verb} | ${v.rows} | ${v.median_s} | ${v.rows_per_s} | ${v.peak_rss_mb ?? 'n/a'} | ${v.cpu_s ?? ''} | ${v.target_s ?? ''} | ${read}${change} |`;
     }),
   ];
   if (ref) {
     const steps = Object.entries(ref.seconds).map(([k, v]) => `${k} ${v}`).join(', ');
     lines.push(
       '',
-      `reference, pandas + scikit-learn in one process: median ${ref.median_s} s (${steps}), peak RSS ${ref.peak_rss_mb} MB`,
+      `reference, pandas + scikit-learn in one process: median ${ref.median_s} s (${steps}), peak RSS ${ref.peak_rss_mb} MB, CPU ${ref.cpu_s ?? 'n/a'} s`,
       `mlops, the five verbs as separate processes: ${ref.mlops_five_verbs_s} s, peak RSS ${ref.mlops_five_verbs_peak_rss_mb ?? 'n/a'} MB: ` +
         `${ref.speedup_five_verbs}x faster (target 2.5x, lower peak memory); run (bootstrap) ${ref.speedup_run_bootstrap}x faster than the same steps (target 3x)`,
+      `CPU seconds (user + system, all threads; less sensitive to the neighbours' load): the five verbs ${ref.mlops_five_verbs_cpu_s ?? 'n/a'} s, the reference ${ref.cpu_s ?? 'n/a'} s (${ref.cpu_ratio_five_verbs ?? 'n/a'}x)`,
     );
   }
   if (big) {

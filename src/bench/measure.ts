@@ -14,6 +14,8 @@ const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 export interface Measure {
   seconds: number;
   rssMB: number | null;
+  /** User + system CPU seconds of the process (all its threads), from GNU time: less sensitive to a loaded machine than wall time. */
+  cpuS?: number | null;
   /** Milliseconds in the read phases of the ingested data (finaldata.csv, trainingdata.csv). */
   readMs?: number | null;
 }
@@ -40,14 +42,15 @@ export function measure(cwd: string, args: string[]): Measure {
   const env = { ...process.env, NO_COLOR: '1', MLOPS_TIMING: '1', npm_config_registry: 'http://127.0.0.1:9/' };
   const t0 = performance.now();
   const r = GNU_TIME
-    ? spawnSync(GNU_TIME, ['-f', '%M', process.execPath, BIN, '--quiet', ...args], { cwd, env, encoding: 'utf8' })
+    ? spawnSync(GNU_TIME, ['-f', '%M %U %S', process.execPath, BIN, '--quiet', ...args], { cwd, env, encoding: 'utf8' })
     : spawnSync(process.execPath, [BIN, '--quiet', ...args], { cwd, env, encoding: 'utf8' });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0 && !(args[0] === 'drift' && r.status === 4)) {
     throw new Error(`mlops ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   }
-  const kb = GNU_TIME ? Number(r.stderr.trim().split('\n').at(-1)) : Number.NaN;
-  return { seconds, rssMB: Number.isFinite(kb) ? kb / 1024 : null, readMs: readMs(r.stderr) };
+  const [kb, user, sys] = GNU_TIME ? r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number) : [Number.NaN];
+  const cpu = user! + sys!;
+  return { seconds, rssMB: Number.isFinite(kb) ? kb! / 1024 : null, cpuS: Number.isFinite(cpu) ? cpu : null, readMs: readMs(r.stderr) };
 }
 
 /** Run main when this module is the script node was started with (url: its import.meta.url). */

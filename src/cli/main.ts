@@ -8,22 +8,49 @@ import { onProgress, phase } from '../progress.js';
 import { EXIT_CODES, MlopsError, exitCodeOf } from '../errors.js';
 import type { Action, CommandContext, Outcome, Register } from './command.js';
 import { colours, prepareColours, type GlobalFlags } from './output.js';
-import { register as ingest } from './commands/ingest.js';
-import { register as train } from './commands/train.js';
-import { register as score } from './commands/score.js';
-import { register as deploy } from './commands/deploy.js';
-import { register as run } from './commands/run.js';
-import { register as drift } from './commands/drift.js';
-import { register as diagnose } from './commands/diagnose.js';
-import { register as reportCmd } from './commands/report.js';
-import { register as scheduleCmd } from './commands/schedule.js';
-import { register as serveCmd } from './commands/serve.js';
-import { register as modelsCmd } from './commands/models.js';
-import { register as exportCmd } from './commands/export.js';
-import { register as liveCmd } from './commands/live.js';
-import { register as uiCmd } from './commands/ui.js';
 
-const COMMANDS: Register[] = [ingest, train, score, deploy, modelsCmd, exportCmd, diagnose, drift, reportCmd, run, scheduleCmd, serveCmd, liveCmd, uiCmd];
+/**
+ * The subcommand modules in the order `mlops --help` lists them, with the top-level commands
+ * each one registers. A command line naming one of those loads only its module (the others'
+ * imports are most of a short command's start-up); anything else (help, a typo to suggest a
+ * name for) loads them all.
+ */
+export const COMMAND_MODULES: { names: readonly string[]; load: () => Promise<{ register: Register }> }[] = [
+  { names: ['ingest'], load: () => import('./commands/ingest.js') },
+  { names: ['train'], load: () => import('./commands/train.js') },
+  { names: ['score', 'predict'], load: () => import('./commands/score.js') },
+  { names: ['deploy'], load: () => import('./commands/deploy.js') },
+  { names: ['models', 'promote'], load: () => import('./commands/models.js') },
+  { names: ['export'], load: () => import('./commands/export.js') },
+  { names: ['diagnose'], load: () => import('./commands/diagnose.js') },
+  { names: ['drift'], load: () => import('./commands/drift.js') },
+  { names: ['report'], load: () => import('./commands/report.js') },
+  { names: ['run', 'runs'], load: () => import('./commands/run.js') },
+  { names: ['schedule'], load: () => import('./commands/schedule.js') },
+  { names: ['serve', 'apicalls'], load: () => import('./commands/serve.js') },
+  { names: ['feedback', 'experiment', 'estimate'], load: () => import('./commands/live.js') },
+  { names: ['ui'], load: () => import('./commands/ui.js') },
+];
+
+/** Global options that take a value (the word after them is not the command). */
+const VALUE_OPTIONS = new Set(['--config']);
+
+/** The modules a command line needs: the one registering its command, or all of them. */
+export function modulesFor(args: readonly string[]): typeof COMMAND_MODULES {
+  let name: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') break;
+    if (a.startsWith('-')) {
+      if (VALUE_OPTIONS.has(a)) i++;
+      continue;
+    }
+    name = a;
+    break;
+  }
+  const one = name === null ? undefined : COMMAND_MODULES.find((m) => m.names.includes(name));
+  return one ? [one] : COMMAND_MODULES;
+}
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -60,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
       else if (!flags.quiet && outcome.human.length) process.stdout.write(outcome.human.join('\n') + '\n');
       exitCode = outcome.exitCode ?? EXIT_CODES.ok;
     };
-  for (const reg of COMMANDS) reg(program, bind);
+  for (const mod of await Promise.all(modulesFor(argv.slice(2)).map((m) => m.load()))) mod.register(program, bind);
 
   try {
     await program.parseAsync(argv);

@@ -200,9 +200,16 @@ export class CopyWriter {
       if (c.kind === 'string') {
         const t = this.text[j]!;
         blocks.push({ offset: at, bytes: t.size, crc32: t.crc });
-        for (const b of t.chunks) {
+        // the batches' bytes (a few KiB each) gathered into writes of up to 1 MiB: one write
+        // call per batch cost ~0.1 ms each, ~45 ms per million rows of a text column
+        for (let k = 0; k < t.chunks.length; ) {
+          let size = 0;
+          let end = k;
+          while (end < t.chunks.length && (end === k || size + t.chunks[end]!.length <= 1 << 20)) size += t.chunks[end++]!.length;
+          const b = end === k + 1 ? t.chunks[k]! : Buffer.concat(t.chunks.slice(k, end), size);
           await writeAll(this.fh, b, at);
           at += b.length;
+          k = end;
         }
         at = align8(at);
       }

@@ -21,6 +21,11 @@ export interface Db {
    * (temp tables belong to their connection: share plain tables). Closed with the database.
    */
   connect(): Promise<Db>;
+  /**
+   * Run `fn` with the database on one thread (the setting is the database's: no statement of
+   * another connection should be running), then back to the default.
+   */
+  serially<T>(fn: () => Promise<T>): Promise<T>;
   close(): void;
 }
 
@@ -52,6 +57,14 @@ export async function openDb(): Promise<Db> {
       const c = await instance.connect();
       extra.push(c);
       return wrap(c, () => c.closeSync());
+    },
+    async serially(fn) {
+      await conn.run('SET threads = 1');
+      try {
+        return await fn();
+      } finally {
+        await conn.run('RESET threads');
+      }
     },
     close,
   });

@@ -46,32 +46,72 @@ function unknownLabel(path: string, line: number | undefined, col: string, v: La
 
 const rowLine = (table: LoadedTable, row: number) => rowLocation(table.files, row);
 
+/**
+ * The roles' counts of every column of a DuckDB table (Frame.stats) in one aggregate. `distinct`:
+ * the distinct counts of integer columns already counted (ingest counts them as it streams the
+ * columns out: a bitmap is far cheaper than count(DISTINCT)); the others are counted here.
+ */
+export async function duckStats(db: Db, table: LoadedTable, distinct: ReadonlyMap<string, number> = new Map()): Promise<ColumnStats[]> {
+  const cols = table.columns;
+  const aggs = cols.flatMap((c, i) => {
+    const id = sqlIdent(c.name);
+    const minMax = [`count(${id}) AS p${i}`, `min(${id})::VARCHAR AS a${i}`, `max(${id})::VARCHAR AS b${i}`];
+    return c.kind === 'float' || (c.kind === 'integer' && distinct.has(c.name)) ? minMax : [...minMax, `count(DISTINCT ${id}) AS d${i}`];
+  });
+  const [row] = (await db.rows<Record<string, unknown>>(`SELECT ${aggs.join(', ')} FROM ${table.view}`)) as [Record<string, unknown>];
+  return cols.map((c, i): ColumnStats => {
+    const present = Number(row[`p${i}`]);
+    const lo = row[`a${i}`] as string | null;
+    const hi = row[`b${i}`] as string | null;
+    let d: number | null = c.kind === 'float' ? null : c.kind === 'integer' && distinct.has(c.name) ? distinct.get(c.name)! : Number(row[`d${i}`]);
+    if (c.kind === 'float' && lo === hi && lo !== null) d = 1;
+    const few = d !== null && d <= 2 && lo !== null && hi !== null;
+    const values = few ? [...new Set([lo, hi])].map((v) => (c.kind === 'string' ? v : String(Number(v)))) : null;
+    return { name: c.name, kind: c.kind, present, distinct: d, values };
+  });
+}
+
+/**
+ * The distinct values of an integer column counted in a bitmap over [min, max] (a range of at
+ * most 2^26), as the values stream past: count(DISTINCT) without a hash table.
+ */
+export class IntegerDistinct {
+  private readonly bits: Uint32Array;
+  count = 0;
+
+  constructor(private readonly min: number, max: number) {
+    this.bits = new Uint32Array(Math.floor((max - min) / 32) + 1);
+  }
+
+  /** Whether a column with this range is counted this way. */
+  static fits(min: number | null | undefined, max: number | null | undefined): boolean {
+    return typeof min === 'number' && typeof max === 'number' && max - min < 2 ** 26;
+  }
+
+  /** The first `n` values (NaN: missing, not counted). */
+  add(values: Float64Array, n: number): void {
+    const { bits, min } = this;
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      if (v !== v) continue;
+      const k = v - min;
+      const w = k >>> 5;
+      const b = 1 << (k & 31);
+      if ((bits[w]! & b) === 0) {
+        bits[w]! |= b;
+        this.count++;
+      }
+    }
+  }
+}
+
 /** A frame over a DuckDB table or view whose rowid is the row order. */
 export function duckFrame(db: Db, table: LoadedTable): Frame {
   const from = table.view;
   const kind = (c: string) => table.columns.find((x) => x.name === c)?.kind;
   return {
     table,
-    async stats() {
-      const cols = table.columns;
-      const aggs = cols.flatMap((c, i) => {
-        const id = sqlIdent(c.name);
-        return c.kind === 'float'
-          ? [`count(${id}) AS p${i}`, `min(${id})::VARCHAR AS a${i}`, `max(${id})::VARCHAR AS b${i}`]
-          : [`count(${id}) AS p${i}`, `count(DISTINCT ${id}) AS d${i}`, `min(${id})::VARCHAR AS a${i}`, `max(${id})::VARCHAR AS b${i}`];
-      });
-      const [row] = (await db.rows<Record<string, unknown>>(`SELECT ${aggs.join(', ')} FROM ${from}`)) as [Record<string, unknown>];
-      return cols.map((c, i): ColumnStats => {
-        const present = Number(row[`p${i}`]);
-        const lo = row[`a${i}`] as string | null;
-        const hi = row[`b${i}`] as string | null;
-        let distinct: number | null = c.kind === 'float' ? null : Number(row[`d${i}`]);
-        if (c.kind === 'float' && lo === hi && lo !== null) distinct = 1;
-        const few = distinct !== null && distinct <= 2 && lo !== null && hi !== null;
-        const values = few ? [...new Set([lo, hi])].map((v) => (c.kind === 'string' ? v : String(Number(v)))) : null;
-        return { name: c.name, kind: c.kind, present, distinct, values };
-      });
-    },
+    stats: () => duckStats(db, table),
     async levels(col, limit) {
       const id = sqlIdent(col);
       const rows = await db.rows<{ v: string; n: bigint; d: bigint }>(

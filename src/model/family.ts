@@ -13,7 +13,8 @@ import type { Frame } from '../data/frame.js';
 import { booleanValue, type ColumnRole } from './roles.js';
 import { fitLogistic, predictProba, sigmoid } from './logreg.js';
 import { fitLinear, predictLinear } from './linreg.js';
-import { fitGbt, predictGbt, predictRowGbt } from './gbt/index.js';
+// (the trees' fitting code is loaded only to fit trees: it is most of a verb's modules)
+import { predictGbt, predictRowGbt } from './gbt/predict.js';
 import type { ModelSettings } from '../store/config.js';
 import type { InputSpec, LinearPart, LinearTerm, ModelFile } from './modelfile.js';
 import type { Task } from './metrics.js';
@@ -170,10 +171,11 @@ export interface FitInput {
 export type FitOutput = Pick<ModelFile, 'linear' | 'trees' | 'importances' | 'settings' | 'iterations' | 'converged' | 'gradient_max_norm'>;
 
 /** Fit the configured model type on encoded inputs. */
-export function fitModel(f: FitInput): FitOutput {
+export async function fitModel(f: FitInput): Promise<FitOutput> {
   const s = f.settings;
   if (s.type === 'gradient_boosting') {
     // the settings carry the trees' options by their scikit-learn names (fitGbt reads only those)
+    const { fitGbt } = await import('./gbt/fit.js');
     const trees = fitGbt(f.X, f.y, { ...s, task: f.task, categorical: f.inputs.map((i) => i.kind === 'categorical') });
     return { linear: null, trees, importances: trees.feature_importances, settings: { ...trees.settings }, iterations: trees.n_iter, converged: true, gradient_max_norm: null };
   }

@@ -26,7 +26,6 @@ import type { Config } from '../store/config.js';
 import { INGESTION_RECORD, paths } from '../store/records.js';
 import { currentReleaseDir } from '../store/releases.js';
 import { loadModelFrom } from './modelchoice.js';
-import { diagnoseDataOnClickHouse } from '../engine/clickhouse/ops/diagnose.js';
 
 
 export interface DiagnoseOptions {
@@ -145,7 +144,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
   const file = { path: p.finalData, name: basename(p.finalData), size: st?.size ?? 0 };
   const spec = { name: 'final', numeric: cfg.task === 'regression' ? [cfg.target] : [], text: cfg.categorical, labels: null, summaries: true };
   const { summary, missing, rows, imputed, roles, data } = onEngine
-    ? await diagnoseDataOnClickHouse(cfg, opts)
+    ? await (await import('../engine/clickhouse/ops/diagnose.js')).diagnoseDataOnClickHouse(cfg, opts)
     : opts.impute
     ? await withDb(async (db) => {
         const table = await loadCsvTable(db, [file], spec);

@@ -29,7 +29,6 @@ import {
 } from '../stats/scoredrift.js';
 import { TRAINING_DATA } from '../store/releases.js';
 import { join } from 'node:path';
-import { currentIsTrainingDataOnClickHouse, dataDriftOnClickHouse } from '../engine/clickhouse/ops/drift.js';
 
 
 export interface ModelDriftOptions {
@@ -182,7 +181,7 @@ export interface DriftResult {
 }
 
 export async function dataDrift(opts: DataDriftOptions): Promise<DataDriftResult> {
-  if (opts.config.engine.type === 'clickhouse') return dataDriftOnClickHouse(opts);
+  if (opts.config.engine.type === 'clickhouse') return (await import('../engine/clickhouse/ops/drift.js')).dataDriftOnClickHouse(opts);
   const cfg = opts.config;
   const release = await currentReleaseDir(cfg.prod_deployment_path);
   if (!release) throw new StateError(`${cfg.prod_deployment_path}: nothing is deployed, so there is no reference data`, 'run `mlops deploy` first');
@@ -213,7 +212,7 @@ export function judgeDataDrift(
 
 /** Whether the current data file is byte for byte the deployed release's training data. */
 async function isDeployedTrainingData(cfg: Config, current: string | undefined): Promise<boolean> {
-  if (cfg.engine.type === 'clickhouse') return currentIsTrainingDataOnClickHouse(cfg, current);
+  if (cfg.engine.type === 'clickhouse') return (await import('../engine/clickhouse/ops/drift.js')).currentIsTrainingDataOnClickHouse(cfg, current);
   // the release's manifest already holds the reference's hash: only the current file is read
   const ref = (await currentManifest(cfg.prod_deployment_path))?.files[TRAINING_DATA]?.sha256;
   if (!ref) return false;

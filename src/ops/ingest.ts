@@ -9,7 +9,7 @@ import { phase } from '../progress.js';
 import { commitCopy, copyPathFor, CopyWriter, statTie } from '../data/columnar.js';
 import { DATA_EXTENSIONS, listCsvFiles, readCsvHead } from '../data/csvfiles.js';
 import { sqlIdent, sqlString, withDb, type Db } from '../data/duck.js';
-import { duckFrame } from '../data/frame.js';
+import { duckStats, IntegerDistinct } from '../data/frame.js';
 import { withPlainCsv } from '../data/plaincsv.js';
 import { checkColumns, loadCsvTable, outputColumns, sampleKinds, streamColumns, type LoadedTable } from '../data/table.js';
 import { decideRoles, type ColumnRole } from '../model/roles.js';
@@ -17,7 +17,6 @@ import { appendJsonLine, commitTempFile, removeStaleTemps, sha256File, syncPath,
 import { isAlive } from '../store/releases.js';
 import type { Config } from '../store/config.js';
 import { paths, type IngestionRecord } from '../store/records.js';
-import { ingestOnClickHouse } from '../engine/clickhouse/ops/ingest.js';
 
 export interface IngestOptions {
   config: Config;
@@ -35,7 +34,7 @@ export interface IngestResult extends IngestionRecord {
 }
 
 export async function ingest(opts: IngestOptions): Promise<IngestResult> {
-  if (opts.config.engine.type === 'clickhouse') return ingestOnClickHouse(opts);
+  if (opts.config.engine.type === 'clickhouse') return (await import('../engine/clickhouse/ops/ingest.js')).ingestOnClickHouse(opts);
   const t0 = performance.now();
   const cfg = opts.config;
   const folder = opts.inputFolder ?? cfg.input_folder_path;
@@ -112,6 +111,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
  * on its threads while this one streams the columns out. The CSV is hashed and synced as soon
  * as it is written. The roles and the copy's summaries are those of the rows written (as train
  * and diagnose see finaldata.csv): duplicates would count twice towards "every value distinct".
+ * The roles' distinct counts of integer columns are counted from the streamed values; their
+ * other counts are computed while DuckDB still writes the CSV.
  */
 async function writeOutputs(db: Db, table: LoadedTable, tmp: string, copyPath: string) {
   const names = table.columns.map((c) => c.name);
@@ -133,8 +134,11 @@ async function writeOutputs(db: Db, table: LoadedTable, tmp: string, copyPath: s
   const [{ n }] = (await db.rows<{ n: bigint }>('SELECT count(*) AS n FROM mlops_written')) as [{ n: bigint }];
   const written = Number(n);
   phase('ingest: summaries');
-  const stats = await duckFrame(db, { view: 'mlops_written', columns, files: [], rows: written }).stats();
-  phase('ingest: roles');
+  // integer columns of a modest range: their distinct values counted as they stream past
+  const counted = new Map<number, IntegerDistinct>();
+  columns.forEach((c, j) => {
+    if (c.kind === 'integer' && IntegerDistinct.fits(c.min, c.max)) counted.set(j, new IntegerDistinct(c.min!, c.max!));
+  });
   const copy = await CopyWriter.create(copyPath, columns, written);
   let csvDone: Promise<void> | null = null;
   try {
@@ -145,7 +149,11 @@ async function writeOutputs(db: Db, table: LoadedTable, tmp: string, copyPath: s
     const synced = csvDone.then(() => syncPath(tmp));
     hashed.catch(() => undefined);
     synced.catch(() => undefined);
-    await streamColumns(db, 'mlops_written', columns, copy);
+    await streamColumns(db, 'mlops_written', columns, copy, (j, values, rows) => counted.get(j)?.add(values, rows));
+    phase('ingest: columns');
+    const distinct = new Map([...counted].map(([j, d]) => [columns[j]!.name, d.count]));
+    const stats = await duckStats(db, { view: 'mlops_written', columns, files: [], rows: written }, distinct);
+    phase('ingest: roles');
     await Promise.all([csvDone, synced]);
     phase('ingest: write', `dropped duplicates, wrote ${written} rows`);
     return { written, columns, stats, copy, hashed };

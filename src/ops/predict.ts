@@ -6,7 +6,6 @@ import { outputLabel, predictEncoded } from '../model/family.js';
 import { readForModel } from './modeldata.js';
 import type { Config } from '../store/config.js';
 import { loadModelFrom, type ModelChoice } from './modelchoice.js';
-import { predictionsOf, predictOnClickHouse } from '../engine/clickhouse/ops/score.js';
 
 export interface PredictOptions {
   config: Config;
@@ -33,6 +32,7 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
   if (!st?.isFile()) throw new DataError(`${opts.input}: no such file`, 'pass --input PATH to a CSV file');
   const file = { path: opts.input, name: basename(opts.input), size: st.size };
   if (opts.config.engine.type === 'clickhouse') {
+    const { predictionsOf, predictOnClickHouse } = await import('../engine/clickhouse/ops/score.js');
     const r = await predictOnClickHouse(opts.config, model, file);
     return { input: opts.input, model: path, ...predictionsOf(model, r.values), ids: r.ids, unseen: {} };
   }

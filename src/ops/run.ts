@@ -50,7 +50,6 @@ import { parseSince } from '../live/since.js';
 import { ingest } from './ingest.js';
 import { score } from './score.js';
 import { train } from './train.js';
-import { sourceTableInput } from '../engine/clickhouse/ops/ingest.js';
 
 export interface StepRecord {
   step: string;
@@ -352,7 +351,7 @@ interface InputFile extends CsvFile {
  */
 async function newFiles(cfg: Config, manifest: ReleaseManifest | null, state: LoopState | null): Promise<{ fresh: InputFile[]; all: { name: string; sha256: string }[] }> {
   // with engine.source_table the table is the input: one entry named by its fingerprint
-  const source = cfg.engine.type === 'clickhouse' && cfg.engine.source_table ? await sourceTableInput(cfg) : null;
+  const source = cfg.engine.type === 'clickhouse' && cfg.engine.source_table ? await (await import('../engine/clickhouse/ops/ingest.js')).sourceTableInput(cfg) : null;
   const { csv } = source ? { csv: [] } : await listCsvFiles(cfg.input_folder_path);
   const key = (f: { name: string; sha256: string }) => `${f.name}\u0000${f.sha256}`;
   // Files the last run looked at count as seen only when it decided not to deploy (no drift, a

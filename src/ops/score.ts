@@ -18,7 +18,6 @@ import { appendEvent } from '../store/registry.js';
 import { paths, type EvaluationRole, type ScoreRecord } from '../store/records.js';
 import { loadModelFrom, type ModelChoice } from './modelchoice.js';
 import type { ModelFile } from '../model/modelfile.js';
-import { evaluateOnClickHouse } from '../engine/clickhouse/ops/score.js';
 
 export interface ScoreOptions {
   config: Config;
@@ -55,7 +54,7 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
   if (role === 'test' && resolve(folder) !== resolve(cfg.test_data_path)) {
     throw new ConfigError(`${folder}: the role "test" is the reference test set (${cfg.test_data_path}) only`, 'use --role new-data, holdout or adhoc for other data');
   }
-  const ev = cfg.engine.type === 'clickhouse' ? await evaluateOnClickHouse(cfg, model, folder) : await evaluateFiles(model, folder);
+  const ev = cfg.engine.type === 'clickhouse' ? await (await import('../engine/clickhouse/ops/score.js')).evaluateOnClickHouse(cfg, model, folder) : await evaluateFiles(model, folder);
   const { metrics, confusion } = ev;
   const metric = Object.hasOwn(metrics, cfg.metric) ? cfg.metric : model.task === 'regression' ? 'r2' : 'f1';
   const value = metrics[metric] ?? null;

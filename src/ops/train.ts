@@ -16,7 +16,6 @@ import { currentChampion } from '../store/champion.js';
 import type { Config } from '../store/config.js';
 import { INGESTION_RECORD, paths, type TrainingRecord } from '../store/records.js';
 import { appendEvent, registerModel, versionModelPath, versionName, type VersionSummary } from '../store/registry.js';
-import { fitOnClickHouse } from '../engine/clickhouse/ops/train.js';
 
 export interface TrainOptions {
   config: Config;
@@ -44,7 +43,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
   const cfg = opts.config;
   const p = paths(cfg);
-  const { model, heldOut, unlabelled } = cfg.engine.type === 'clickhouse' ? await fitOnClickHouse(cfg, opts) : await fitOnFinalData(cfg, opts);
+  const { model, heldOut, unlabelled } = cfg.engine.type === 'clickhouse' ? await (await import('../engine/clickhouse/ops/train.js')).fitOnClickHouse(cfg, opts) : await fitOnFinalData(cfg, opts);
   let text = JSON.stringify(model, null, 2) + '\n';
   const reg = await registerTrained(cfg, text, model, 'train', { note: opts.note ?? null, tags: opts.tags ?? {}, heldOut });
   // Identical content is the same version: the file keeps the registered bytes.
@@ -104,15 +103,23 @@ async function fitOnFinalData(cfg: Config, opts: TrainOptions): Promise<{ model:
       phase(`read: ${file.name}`, `read ${frame.table.rows} rows`);
       // rows without a target, and the loop's holdout, are left out of the fit
       const keys = opts.exclude?.size ? await holdoutKeys(frame) : null;
-      const keep: number[] = [];
+      // (a 0/1 mark per row, not an array of a million row numbers, when every row is kept)
+      const dropped = new Uint8Array(yAll.length);
       let unlabelledRows = 0;
       let held = 0;
       for (let i = 0; i < yAll.length; i++) {
         if (yAll[i] !== yAll[i]) unlabelledRows++;
         else if (keys && opts.exclude!.has(keys[i]!)) held++;
-        else keep.push(i);
+        else continue;
+        dropped[i] = 1;
       }
-      const pick = (col: Float64Array) => (keep.length === col.length ? col : Float64Array.from(keep, (i) => col[i]!));
+      const kept = yAll.length - unlabelledRows - held;
+      const pick = (col: Float64Array) => {
+        if (kept === col.length) return col;
+        const out = new Float64Array(kept);
+        for (let i = 0, k = 0; i < col.length; i++) if (!dropped[i]) out[k++] = col[i]!;
+        return out;
+      };
       X = X.map(pick);
       const y = pick(yAll);
       if (y.length === 0) throw new DataError(`${where}: no rows with a label in "${cfg.target}"`, 'ingest data that has labels');
@@ -127,7 +134,7 @@ async function fitOnFinalData(cfg: Config, opts: TrainOptions): Promise<{ model:
         }
       }
       setFills(inputs, X, where);
-      const fit = fitModel({ task: cfg.task, settings: cfg.model, inputs, X, y, where });
+      const fit = await fitModel({ task: cfg.task, settings: cfg.model, inputs, X, y, where });
       phase('train: fit', cfg.model.type === 'gradient_boosting' ? `fitted ${fit.iterations} trees` : cfg.model.type === 'logistic_regression' ? `fitted in ${fit.iterations} Newton iterations` : 'fitted by least squares');
       const m: ModelFile = {
         format: MODEL_FORMAT,

@@ -41,6 +41,39 @@ describe('classification metrics', () => {
     expect(rocAucScore([0, 1], [0.5, 0.5])).toBe(0.5);
   });
 
+  it('AUC by the radix sort equals the comparison sort exactly, ties, signs and infinities included', () => {
+    // the comparison-sort AUC the linear one replaced, as the reference
+    const bySort = (yt: ArrayLike<number>, sc: ArrayLike<number>) => {
+      const n = yt.length;
+      const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => sc[a]! - sc[b]!);
+      let pos = 0;
+      let rankSumPos = 0;
+      for (let i = 0; i < n; ) {
+        let j = i;
+        while (j + 1 < n && sc[idx[j + 1]!] === sc[idx[i]!]) j++;
+        for (let k = i; k <= j; k++) {
+          if (yt[idx[k]!] !== 1) continue;
+          pos++;
+          rankSumPos += (i + j) / 2 + 1;
+        }
+        i = j + 1;
+      }
+      return pos === 0 || pos === n ? null : (rankSumPos - (pos * (pos + 1)) / 2) / (pos * (n - pos));
+    };
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const n of [5000, 2 ** 18 - 1, 2 ** 18]) {
+      const yt = Float64Array.from({ length: n }, () => (rand() < 0.3 ? 1 : 0));
+      // probabilities with many ties (rounded), and scores of both signs with -0, 0 and infinities
+      const probs = Float64Array.from(yt, (v) => Math.round((1 / (1 + Math.exp(-(v * 2 - 1 + rand() * 3 - 1.5)))) * 500) / 500);
+      const mixed = Float64Array.from(yt, (v, i) => (i % 97 === 0 ? -0 : i % 89 === 0 ? 0 : i % 101 === 0 ? Infinity : i % 103 === 0 ? -Infinity : (rand() - 0.5 + v * 0.3) * 1e6 * (i % 2 ? 1e-300 : 1)));
+      const distinct = Float64Array.from(yt, (v) => v * 0.1 + rand());
+      for (const sc of [probs, mixed, distinct]) expect(rocAucScore(yt, sc)).toBe(bySort(yt, sc));
+    }
+    // every score equal: one group, AUC 0.5
+    expect(rocAucScore(Float64Array.from({ length: 2 ** 18 }, (_, i) => i % 2), new Float64Array(2 ** 18).fill(0.25))).toBe(0.5);
+  });
+
   it('know which direction is better', () => {
     expect(higherIsBetter('f1')).toBe(true);
     expect(higherIsBetter('roc_auc')).toBe(true);
