@@ -39,11 +39,11 @@ export interface Compiled {
   /** Add the histogram of the rows ids[from..to) to hist. */
   histogram(hist: Float64Array, r: Rows, ids: Uint32Array, from: number, to: number): void;
   /**
-   * Write the row ids src[start..stop) to dst by lut[code of feature f]: those going left to
-   * l, l + step, ..., the others to r, r + step, ... (step 1 or -1), each side in the order
-   * read. Returns how many went left.
+   * Write the row ids src[start..stop) to dst[start..stop) by lut[code of feature f]: those
+   * going left forwards from start, the others backwards from stop - 1. Returns how many went
+   * left.
    */
-  partition(bins: Uint8Array, src: Uint32Array, dst: Uint32Array, start: number, stop: number, l: number, r: number, step: number, f: number, lut: Uint8Array): number;
+  partition(bins: Uint8Array, src: Uint32Array, dst: Uint32Array, start: number, stop: number, f: number, lut: Uint8Array): number;
 }
 
 /*
@@ -117,20 +117,20 @@ function compile(s: Shape): Compiled {
       ${rowUpdate(true)}
     }`;
   const partition = `
-    let left = 0;
+    let l = start;
+    let r = stop - 1;
     for (let k = start; k < stop; k++) {
       const i = src[k];
       const go = lut[bins[i * ${stride} + f]];
       // Branch-free: the destination is l or r, and that side moves on.
       dst[r + go * (l - r)] = i;
-      l += go * step;
-      r += (1 - go) * step;
-      left += go;
+      l += go;
+      r -= 1 - go;
     }
-    return left;`;
+    return l - start;`;
   return {
     gradients: new Function('T', 'P2', `return function gradients(hist, r, from, to) {${gradients}}`)(EXP_TABLE, EXP_POW2) as Compiled['gradients'],
     histogram: new Function('hist', 'r', 'ids', 'from', 'to', histogram) as Compiled['histogram'],
-    partition: new Function('bins', 'src', 'dst', 'start', 'stop', 'l', 'r', 'step', 'f', 'lut', partition) as Compiled['partition'],
+    partition: new Function('bins', 'src', 'dst', 'start', 'stop', 'f', 'lut', partition) as Compiled['partition'],
   };
 }

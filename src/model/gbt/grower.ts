@@ -8,7 +8,7 @@
  * O(rows x depth) for the partitions and O(features x rows of the smaller children) for the
  * histograms.
  */
-import { addLeaves, buffersOf, childIds, gradientsKernel, makeState, ROOT_IDS, splitChunk, type Leaves, type TrainState } from './kernels.js';
+import { addLeaves, buffersOf, childIds, gradientsKernel, makeState, ROOT_IDS, shardsOf, splitChunk, type Leaves, type TrainState } from './kernels.js';
 import { bestSplit, leafValue, type Split, type SplitSettings } from './split.js';
 import { OP } from './protocol.js';
 import type { Team } from './threads.js';
@@ -34,15 +34,19 @@ export interface GrownTree {
   /** Per node: which bins go left (nBins entries each), for predicting binned rows. */
   goesLeft: Uint8Array;
   gain: Float64Array;
-  /** Nodes' rows: positions start..stop-1 of id array ids, to update the training predictions. */
+  /**
+   * Nodes' rows, to update the training predictions: node i's rows of shard s are positions
+   * start[2i + s]..stop[2i + s]-1 of id array ids[i].
+   */
   ids: Uint8Array;
   start: Uint32Array;
   stop: Uint32Array;
 }
 
 interface Node {
-  start: number;
-  stop: number;
+  /** Per shard, the node's positions [start, stop) (shard 1's empty with one shard). */
+  start: [number, number];
+  stop: [number, number];
   /** The id array (kernels.ts) holding the node's rows. */
   ids: number;
   g: number;
@@ -56,22 +60,22 @@ interface Node {
 }
 
 /**
- * Nodes (and the root pass) of at least this many rows are cut into two chunks of positions,
- * whose histograms are added; a worker thread, when there is one, does the second chunk. The
- * cut depends on the rows alone, never on the threads, so neither does the model.
+ * With a worker, nodes of at least this many rows have their shard 1 part split by it; smaller
+ * ones are split by the main thread alone, both shards (waking the worker costs more).
  */
-const CHUNK_MIN_ROWS = 8_192;
+const PARALLEL_MIN_ROWS = 8_192;
 
 /** The training rows in node order, and buffers reused across the trees of one fit. */
 export class Grower {
   private readonly st: TrainState;
   private readonly pool: Float64Array[] = [];
-  /** The second chunk's histogram (the worker's, with a team). */
+  /** Shard 1's histogram (the worker's, with a team). */
   private readonly partial: Float64Array;
   /** The root's histogram of all rows (only its counts are used: they never change). */
   private readonly rootCounts: Float64Array;
   private readonly histSize: number;
   private readonly n: number;
+  private readonly shards: number;
 
   constructor(
     private readonly s: GrowSettings,
@@ -82,6 +86,7 @@ export class Grower {
   ) {
     const n = y.length;
     this.n = n;
+    this.shards = shardsOf(n);
     const shared = team !== null;
     const st = makeState(n, columns.length, s.nBins, s.constHessian, shared);
     this.st = st;
@@ -112,7 +117,8 @@ export class Grower {
       h += rootHist[j + (s.constHessian ? 2 : 1)]!;
     }
     // scikit-learn gives the root the value 0: a tree that cannot split adds nothing.
-    const root: Node = { start: 0, stop: n, ids: ROOT_IDS, g, h, depth: 0, value: 0, hist: rootHist, split: null, left: null, right: null };
+    const cut = this.st.cut;
+    const root: Node = { start: [0, cut], stop: [cut, n], ids: ROOT_IDS, g, h, depth: 0, value: 0, hist: rootHist, split: null, left: null, right: null };
     const open: Node[] = [];
     let leaves = 1;
     if (n >= 2 * s.minSamplesLeaf && h >= 1e-3) this.findSplit(root, open);
@@ -159,14 +165,14 @@ export class Grower {
 
   /** Add prev's leaves to the raw scores, take the gradients there and the root histogram. */
   private boost(prev: GrownTree | null, lr: number): Float64Array {
-    const { st, n, team } = this;
+    const { st, team } = this;
     if (prev) {
+      // Shard 0's entries first, then shard 1's: each thread adds to its own shard's rows; all
+      // are added before any gradient is taken.
       const leaves = leavesOf(prev, lr);
-      // Every row is in one leaf, so the halves touch different rows; all are added before any
-      // gradient is taken.
       const m = leaves.value.length;
       const half = m >>> 1;
-      if (team && n >= CHUNK_MIN_ROWS) {
+      if (team && this.shards === 2) {
         team.message(1, { op: 'leaves', leaves, first: half, last: m });
         addLeaves(st, leaves, 0, half);
         team.waitAll();
@@ -175,18 +181,17 @@ export class Grower {
       }
     }
     const hist = this.newHist();
-    if (n < CHUNK_MIN_ROWS) {
-      gradientsKernel(st, hist, 0, n);
+    if (this.shards === 1) {
+      gradientsKernel(st, hist, 0);
       return this.withRootCounts(hist);
     }
-    const cut = n >>> 1;
     if (team) {
-      team.message(1, { op: 'gradients', from: cut, to: n });
-      gradientsKernel(st, hist, 0, cut);
+      team.message(1, { op: 'gradients', shard: 1 });
+      gradientsKernel(st, hist, 0);
       team.waitAll();
     } else {
-      gradientsKernel(st, hist, 0, cut);
-      gradientsKernel(st, this.partial, cut, n);
+      gradientsKernel(st, hist, 0);
+      gradientsKernel(st, this.partial, 1);
     }
     addInto(hist, this.partial);
     return this.withRootCounts(hist);
@@ -221,9 +226,9 @@ export class Grower {
     const sp = node.split!;
     const s = this.s;
     const lut = goesLeftTable(s, sp);
-    this.partition(node.start, node.stop, node.ids, sp.nLeft, sp.feature, lut, smallHist, smallHist ? (smallIsLeft ? 1 : 0) : 2);
-    const l = node.start + sp.nLeft;
-    const child = (start: number, stop: number, g: number, h: number): Node => ({
+    const [l0, l1] = this.partition(node, sp.nLeft, sp.feature, lut, smallHist, smallHist ? (smallIsLeft ? 1 : 0) : 2);
+    const mid: [number, number] = [node.start[0] + l0, node.start[1] + l1];
+    const child = (start: [number, number], stop: [number, number], g: number, h: number): Node => ({
       start,
       stop,
       ids: childIds(node.ids),
@@ -236,43 +241,37 @@ export class Grower {
       left: null,
       right: null,
     });
-    node.left = child(node.start, l, sp.gLeft, sp.hLeft);
-    node.right = child(l, node.stop, node.g - sp.gLeft, node.h - sp.hLeft);
+    node.left = child(node.start, mid, sp.gLeft, sp.hLeft);
+    node.right = child(mid, node.stop, node.g - sp.gLeft, node.h - sp.hLeft);
     // A feature without missing values in training sends them to the child with more rows.
-    if (!s.hasMissing[sp.feature]) sp.missingLeft = l - node.start > node.stop - l;
+    if (!s.hasMissing[sp.feature]) sp.missingLeft = sp.nLeft > size(node) - sp.nLeft;
     return [node.left, node.right];
   }
 
   /**
-   * Write the rows of [start, stop) of bank src into the other bank: those whose code of
-   * feature f is marked in lut (nLeft of them) first, the others after them; hist gets the
-   * histogram of the side small (1 left, 0 right, 2 none). A range of CHUNK_MIN_ROWS or more is
-   * done as two chunks, the chunks' histograms added: the first chunk's rows go forwards from
-   * the start of each side, the second chunk's backwards from its end (a worker, with a team,
-   * does the second chunk).
+   * Write the node's rows into the other id array, each shard's part in place (the left child's
+   * first; nLeft of them in all); hist gets the histogram of the side small (1 left, 0 right, 2
+   * none), shard 0's plus shard 1's. Returns how many of each shard went left.
    */
-  private partition(start: number, stop: number, src: number, nLeft: number, f: number, lut: Uint8Array, hist: Float64Array | null, small: number): void {
+  private partition(node: Node, nLeft: number, f: number, lut: Uint8Array, hist: Float64Array | null, small: number): [number, number] {
     const { st, partial } = this;
     const first = hist ?? partial;
-    const rStart = start + nLeft;
-    let l: number;
-    if (stop - start < CHUNK_MIN_ROWS) {
-      l = splitChunk(st, first, src, start, stop, start, rStart, 1, f, lut, small);
+    const src = node.ids;
+    const [s0, s1] = node.start;
+    const [e0, e1] = node.stop;
+    let l0: number;
+    let l1 = 0;
+    if (this.team && size(node) >= PARALLEL_MIN_ROWS) {
+      this.team.command(1, OP.split, [src, s1, e1, f, small], lut);
+      l0 = splitChunk(st, first, src, s0, e0, f, lut, small);
+      l1 = this.team.wait(1);
     } else {
-      const cut = start + ((stop - start) >>> 1);
-      let l1: number;
-      if (this.team) {
-        this.team.command(1, OP.split, [src, cut, stop, rStart - 1, stop - 1, f, small], lut);
-        l = splitChunk(st, first, src, start, cut, start, rStart, 1, f, lut, small);
-        l1 = this.team.wait(1);
-      } else {
-        l = splitChunk(st, first, src, start, cut, start, rStart, 1, f, lut, small);
-        l1 = splitChunk(st, partial, src, cut, stop, rStart - 1, stop - 1, -1, f, lut, small);
-      }
-      l += l1;
-      if (hist) addInto(hist, partial);
+      l0 = splitChunk(st, first, src, s0, e0, f, lut, small);
+      if (this.shards === 2) l1 = splitChunk(st, partial, src, s1, e1, f, lut, small);
     }
-    if (l !== nLeft) throw new Error(`gbt: split of ${stop - start} rows sent ${l} left, expected ${nLeft}`);
+    if (hist && this.shards === 2) addInto(hist, partial);
+    if (l0 + l1 !== nLeft) throw new Error(`gbt: split of ${size(node)} rows sent ${l0 + l1} left, expected ${nLeft}`);
+    return [l0, l1];
   }
 
   private flatten(root: Node): GrownTree {
@@ -297,13 +296,13 @@ export class Grower {
       goesLeft: new Uint8Array(m * this.s.nBins),
       gain: new Float64Array(m),
       ids: new Uint8Array(m),
-      start: new Uint32Array(m),
-      stop: new Uint32Array(m),
+      start: new Uint32Array(2 * m),
+      stop: new Uint32Array(2 * m),
     };
     nodes.forEach((node, i) => {
       t.ids[i] = node.ids;
-      t.start[i] = node.start;
-      t.stop[i] = node.stop;
+      t.start.set(node.start, 2 * i);
+      t.stop.set(node.stop, 2 * i);
       if (!node.left) {
         t.isLeaf[i] = 1;
         t.value[i] = node.value;
@@ -323,19 +322,21 @@ export class Grower {
   }
 }
 
-const size = (node: Node) => node.stop - node.start;
+const size = (node: Node) => node.stop[0] - node.start[0] + node.stop[1] - node.start[1];
 
-/** A grown tree's leaves: where their rows are, and their values shrunk by lr. */
+/** A grown tree's leaves, shard 0's entries then shard 1's: where their rows are, and their values shrunk by lr. */
 function leavesOf(t: GrownTree, lr: number): Leaves {
   let m = 0;
   for (let i = 0; i < t.isLeaf.length; i++) m += t.isLeaf[i]!;
-  const leaves: Leaves = { array: new Uint8Array(m), start: new Uint32Array(m), stop: new Uint32Array(m), value: new Float64Array(m) };
-  for (let i = 0, j = 0; i < t.isLeaf.length; i++) {
-    if (!t.isLeaf[i]) continue;
-    leaves.array[j] = t.ids[i]!;
-    leaves.start[j] = t.start[i]!;
-    leaves.stop[j] = t.stop[i]!;
-    leaves.value[j++] = lr * t.value[i]!;
+  const leaves: Leaves = { array: new Uint8Array(2 * m), start: new Uint32Array(2 * m), stop: new Uint32Array(2 * m), value: new Float64Array(2 * m) };
+  for (let s = 0, j = 0; s < 2; s++) {
+    for (let i = 0; i < t.isLeaf.length; i++) {
+      if (!t.isLeaf[i]) continue;
+      leaves.array[j] = t.ids[i]!;
+      leaves.start[j] = t.start[2 * i + s]!;
+      leaves.stop[j] = t.stop[2 * i + s]!;
+      leaves.value[j++] = lr * t.value[i]!;
+    }
   }
   return leaves;
 }

@@ -1,5 +1,5 @@
 /**
- * How the main thread talks to a gbt worker. The frequent command (split a chunk of a node) is
+ * How the main thread talks to a gbt worker. The frequent command (split shard 1's part of a node) is
  * written to a shared Int32Array, the rare ones (the shared state, the leaf values to add, the
  * gradients, the validation rows to score, exit) sent as messages; either way the main thread then bumps CTRL.posted. Both sides poll a while before sleeping in Atomics.wait: waking a sleeping thread
  * costs tens of microseconds on a virtual machine, many times a small node's work.
@@ -25,7 +25,7 @@ const NAP_STEP_MS = 0.1;
 export type Message =
   | { op: 'state'; buffers: StateBuffers; partial: SharedArrayBuffer }
   | { op: 'leaves'; leaves: Leaves; first: number; last: number }
-  | { op: 'gradients'; from: number; to: number }
+  | { op: 'gradients'; shard: number }
   | { op: 'bin'; jobs: BinJob[]; maxBins: number; missingBin: number }
   /** The validation rows (shared) and where to put the second half's loss sum. */
   | { op: 'holdout'; holdout: Holdout; result: SharedArrayBuffer }

@@ -15,7 +15,7 @@ const ctrl = new Int32Array(ctrlBuffer, 0, LUT_OFFSET / 4);
 const lut = new Uint8Array(ctrlBuffer, LUT_OFFSET, 256);
 const a = ctrl.subarray(CTRL.args);
 let st: TrainState | null = null;
-/** The histogram of this worker's chunk. */
+/** The histogram of this worker's shard. */
 let partial: Float64Array<ArrayBufferLike> = new Float64Array(0);
 let exit = false;
 let holdout: Holdout | null = null;
@@ -31,7 +31,7 @@ function message(m: Message): void {
       addLeaves(st!, m.leaves, m.first, m.last);
       return;
     case 'gradients':
-      gradientsKernel(st!, partial, m.from, m.to);
+      gradientsKernel(st!, partial, m.shard);
       return;
     case 'bin':
       for (const j of m.jobs) {
@@ -61,9 +61,9 @@ function run(op: number): number {
       return 0;
     }
     case OP.split: {
-      // The second chunk of a node: its ids go backwards from the end of each side.
-      const [src, from, to, lLast, rLast, feature, small] = [a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!];
-      return splitChunk(st!, partial, src, from, to, lLast, rLast, -1, feature, lut, small);
+      // Shard 1's part of a node.
+      const [src, from, to, feature, small] = [a[0]!, a[1]!, a[2]!, a[3]!, a[4]!];
+      return splitChunk(st!, partial, src, from, to, feature, lut, small);
     }
     default:
       throw new Error(`gbt worker: unknown op ${op}`);
