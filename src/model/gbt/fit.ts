@@ -66,46 +66,48 @@ export function fitGbt(X: readonly Float64Array[], y: Float64Array, opts: GbtOpt
     const nBinsNonMissing = new Int32Array(nFeatures);
     const hasMissing = new Uint8Array(nFeatures);
     const nVal = validation ? validation.length : 0;
-    const jobs: BinJob[] = [];
-    const jobOf: (BinJob | null)[] = [];
-    for (let f = 0, numeric = 0; f < nFeatures; f++) {
-      const x = X[f]!;
-      const cats = known[f];
-      jobOf.push(null);
-      if (cats) {
-        thresholds.push(null);
-        nBinsNonMissing[f] = cats.length;
-        binsTrain.push(binCategorical(x, train, cats, missingBin));
-        if (validation) binsVal.push(binCategorical(x, validation, cats, missingBin));
-      } else if (team && numeric++ % 2 === 1) {
-        const job: BinJob = {
-          source: pickInto(x, train, shared64(nTrain)),
+    // The worker's features first (every other numeric one), posted before the main thread
+    // bins its own, so both bin at once.
+    const jobOf: (BinJob | null)[] = new Array<BinJob | null>(nFeatures).fill(null);
+    if (team) {
+      for (let f = 0, numeric = 0; f < nFeatures; f++) {
+        if (known[f] || numeric++ % 2 === 0) continue;
+        jobOf[f] = {
+          source: pickInto(X[f]!, train, shared64(nTrain)),
           sample,
-          val: validation ? pickInto(x, validation, shared64(nVal)) : null,
+          val: validation ? pickInto(X[f]!, validation, shared64(nVal)) : null,
           out: new Uint8Array(new SharedArrayBuffer(nTrain)),
           valOut: validation ? new Uint8Array(new SharedArrayBuffer(nVal)) : null,
           thresholds: shared64(settings.max_bins),
           count: new Int32Array(new SharedArrayBuffer(4)),
         };
-        jobs.push(job);
-        jobOf[f] = job;
-        thresholds.push(null);
-        binsTrain.push(job.out);
-        if (validation) binsVal.push(job.valOut!);
+      }
+    }
+    const jobs = jobOf.filter((j): j is BinJob => j !== null);
+    if (jobs.length > 0) team!.message(1, { op: 'bin', jobs, maxBins: settings.max_bins, missingBin });
+    for (let f = 0; f < nFeatures; f++) {
+      const x = X[f]!;
+      const cats = known[f];
+      const job = jobOf[f];
+      if (job) {
+        thresholds[f] = null;
+        binsTrain[f] = job.out;
+        if (validation) binsVal[f] = job.valOut!;
+      } else if (cats) {
+        thresholds[f] = null;
+        nBinsNonMissing[f] = cats.length;
+        binsTrain[f] = binCategorical(x, train, cats, missingBin);
+        if (validation) binsVal[f] = binCategorical(x, validation, cats, missingBin);
       } else {
         const source = train ? pick(x, train) : x;
         const out = new Uint8Array(nTrain);
         const valOut = validation ? new Uint8Array(nVal) : null;
-        const t = binNumericFeature(source, sample, validation ? pick(x, validation) : null, settings.max_bins, missingBin, out, valOut);
-        thresholds.push(t);
-        binsTrain.push(out);
-        if (valOut) binsVal.push(valOut);
+        thresholds[f] = binNumericFeature(source, sample, validation ? pick(x, validation) : null, settings.max_bins, missingBin, out, valOut);
+        binsTrain[f] = out;
+        if (valOut) binsVal[f] = valOut;
       }
     }
-    if (jobs.length > 0) {
-      team!.message(1, { op: 'bin', jobs, maxBins: settings.max_bins, missingBin });
-      team!.waitAll();
-    }
+    if (jobs.length > 0) team!.waitAll();
     for (let f = 0; f < nFeatures; f++) {
       const job = jobOf[f];
       if (job) thresholds[f] = job.thresholds.slice(0, job.count[0]!);
