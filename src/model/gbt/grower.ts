@@ -8,7 +8,7 @@
  * O(rows x depth) for the partitions and O(features x rows of the smaller children) for the
  * histograms.
  */
-import { addLeaves, buffersOf, childIds, gradientsKernel, makeState, ROOT_IDS, shardsOf, splitChunk, type Leaves, type TrainState } from './kernels.js';
+import { boostShard, buffersOf, childIds, makeState, ROOT_IDS, shardsOf, splitChunk, type Leaves, type TrainState } from './kernels.js';
 import { bestSplit, leafValue, type Split, type SplitSettings } from './split.js';
 import { OP } from './protocol.js';
 import type { Team } from './threads.js';
@@ -163,35 +163,28 @@ export class Grower {
     return this.flatten(root);
   }
 
-  /** Add prev's leaves to the raw scores, take the gradients there and the root histogram. */
+  /**
+   * Add prev's leaves to the raw scores, take the gradients there and the root histogram. Each
+   * thread does both for its own shard's rows (shard 0's leaf entries are the first half), so
+   * neither waits for the other in between.
+   */
   private boost(prev: GrownTree | null, lr: number): Float64Array {
     const { st, team } = this;
-    if (prev) {
-      // Shard 0's entries first, then shard 1's: each thread adds to its own shard's rows; all
-      // are added before any gradient is taken.
-      const leaves = leavesOf(prev, lr);
-      const m = leaves.value.length;
-      const half = m >>> 1;
-      if (team && this.shards === 2) {
-        team.message(1, { op: 'leaves', leaves, first: half, last: m });
-        addLeaves(st, leaves, 0, half);
-        team.waitAll();
-      } else {
-        addLeaves(st, leaves, 0, m);
-      }
-    }
+    const leaves = prev ? leavesOf(prev, lr) : null;
+    const m = leaves ? leaves.value.length : 0;
+    const half = m >>> 1;
     const hist = this.newHist();
     if (this.shards === 1) {
-      gradientsKernel(st, hist, 0);
+      boostShard(st, hist, leaves, 0, m, 0);
       return this.withRootCounts(hist);
     }
     if (team) {
-      team.message(1, { op: 'gradients', shard: 1 });
-      gradientsKernel(st, hist, 0);
+      team.message(1, { op: 'boost', leaves, first: half, last: m, shard: 1 });
+      boostShard(st, hist, leaves, 0, half, 0);
       team.waitAll();
     } else {
-      gradientsKernel(st, hist, 0);
-      gradientsKernel(st, this.partial, 1);
+      boostShard(st, hist, leaves, 0, half, 0);
+      boostShard(st, this.partial, leaves, half, m, 1);
     }
     addInto(hist, this.partial);
     return this.withRootCounts(hist);

@@ -172,6 +172,12 @@ export function gradientsKernel(st: TrainState, hist: Float64Array, s: number): 
   forBlocks(st.n, s, (from, to) => st.compiled.gradients(hist, st, from, to));
 }
 
+/** A boosting step on shard s: leaf entries first..last-1 added (if any), then gradientsKernel. */
+export function boostShard(st: TrainState, hist: Float64Array, leaves: Leaves | null, first: number, last: number, s: number): void {
+  if (leaves) addLeaves(st, leaves, first, last);
+  gradientsKernel(st, hist, s);
+}
+
 /** The id array a node's children are written to. */
 export const childIds = (src: number): number => (src === 0 ? 1 : 0);
 

@@ -1,7 +1,7 @@
 /**
  * How the main thread talks to a gbt worker. The frequent command (split shard 1's part of a node) is
- * written to a shared Int32Array, the rare ones (the shared state, the leaf values to add, the
- * gradients, the validation rows to score, exit) sent as messages; either way the main thread then bumps CTRL.posted. Both sides poll a while before sleeping in Atomics.wait: waking a sleeping thread
+ * written to a shared Int32Array, the rare ones (the shared state, the boosting step, the
+ * validation rows to score, exit) sent as messages; either way the main thread then bumps CTRL.posted. Both sides poll a while before sleeping in Atomics.wait: waking a sleeping thread
  * costs tens of microseconds on a virtual machine, many times a small node's work.
  */
 import type { Holdout, TreeRoute } from './holdout.js';
@@ -24,8 +24,8 @@ const NAP_STEP_MS = 0.1;
 
 export type Message =
   | { op: 'state'; buffers: StateBuffers; partial: SharedArrayBuffer }
-  | { op: 'leaves'; leaves: Leaves; first: number; last: number }
-  | { op: 'gradients'; shard: number }
+  /** The boosting step on a shard: leaf entries first..last-1, then the gradients. */
+  | { op: 'boost'; leaves: Leaves | null; first: number; last: number; shard: number }
   | { op: 'bin'; jobs: BinJob[]; maxBins: number; missingBin: number }
   /** The validation rows (shared) and where to put the second half's loss sum. */
   | { op: 'holdout'; holdout: Holdout; result: SharedArrayBuffer }

@@ -7,7 +7,7 @@
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { binNumericFeature } from './binning.js';
 import { scoreRows, type Holdout } from './holdout.js';
-import { addLeaves, gradientsKernel, splitChunk, stateOf, type TrainState } from './kernels.js';
+import { boostShard, splitChunk, stateOf, type TrainState } from './kernels.js';
 import { CTRL, LUT_OFFSET, OP, waitChange, type Message } from './protocol.js';
 
 const { ctrl: ctrlBuffer, port } = workerData as { ctrl: SharedArrayBuffer; port: MessagePort };
@@ -27,11 +27,8 @@ function message(m: Message): void {
       st = stateOf(m.buffers);
       partial = new Float64Array(m.partial);
       return;
-    case 'leaves':
-      addLeaves(st!, m.leaves, m.first, m.last);
-      return;
-    case 'gradients':
-      gradientsKernel(st!, partial, m.shard);
+    case 'boost':
+      boostShard(st!, partial, m.leaves, m.first, m.last, m.shard);
       return;
     case 'bin':
       for (const j of m.jobs) {
