@@ -254,7 +254,7 @@ export class Grower {
     const [e0, e1] = node.stop;
     let l0: number;
     let l1 = 0;
-    if (this.team && size(node) >= PARALLEL_MIN_ROWS) {
+    if (this.team && this.shards === 2 && size(node) >= PARALLEL_MIN_ROWS) {
       this.team.command(1, OP.split, [src, s1, e1, f, small], lut);
       l0 = splitChunk(st, first, src, s0, e0, f, lut, small);
       l1 = this.team.wait(1);
