@@ -282,8 +282,7 @@ function splitRows(y: Float64Array, s: GbtSettings, random: () => number): { tra
   const n = y.length;
   const nVal = Math.ceil(s.validation_fraction * n);
   const isVal = new Uint8Array(n);
-  const groups: number[][] = s.task === 'classification' ? [[], []] : [[]];
-  for (let i = 0; i < n; i++) groups[s.task === 'classification' ? y[i]! : 0]!.push(i);
+  const groups = rowsByLabel(y, s.task === 'classification');
   let left = nVal;
   groups.forEach((group, gi) => {
     const take = gi === groups.length - 1 ? left : Math.round((nVal * group.length) / n);
@@ -298,6 +297,25 @@ function splitRows(y: Float64Array, s: GbtSettings, random: () => number): { tra
     else train[b++] = i;
   }
   return { train, validation };
+}
+
+/** The row numbers of each label, in order (0 and 1 for classification; one group otherwise). */
+function rowsByLabel(y: Float64Array, byLabel: boolean): Uint32Array[] {
+  const n = y.length;
+  if (!byLabel) {
+    const all = new Uint32Array(n);
+    for (let i = 0; i < n; i++) all[i] = i;
+    return [all];
+  }
+  let ones = 0;
+  for (let i = 0; i < n; i++) ones += y[i]!;
+  const groups = [new Uint32Array(n - ones), new Uint32Array(ones)];
+  const next = [0, 0];
+  for (let i = 0; i < n; i++) {
+    const c = y[i]!;
+    groups[c]![next[c]!++] = i;
+  }
+  return groups;
 }
 
 /** k distinct indices of 0..n-1, uniformly at random (partial Fisher-Yates). */
