@@ -99,6 +99,19 @@ describe('mlops ui on 127.0.0.1', () => {
     expect(readdirSync(join(dir, 'practicemodels', 'ui-cache'))).toEqual(cache);
   });
 
+  it('bad query parameters and a malformed %-escape are 400s naming them, not defaults or a 500', async () => {
+    const bad = async (p: string, error: RegExp) => {
+      const r = await fetch(url + p);
+      expect(r.status, p).toBe(400);
+      expect(((await r.json()) as { error: string }).error, p).toMatch(error);
+    };
+    // before: limit=abc was quietly 50, offset=1e400 answered "offset": null
+    await bad('/api/models?offset=-1&limit=50', /^offset must be an integer in 0\.\.\d+, not "-1"$/);
+    await bad('/api/models?limit=abc', /^limit must be an integer in 1\.\.1000, not "abc"$/);
+    await bad('/api/models?offset=1e400', /^offset must be an integer/);
+    await bad('/api/runs?limit=0', /^limit must be an integer in 1\.\.1000, not "0"$/);
+  });
+
   it('refuses actions from another origin or without an Origin, and a foreign Host', async () => {
     const body = JSON.stringify({ version: 'v0002', force: true });
     const headers = { 'content-type': 'application/json' };
