@@ -105,11 +105,12 @@ describe('mlops ui on 127.0.0.1', () => {
       expect(r.status, p).toBe(400);
       expect(((await r.json()) as { error: string }).error, p).toMatch(error);
     };
-    // before: limit=abc was quietly 50, offset=1e400 answered "offset": null
+    // before: limit=abc was quietly 50, offset=1e400 answered "offset": null, the escape a 500 "internal error"
     await bad('/api/models?offset=-1&limit=50', /^offset must be an integer in 0\.\.\d+, not "-1"$/);
     await bad('/api/models?limit=abc', /^limit must be an integer in 1\.\.1000, not "abc"$/);
     await bad('/api/models?offset=1e400', /^offset must be an integer/);
     await bad('/api/runs?limit=0', /^limit must be an integer in 1\.\.1000, not "0"$/);
+    await bad('/api/model/%E0%A4%A', /^malformed %-escape in "%E0%A4%A"$/);
   });
 
   it('refuses actions from another origin or without an Origin, and a foreign Host', async () => {
