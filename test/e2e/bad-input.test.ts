@@ -367,4 +367,17 @@ describe('config errors name the key and the file (exit 2)', () => {
     expect(cli('/tmp', 'frobnicate').code).toBe(2);
     expect(cli('/tmp', 'ingest', '--nope').code).toBe(2);
   });
+
+  it('with --json a usage error is also the error object on stdout, wherever --json stands', () => {
+    // before: nothing on stdout (only commander's lines on stderr)
+    for (const args of [['--json', 'trian'], ['train', 'extra', '--json'], ['models', '--limit', 'abc', '--json']]) {
+      const r = cli('/tmp', ...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      const e = (JSON.parse(r.stdout) as { error: { type: string; message: string; exit_code: number } }).error;
+      expect(e).toMatchObject({ type: 'UsageError', exit_code: 2 });
+      expect(e.message).not.toContain('\n');
+    }
+    expect(JSON.parse(cli('/tmp', '--json', 'trian').stdout).error.message).toBe("unknown command 'trian' (Did you mean train?)");
+    expect(cli('/tmp', 'trian').stdout).toBe('');
+  });
 });
