@@ -143,7 +143,9 @@ export async function models(cfg: Config, q: URLSearchParams) {
   const limit = intParam(q, 'limit', 50, 1, 1000);
   const offset = intParam(q, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   const filter = (q.get('q') ?? '').trim().toLowerCase();
-  const all = await listModels({ config: cfg, sort, descending: q.get('order') !== 'asc' });
+  const order = q.get('order') ?? 'desc';
+  if (order !== 'asc' && order !== 'desc') throw new HttpError(400, `order must be asc or desc, not ${quote(order, 40)}`);
+  const all = await listModels({ config: cfg, sort, descending: order === 'desc' });
   const matches = (m: ModelRow) =>
     !filter ||
     [m.name, m.model_type, m.note ?? '', ...m.aliases, ...Object.entries(m.tags).map(([k, v]) => `${k}=${v}`)].some((s) => s.toLowerCase().includes(filter));

@@ -134,6 +134,8 @@ describe('mlops ui on 127.0.0.1', () => {
     await bad('/api/models?limit=abc', /^limit must be an integer in 1\.\.1000, not "abc"$/);
     await bad('/api/models?offset=1e400', /^offset must be an integer/);
     await bad('/api/runs?limit=0', /^limit must be an integer in 1\.\.1000, not "0"$/);
+    // before: any order but "asc" was quietly descending
+    await bad('/api/models?order=ascending', /^order must be asc or desc, not "ascending"$/);
     await bad('/api/model/%E0%A4%A', /^malformed %-escape in "%E0%A4%A"$/);
   });
 
