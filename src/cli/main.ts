@@ -52,6 +52,12 @@ export function modulesFor(args: readonly string[]): typeof COMMAND_MODULES {
   return one ? [one] : COMMAND_MODULES;
 }
 
+/** Whether --json comes before any `--` (commander failed before the flags were parsed). */
+const wantsJson = (args: readonly string[]) => {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).includes('--json');
+};
+
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 export async function main(argv: string[]): Promise<number> {
@@ -96,6 +102,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
         return EXIT_CODES.ok;
+      }
+      // commander printed its one line on stderr; --json also gets it as the error object
+      if (wantsJson(argv.slice(2))) {
+        const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+        process.stdout.write(JSON.stringify({ error: { type: 'UsageError', message, hint: 'run with --help for usage', exit_code: EXIT_CODES.usage } }) + '\n');
       }
       return EXIT_CODES.usage;
     }

@@ -15,6 +15,7 @@ import { fitLogistic, predictProba, sigmoid } from './logreg.js';
 import { fitLinear, predictLinear } from './linreg.js';
 // (the trees' fitting code is loaded only to fit trees: it is most of a verb's modules)
 import { predictGbt, predictRowGbt } from './gbt/predict.js';
+import { treesProblem } from './gbt/types.js';
 import type { ModelSettings } from '../store/config.js';
 import type { InputSpec, LinearPart, LinearTerm, ModelFile } from './modelfile.js';
 import type { Task } from './metrics.js';
@@ -177,6 +178,10 @@ export async function fitModel(f: FitInput): Promise<FitOutput> {
     // the settings carry the trees' options by their scikit-learn names (fitGbt reads only those)
     const { fitGbt } = await import('./gbt/fit.js');
     const trees = fitGbt(f.X, f.y, { ...s, task: f.task, categorical: f.inputs.map((i) => i.kind === 'categorical') });
+    const problem = treesProblem(trees, f.inputs.length);
+    if (problem) {
+      throw new ModelError(`${f.where}: the boosted trees diverged at learning_rate ${s.learning_rate} (${problem})`, 'lower "model": {"learning_rate": ...} in config.json (default 0.1)');
+    }
     return { linear: null, trees, importances: trees.feature_importances, settings: { ...trees.settings }, iterations: trees.n_iter, converged: true, gradient_max_norm: null };
   }
   const terms = linearTerms(f.inputs, s.type === 'linear_regression' && s.alpha === 0);

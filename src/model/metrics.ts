@@ -41,15 +41,15 @@ export const f1Score = (c: Confusion) => ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn)
  * Area under the ROC curve via the Mann-Whitney statistic with average ranks for ties: the
  * scores sorted by a radix sort on their float64 bits (four 16-bit digits; -0 is 0), then each
  * group of equal scores credits its positives with the group's average rank, in ascending order
- * of score. Null when y has a single class (undefined, where scikit-learn raises).
- * Cost: O(n) (a comparison sort for fewer than 2^18 scores or when one is NaN, with the same
- * result: the same additions in the same order).
+ * of score. Null when y has a single class or a score is NaN (undefined, where scikit-learn
+ * raises: a NaN has no rank, and sorting it gave an AUC that depended on the rows' order).
+ * Cost: O(n) (a comparison sort for fewer than 2^18 scores, with the same result: the same
+ * additions in the same order).
  */
 export function rocAucScore(yTrue: ArrayLike<number>, score: ArrayLike<number>): number | null {
   const n = yTrue.length;
-  let nan = false;
-  for (let i = 0; i < n && !nan; i++) nan = score[i] !== score[i];
-  return n < RADIX_MIN || nan ? aucOfGroups(n, sortedGroupsByComparison(yTrue, score)) : aucOfGroups(n, sortedGroupsByRadix(yTrue, score));
+  for (let i = 0; i < n; i++) if (score[i] !== score[i]) return null;
+  return n < RADIX_MIN ? aucOfGroups(n, sortedGroupsByComparison(yTrue, score)) : aucOfGroups(n, sortedGroupsByRadix(yTrue, score));
 }
 
 /**

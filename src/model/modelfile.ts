@@ -23,7 +23,7 @@
 import { readFile } from 'node:fs/promises';
 import { ModelError, quote } from '../errors.js';
 import type { LabelMap } from '../data/labels.js';
-import type { GbtModel } from './gbt/types.js';
+import { treesProblem, type GbtModel } from './gbt/types.js';
 import type { Task } from './metrics.js';
 
 export const MODEL_FORMAT = 'mlops-model/2';
@@ -168,6 +168,8 @@ export function parseModel(raw: unknown, where: string): ModelFile {
     if (!t || typeof t !== 'object' || t.kind !== 'gbt' || !Array.isArray(t.trees) || t.n_features !== d || !isNum(t.baseline) || t.task !== task) {
       throw bad('"trees" must hold the fitted trees of the model\'s features');
     }
+    const problem = treesProblem(t, d);
+    if (problem) throw bad(`"trees": ${problem}`);
     trees = t;
   } else {
     const l = m.linear as LinearPart | undefined;

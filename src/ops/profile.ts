@@ -155,14 +155,52 @@ export const cacheDir = (cfg: Config) => join(cfg.output_model_path, 'ui-cache')
 /** What a profile depends on besides the data: the model's inputs and their encoding. */
 const encodingKey = (model: ModelFile) => sha256Text(JSON.stringify(model.inputs)).slice(0, 12);
 
-async function readJson<T>(path: string, format: string): Promise<T | null> {
+/**
+ * A cached file of `format` whose shape `valid` accepts, else null: missing, damaged or edited by
+ * hand (valid JSON of another shape, e.g. "features": null, once gave a 500 'internal error'),
+ * it is computed again and rewritten.
+ */
+async function readJson<T>(path: string, format: string, valid: (v: Record<string, unknown>) => boolean): Promise<T | null> {
   try {
-    const v = JSON.parse(await readFile(path, 'utf8')) as { format?: string };
-    return v.format === format ? (v as T) : null;
+    const v = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown> | null;
+    return v && typeof v === 'object' && v.format === format && valid(v) ? (v as T) : null;
   } catch {
-    return null; // missing or damaged: computed again and rewritten
+    return null;
   }
 }
+
+const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+const numOrNull = (v: unknown) => v === null || num(v);
+const listOf = (v: unknown, ok: (e: Record<string, unknown>) => boolean) => Array.isArray(v) && v.every((e) => e !== null && typeof e === 'object' && ok(e as Record<string, unknown>));
+
+/** A profile of the model's features (in order) of the data with this SHA-256. */
+const validProfile = (model: ModelFile, sha: string) => (p: Record<string, unknown>) =>
+  p.sha256 === sha &&
+  typeof p.created === 'string' &&
+  num(p.rows) &&
+  Array.isArray(p.features) &&
+  p.features.length === model.features.length &&
+  listOf(p.features, (f) =>
+    (f.kind === 'numeric' || f.kind === 'categorical') &&
+    num(f.rows) &&
+    num(f.missing) &&
+    numOrNull(f.mean) &&
+    (f.bins === null || listOf(f.bins, (b) => num(b.start) && num(b.end) && num(b.count))) &&
+    (f.quantiles === null || (Array.isArray(f.quantiles) && f.quantiles.every(num))) &&
+    (f.levels === null || listOf(f.levels, (l) => typeof l.value === 'string' && num(l.count))),
+  ) &&
+  (p.features as { feature: unknown }[]).every((f, j) => f.feature === model.features[j]);
+
+const validDrift = (d: Record<string, unknown>) =>
+  typeof d.created === 'string' &&
+  typeof d.reference_sha256 === 'string' &&
+  typeof d.current_sha256 === 'string' &&
+  num(d.drifted) &&
+  num(d.share) &&
+  num(d.threshold) &&
+  typeof d.datasetDrift === 'boolean' &&
+  listOf(d.features, (f) => typeof f.feature === 'string' && typeof f.verdict === 'string' && typeof f.reason === 'string' && numOrNull(f.statistic) && numOrNull(f.pValue) && numOrNull(f.psi) && numOrNull(f.wassersteinNorm)) &&
+  listOf(d.shared_bins, (b) => typeof b.feature === 'string' && listOf(b.bins, (x) => num(x.start) && num(x.end) && num(x.reference) && num(x.current)));
 
 /** SHA-256 of finaldata.csv: the latest ingestion record's, else hashed now. */
 async function currentSha(cfg: Config, path: string): Promise<string> {
@@ -208,10 +246,10 @@ async function computePair(cfg: Config, opts: { current?: string; cachedOnly?: b
   const profileFile = (sha: string) => join(dir, `${sha}-${key}.json`);
   const driftKey = sha256Text(JSON.stringify(cfg.drift)).slice(0, 8);
   const driftFile = curSha && join(dir, `drift-${refSha.slice(0, 16)}-${curSha.slice(0, 16)}-${key}-${driftKey}.json`);
-  let refProfile = await readJson<DataProfile>(profileFile(refSha), 'mlops-profile/1');
-  let curProfile = curSha ? await readJson<DataProfile>(profileFile(curSha), 'mlops-profile/1') : null;
+  let refProfile = await readJson<DataProfile>(profileFile(refSha), 'mlops-profile/1', validProfile(model, refSha));
+  let curProfile = curSha ? await readJson<DataProfile>(profileFile(curSha), 'mlops-profile/1', validProfile(model, curSha)) : null;
   const same = curSha === refSha;
-  let drift = driftFile && !same ? await readJson<DriftSnapshot>(driftFile, 'mlops-drift/2') : null;
+  let drift = driftFile && !same ? await readJson<DriftSnapshot>(driftFile, 'mlops-drift/2', validDrift) : null;
   const needCur = curSha !== null && !same && (!curProfile || !drift);
   let computed = false;
   if (!refProfile || needCur) {
@@ -260,7 +298,7 @@ export async function driftHistory(cfg: Config): Promise<{ time: string; referen
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith('drift-') && n.endsWith('.json'));
   const out = [];
   for (const n of names.slice(-500)) {
-    const d = await readJson<DriftSnapshot>(join(dir, n), 'mlops-drift/2');
+    const d = await readJson<DriftSnapshot>(join(dir, n), 'mlops-drift/2', validDrift);
     if (d) out.push({ time: d.created, reference: d.reference_sha256.slice(0, 12), current: d.current_sha256.slice(0, 12), share: d.share, drifted: d.drifted, features: d.features.length, datasetDrift: d.datasetDrift });
   }
   return out.sort((a, b) => a.time.localeCompare(b.time));

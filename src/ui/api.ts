@@ -19,6 +19,7 @@ import type { Config } from '../store/config.js';
 import { testDataHash } from '../store/evaluations.js';
 import { registryListing } from '../store/listingcache.js';
 import { getVersion, readAliases, readEvents, versionName } from '../store/registry.js';
+import { quote } from '../errors.js';
 import { HttpError } from '../server/requests.js';
 import { within, type LiveView } from './live.js';
 import type { Profiles } from './profilejob.js';
@@ -123,14 +124,28 @@ export async function curves(cfg: Config) {
 
 const SORTS: readonly SortKey[] = ['version', 'created', 'metric', 'rows'];
 
+/**
+ * An integer query parameter in min..max, or `fallback` when it is absent; anything else is a
+ * 400 naming it (before: `limit=abc` was quietly 50, `offset=1e400` answered `"offset": null`).
+ */
+function intParam(q: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
+  const text = q.get(name);
+  if (text === null || text === '') return fallback;
+  const v = Number(text);
+  if (!/^\d+$/.test(text) || v < min || v > max) throw new HttpError(400, `${name} must be an integer in ${min}..${max}, not ${quote(text, 40)}`, `e.g. ?${name}=${fallback}`);
+  return v;
+}
+
 /** The registry table: sorted, filtered (by name, type, alias, tag or note), a page of it; and the metric across versions. */
 export async function models(cfg: Config, q: URLSearchParams) {
   const sort = (q.get('sort') ?? 'version') as SortKey;
   if (!SORTS.includes(sort)) throw new HttpError(400, `sort must be one of ${SORTS.join(', ')}`);
-  const limit = Math.min(1000, Math.max(1, Number(q.get('limit') ?? 50) || 50));
-  const offset = Math.max(0, Number(q.get('offset') ?? 0) || 0);
+  const limit = intParam(q, 'limit', 50, 1, 1000);
+  const offset = intParam(q, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   const filter = (q.get('q') ?? '').trim().toLowerCase();
-  const all = await listModels({ config: cfg, sort, descending: q.get('order') !== 'asc' });
+  const order = q.get('order') ?? 'desc';
+  if (order !== 'asc' && order !== 'desc') throw new HttpError(400, `order must be asc or desc, not ${quote(order, 40)}`);
+  const all = await listModels({ config: cfg, sort, descending: order === 'desc' });
   const matches = (m: ModelRow) =>
     !filter ||
     [m.name, m.model_type, m.note ?? '', ...m.aliases, ...Object.entries(m.tags).map(([k, v]) => `${k}=${v}`)].some((s) => s.toLowerCase().includes(filter));
@@ -206,7 +221,7 @@ export async function drift(cfg: Config, profiles: Profiles) {
 
 /** The loop's history: decisions, reasons, step timings (the newest `limit` runs). */
 export async function runs(cfg: Config, q: URLSearchParams) {
-  const limit = Math.min(1000, Math.max(1, Number(q.get('limit') ?? 200) || 200));
+  const limit = intParam(q, 'limit', 200, 1, 1000);
   const all = await readRuns(cfg, Number.MAX_SAFE_INTEGER).catch(() => [] as RunRecord[]);
   const shown = all.slice(-limit);
   const decisions: Record<string, number> = {};

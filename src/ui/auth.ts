@@ -48,8 +48,9 @@ export function cookieValue(req: IncomingMessage, name: string): string | null {
 
 /** How the request proved it holds the token: 'bearer', 'cookie', or null. */
 export function credential(req: IncomingMessage, token: string): 'bearer' | 'cookie' | null {
-  const auth = req.headers.authorization ?? '';
-  if (auth.startsWith('Bearer ') && sameToken(auth.slice(7).trim(), token)) return 'bearer';
+  // the scheme is case-insensitive (RFC 9110 11.1): `authorization: bearer T` is the same credential
+  const bearer = /^bearer[ \t]+(.*)$/is.exec(req.headers.authorization ?? '');
+  if (bearer && sameToken(bearer[1]!.trim(), token)) return 'bearer';
   const c = cookieValue(req, COOKIE);
   if (c !== null && sameToken(c, token)) return 'cookie';
   return null;

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MlopsError } from '../errors.js';
+import { MlopsError, quote } from '../errors.js';
 import { GateRejectedError, promote } from '../ops/promote.js';
 import { parseVersion } from '../ops/models.js';
 import { rollback } from '../ops/deploy.js';
@@ -74,6 +74,15 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** A %-escaped path segment decoded; a malformed escape (`%E0%A4%A`) is a 400, not a URIError. */
+function decodePathPart(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new HttpError(400, `malformed %-escape in ${quote(text, 40)}`, 'escape the path as UTF-8 (encodeURIComponent)');
+  }
 }
 
 async function readJsonBody(req: IncomingMessage, limit = 64 * 1024): Promise<Record<string, unknown>> {
@@ -202,7 +211,7 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
     const base = path.startsWith('/api/model/') ? '/api/model' : path;
     const fn = routes[base];
     if (!fn) throw new HttpError(404, `no page or endpoint ${path}`, `endpoints: ${Object.keys(routes).join(', ')}`);
-    send(res, 200, await fn(url.searchParams, decodeURIComponent(path.slice(base.length + 1))));
+    send(res, 200, await fn(url.searchParams, decodePathPart(path.slice(base.length + 1))));
     return 200;
   };
 

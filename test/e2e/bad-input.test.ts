@@ -305,6 +305,32 @@ describe('train and score reject what they cannot use', () => {
   });
 });
 
+describe('boosted trees that overflow are refused, not written with null leaves', () => {
+  it('a fit diverging at a huge learning_rate: exit 3 naming the setting; a hand-edited null leaf: exit 3 in score, predict and export', () => {
+    const model = { type: 'gradient_boosting', learning_rate: 1e308, max_iter: 3, min_samples_leaf: 1 };
+    const d = project({ config: { task: 'regression', target: 'lastyear_activity', model } });
+    expect(cli(d, 'ingest').code).toBe(0);
+    // before: exit 0 and leaf values written as null (predict then read them as 0, export --sql exit 1)
+    let r = cli(d, 'train');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/finaldata\.csv: the boosted trees diverged at learning_rate 1e\+308 \(tree 0: "value" holds a value that is not a finite number\) \(lower "model": \{"learning_rate"/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(readdirSync(join(d, 'practicemodels')).filter((f) => f.endsWith('.json'))).toEqual([]);
+
+    writeFileSync(join(d, 'config.json'), read(join(d, 'config.json')).replace('1e+308', '0.1'));
+    expect(cli(d, 'train').code).toBe(0);
+    const path = join(d, 'practicemodels', 'trainedmodel.json');
+    const m = JSON.parse(read(path)) as { trees: { trees: { value: (number | null)[] }[] } };
+    m.trees.trees[1]!.value[0] = null;
+    writeFileSync(path, JSON.stringify(m));
+    for (const args of [['score'], ['predict', '--model', 'trained', '--input', 'testdata/testdata.csv'], ['export', '--sql', '--model', 'trained']]) {
+      r = cli(d, ...args);
+      expect(r.code, args.join(' ')).toBe(3);
+      expect(r.stderr).toMatch(/trainedmodel\.json: "trees": tree 1: "value" holds a value that is not a finite number \(retrain/);
+    }
+  });
+});
+
 describe('config errors name the key and the file (exit 2)', () => {
   const cfgCase = (name: string, mutate: (c: Record<string, unknown>) => void, expected: RegExp) =>
     it(name, () => {
@@ -340,5 +366,18 @@ describe('config errors name the key and the file (exit 2)', () => {
   it('unknown command and unknown flag are usage errors', () => {
     expect(cli('/tmp', 'frobnicate').code).toBe(2);
     expect(cli('/tmp', 'ingest', '--nope').code).toBe(2);
+  });
+
+  it('with --json a usage error is also the error object on stdout, wherever --json stands', () => {
+    // before: nothing on stdout (only commander's lines on stderr)
+    for (const args of [['--json', 'trian'], ['train', 'extra', '--json'], ['models', '--limit', 'abc', '--json']]) {
+      const r = cli('/tmp', ...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      const e = (JSON.parse(r.stdout) as { error: { type: string; message: string; exit_code: number } }).error;
+      expect(e).toMatchObject({ type: 'UsageError', exit_code: 2 });
+      expect(e.message).not.toContain('\n');
+    }
+    expect(JSON.parse(cli('/tmp', '--json', 'trian').stdout).error.message).toBe("unknown command 'trian' (Did you mean train?)");
+    expect(cli('/tmp', 'trian').stdout).toBe('');
   });
 });

@@ -7,7 +7,7 @@ import { FeedbackStore, feedbackPath } from '../../src/live/feedback.js';
 import { PredictionLog, predictionsDir } from '../../src/live/predlog.js';
 import type { Config } from '../../src/store/config.js';
 import { rng } from '../../src/tools/gendata.js';
-import { championOf, cli, genData, logThroughput, project, projectWithTwoVersions, read, startUi } from '../helpers.js';
+import { championOf, cli, eventually, genData, logThroughput, project, projectWithTwoVersions, read, startUi } from '../helpers.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -97,6 +97,46 @@ describe('mlops ui on 127.0.0.1', () => {
     expect(cache).toContain('live-summary.json');
     await fetch(url + '/api/drift');
     expect(readdirSync(join(dir, 'practicemodels', 'ui-cache'))).toEqual(cache);
+  });
+
+  it('ui-cache files edited by hand into JSON of another shape are computed again, not a 500', async () => {
+    // the profiles and the drift snapshot are in ui-cache once Data drift has answered
+    expect(await eventually(async () => ((await (await fetch(url + '/api/drift')).json()) as { computing: boolean }).computing === false)).toBe(true);
+    const cacheDir = join(dir, 'practicemodels', 'ui-cache');
+    const names = readdirSync(cacheDir).filter((n) => n !== 'live-summary.json');
+    expect(names).toHaveLength(3);
+    for (const n of names) {
+      const v = JSON.parse(read(join(cacheDir, n))) as Record<string, unknown>;
+      // before: "features": null gave 500 'internal error' on /api/overview and /api/drift
+      writeFileSync(join(cacheDir, n), JSON.stringify({ ...v, features: n.startsWith('drift-') ? [{ feature: 1 }] : null }));
+    }
+    // a second UI on the same project reads the files (the first keeps its answers in memory)
+    const second = await startUi(dir);
+    try {
+      for (const p of ['/api/overview', '/api/drift']) expect((await fetch(second.url + p)).status, p).toBe(200);
+      const d = (await (await fetch(second.url + '/api/drift')).json()) as { features: { feature: string; drift: unknown }[] };
+      expect(d.features.map((f) => f.feature)).toEqual(['lastmonth_activity', 'lastyear_activity', 'number_of_employees']);
+      expect(d.features.every((f) => f.drift !== null)).toBe(true);
+    } finally {
+      second.child.kill();
+    }
+    for (const n of names) expect(Array.isArray((JSON.parse(read(join(cacheDir, n))) as { features: unknown }).features), n).toBe(true);
+  });
+
+  it('bad query parameters and a malformed %-escape are 400s naming them, not defaults or a 500', async () => {
+    const bad = async (p: string, error: RegExp) => {
+      const r = await fetch(url + p);
+      expect(r.status, p).toBe(400);
+      expect(((await r.json()) as { error: string }).error, p).toMatch(error);
+    };
+    // before: limit=abc was quietly 50, offset=1e400 answered "offset": null, the escape a 500 "internal error"
+    await bad('/api/models?offset=-1&limit=50', /^offset must be an integer in 0\.\.\d+, not "-1"$/);
+    await bad('/api/models?limit=abc', /^limit must be an integer in 1\.\.1000, not "abc"$/);
+    await bad('/api/models?offset=1e400', /^offset must be an integer/);
+    await bad('/api/runs?limit=0', /^limit must be an integer in 1\.\.1000, not "0"$/);
+    // before: any order but "asc" was quietly descending
+    await bad('/api/models?order=ascending', /^order must be asc or desc, not "ascending"$/);
+    await bad('/api/model/%E0%A4%A', /^malformed %-escape in "%E0%A4%A"$/);
   });
 
   it('refuses actions from another origin or without an Origin, and a foreign Host', async () => {

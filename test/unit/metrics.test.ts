@@ -74,6 +74,16 @@ describe('classification metrics', () => {
     expect(rocAucScore(Float64Array.from({ length: 2 ** 18 }, (_, i) => i % 2), new Float64Array(2 ** 18).fill(0.25))).toBe(0.5);
   });
 
+  it('AUC is null (undefined) when a score is NaN, whatever the rows\' order, on both sorts', () => {
+    // before: [0.9, NaN, 0.1, 0.2] gave 0.25 and the same rows reordered 0.75; two NaNs gave 0
+    expect(rocAucScore([1, 0, 1, 0], [0.9, NaN, 0.1, 0.2])).toBeNull();
+    expect(rocAucScore([0, 1, 1, 0], [NaN, 0.9, 0.1, 0.2])).toBeNull();
+    expect(rocAucScore([1, 0], [NaN, NaN])).toBeNull();
+    const n = 2 ** 18;
+    const sc = Float64Array.from({ length: n }, (_, i) => (i === n - 1 ? NaN : i / n));
+    expect(rocAucScore(Float64Array.from({ length: n }, (_, i) => i % 2), sc)).toBeNull();
+  });
+
   it('know which direction is better', () => {
     expect(higherIsBetter('f1')).toBe(true);
     expect(higherIsBetter('roc_auc')).toBe(true);

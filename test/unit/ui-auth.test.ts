@@ -26,6 +26,10 @@ describe('ui auth', () => {
   it('reads the bearer header and the cookie; checks the origin against Host', () => {
     const t = 'k'.repeat(20);
     expect(credential(req({ authorization: `Bearer ${t}` }), t)).toBe('bearer');
+    // the scheme in any case (before: `bearer T` was a 401); a bare or other scheme is no credential
+    expect(credential(req({ authorization: `bearer ${t}` }), t)).toBe('bearer');
+    expect(credential(req({ authorization: `BEARER\t${t} ` }), t)).toBe('bearer');
+    for (const a of ['Bearer', 'Bearer ', `Basic ${t}`, `Bearer${t}`, `Bearer ${t} extra`]) expect(credential(req({ authorization: a }), t), a).toBeNull();
     expect(credential(req({ cookie: `a=1; mlops_ui_token=${t}` }), t)).toBe('cookie');
     expect(credential(req({ cookie: 'mlops_ui_token=nope' }), t)).toBeNull();
     expect(sameOrigin(req({ origin: 'http://127.0.0.1:8501', host: '127.0.0.1:8501' }))).toBe(true);

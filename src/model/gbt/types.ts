@@ -107,3 +107,33 @@ export interface GbtModel {
   n_train: number;
   n_validation: number;
 }
+
+const TREE_ARRAYS = ['feature', 'threshold', 'left', 'right', 'missing_left', 'is_leaf', 'value', 'cat_offset', 'cat_count'] as const;
+
+/**
+ * What is wrong with the trees of a model of d features, or null: every node array of a tree as
+ * long as the others and all finite numbers (JSON writes an overflowed leaf value as null),
+ * children after their node and inside the tree, features in 0..d-1, a finite baseline.
+ * treesProblem(fitted, 3) === 'tree 4: "value" holds a value that is not a finite number'.
+ */
+export function treesProblem(t: GbtModel, d: number): string | null {
+  if (typeof t.baseline !== 'number' || !Number.isFinite(t.baseline)) return 'the baseline is not a finite number';
+  for (let k = 0; k < t.trees.length; k++) {
+    const tree = (t.trees[k] ?? {}) as unknown as Record<string, unknown>;
+    const n = Array.isArray(tree.value) ? tree.value.length : 0;
+    if (n === 0) return `tree ${k}: no nodes`;
+    for (const key of [...TREE_ARRAYS, 'categories'] as const) {
+      const a = tree[key];
+      if (!Array.isArray(a) || (key !== 'categories' && a.length !== n)) return `tree ${k}: "${key}" is not an array of ${n} numbers`;
+      if (!a.every((v) => typeof v === 'number' && Number.isFinite(v))) return `tree ${k}: "${key}" holds a value that is not a finite number`;
+    }
+    const g = tree as unknown as GbtTree;
+    for (let i = 0; i < n; i++) {
+      if (g.is_leaf[i]) continue;
+      if (!(g.left[i]! > i && g.left[i]! < n && g.right[i]! > i && g.right[i]! < n)) return `tree ${k}: node ${i} has a child outside the tree`;
+      if (!(Number.isInteger(g.feature[i]) && g.feature[i]! >= 0 && g.feature[i]! < d)) return `tree ${k}: node ${i} splits on a feature the model does not have`;
+      if (g.cat_offset[i]! >= 0 && g.cat_offset[i]! + g.cat_count[i]! > g.categories.length) return `tree ${k}: node ${i} has categories outside the tree`;
+    }
+  }
+  return null;
+}
