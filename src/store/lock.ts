@@ -11,13 +11,14 @@
  * stale once it is older than UNREADABLE_STALE_MS. Elsewhere only the pid is checked.
  *
  * A stale lock is taken over under a takeover guard (a second link(2)-made file): only the guard's
- * holder may remove the stale lock, after checking it is still the same file, so two runs that both
- * saw it stale never both win. The lock is also released when the process exits through
+ * holder may replace the stale lock (rename(2) of its own record over it, so the name never
+ * stands empty for another taker to grab), after checking it is still the same file, so two runs
+ * that both saw it stale never both win, and the winner is the one that reports the takeover. The lock is also released when the process exits through
  * process.exit (a second SIGTERM), not only through release().
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { copyFile, link, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { constants, readFileSync, unlinkSync } from 'node:fs';
 import { StateError } from '../errors.js';
 import { isAlive } from './releases.js';
@@ -160,10 +161,9 @@ export async function acquireLock(path: string): Promise<Lock> {
   const temp = `${path}.${process.pid}.${me.token!.slice(0, 8)}.tmp`;
   const guard = `${path}.takeover`;
   await writeFile(temp, text, { flag: 'wx' });
-  let tookOver: LockInfo | null = null;
   try {
     for (let attempt = 0; attempt < 20; attempt++) {
-      if (await linkExclusive(temp, path)) return held(path, me.token!, tookOver);
+      if (await linkExclusive(temp, path)) return held(path, me.token!, null);
       const seen = await look(path);
       if (!seen) continue; // released in between: try again
       if (!isStale(seen)) throw lockedError(path, seen);
@@ -177,8 +177,10 @@ export async function acquireLock(path: string): Promise<Lock> {
       try {
         // still the stale file we judged? (it cannot change now except by its owner, who is gone)
         if (same(seen, await look(path))) {
-          await rm(path, { force: true });
-          tookOver = seen.info ?? { pid: 0, host: '', started: '' };
+          // Replaced in one step, not removed and then taken: in between, another taker's link
+          // would win the name, and the takeover go unreported.
+          await rename(temp, path);
+          return held(path, me.token!, seen.info ?? { pid: 0, host: '', started: '' });
         }
       } finally {
         await rm(guard, { force: true });
