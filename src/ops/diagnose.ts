@@ -22,7 +22,7 @@ import { compareIngestions, type StabilityReport } from '../diagnostics/stabilit
 import { measureTimings, recordedTimings, type Timings } from '../diagnostics/timing.js';
 import { appendJsonLine, commitTempFile, tempPathFor, writeFileAtomic } from '../store/atomic.js';
 import { readLog } from '../store/statefile.js';
-import type { Config } from '../store/config.js';
+import { textColumns, type Config } from '../store/config.js';
 import { INGESTION_RECORD, paths } from '../store/records.js';
 import { currentReleaseDir } from '../store/releases.js';
 import { loadModelFrom } from './modelchoice.js';
@@ -142,7 +142,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseResult> {
   // max recorded by ingest, the quartiles by selection), else from DuckDB's read of the CSV. The
   // imputed copy is written by DuckDB, from its read of the CSV.
   const file = { path: p.finalData, name: basename(p.finalData), size: st?.size ?? 0 };
-  const spec = { name: 'final', numeric: cfg.task === 'regression' ? [cfg.target] : [], text: cfg.categorical, labels: null, summaries: true };
+  const spec = { name: 'final', numeric: cfg.task === 'regression' ? [cfg.target] : [], text: textColumns(cfg), labels: null, summaries: true };
   const { summary, missing, rows, imputed, roles, data } = onEngine
     ? await (await import('../engine/clickhouse/ops/diagnose.js')).diagnoseDataOnClickHouse(cfg, opts)
     : opts.impute

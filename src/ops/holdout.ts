@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { CsvFile } from '../data/csvfiles.js';
 import { withFrame } from '../data/read.js';
 import { sha256Text, writeFileAtomic } from '../store/atomic.js';
-import type { Config } from '../store/config.js';
+import { textColumns, type Config } from '../store/config.js';
 import { dataHash } from '../store/evaluations.js';
 import { holdoutKey, rowCells } from './train.js';
 
@@ -37,7 +37,7 @@ function unit(key: string, seed: number): number {
 export async function makeHoldout(cfg: Config, files: readonly CsvFile[]): Promise<Holdout | null> {
   const share = cfg.promotion.holdout;
   if (!(share > 0) || files.length === 0) return null;
-  const spec = { name: 'holdout', numeric: cfg.task === 'regression' ? [cfg.target] : [], text: cfg.categorical, labels: cfg.task === 'classification' ? cfg.target : null };
+  const spec = { name: 'holdout', numeric: cfg.task === 'regression' ? [cfg.target] : [], text: textColumns(cfg), labels: cfg.task === 'classification' ? cfg.target : null };
   const split = await withFrame(files, spec, async (frame) => {
     const { columns, cells } = await rowCells(frame);
     const t = columns.indexOf(cfg.target);

@@ -15,7 +15,7 @@ import { checkColumns, loadCsvTable, outputColumns, sampleKinds, streamColumns, 
 import { decideRoles, type ColumnRole } from '../model/roles.js';
 import { appendJsonLine, commitTempFile, removeStaleTemps, sha256File, syncPath, tempPathFor, writeFileAtomic } from '../store/atomic.js';
 import { isAlive } from '../store/releases.js';
-import type { Config } from '../store/config.js';
+import { textColumns, type Config } from '../store/config.js';
 import { paths, type IngestionRecord } from '../store/records.js';
 
 export interface IngestOptions {
@@ -49,11 +49,12 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   const copyPath = copyPathFor(out.finalData)!;
   // a regression target must be numbers; a classification target any two values (data/labels.ts)
   const numeric = cfg.task === 'regression' ? [cfg.target] : [];
+  const text = textColumns(cfg);
 
   const result = await withDb(async (db) => {
     phase('ingest: db open');
     const table = await withPlainCsv(csv, db, (plain) =>
-      loadCsvTable(db, plain, { name: 'ingest', numeric, text: cfg.categorical, labels: cfg.task === 'classification' ? cfg.target : null }),
+      loadCsvTable(db, plain, { name: 'ingest', numeric, text, labels: cfg.task === 'classification' ? cfg.target : null }),
     );
     phase('ingest: load', `read ${table.rows} rows from ${csv.length} file${csv.length > 1 ? 's' : ''}`);
     try {
@@ -73,13 +74,13 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   // this config knows whether the copy still answers as the CSV would (data/read.ts).
   const reread = await readCsvHead(tmp);
   const sampled = sampleKinds(reread.header, [reread], new Set());
-  const readsAsNumber = (c: string) => !cfg.categorical.includes(c) && (numeric.includes(c) || sampled.has(c));
+  const readsAsNumber = (c: string) => !text.includes(c) && (numeric.includes(c) || sampled.has(c));
   const faithful = result.columns.every((c) => (c.kind === 'string') !== readsAsNumber(c.name));
   const head = {
     csv: { sha256: outputHash, ...(await statTie(tmp)) },
     rows: result.written,
     forced_numeric: numeric,
-    forced_text: cfg.categorical,
+    forced_text: text,
     sampled_numeric: [...sampled],
     labels: cfg.task === 'classification' ? cfg.target : null,
     stats: result.stats,

@@ -34,7 +34,8 @@ export async function readForModel(
   db?: Db,
 ): Promise<ModelData> {
   const numeric = model.inputs.filter((s) => s.kind === 'numeric').map((s) => s.name);
-  const text = model.inputs.filter((s) => s.kind === 'categorical').map((s) => s.name);
+  // Id columns as text: their values come back exactly as written (see textColumns).
+  const text = [...model.inputs.filter((s) => s.kind === 'categorical').map((s) => s.name), ...model.id_columns];
   if (opts.target && model.task === 'regression') numeric.push(model.target);
   const spec = { name: opts.name, numeric, text, labels: opts.target && model.task === 'classification' ? model.target : null };
   return withFrame(files, spec, async (frame) => {

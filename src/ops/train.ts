@@ -13,7 +13,7 @@ import { decideRoles, featureColumns } from '../model/roles.js';
 import { appendJsonLine, sha256Text, writeFileAtomic } from '../store/atomic.js';
 import { readLog } from '../store/statefile.js';
 import { currentChampion } from '../store/champion.js';
-import type { Config } from '../store/config.js';
+import { textColumns, type Config } from '../store/config.js';
 import { INGESTION_RECORD, paths, type TrainingRecord } from '../store/records.js';
 import { appendEvent, registerModel, versionModelPath, versionName, type VersionSummary } from '../store/registry.js';
 
@@ -82,7 +82,7 @@ async function fitOnFinalData(cfg: Config, opts: TrainOptions): Promise<{ model:
   const where = p.finalData;
   return withFrame(
     [file],
-    { name: 'train', numeric: cfg.task === 'regression' ? [cfg.target] : [], text: cfg.categorical, labels: cfg.task === 'classification' ? cfg.target : null },
+    { name: 'train', numeric: cfg.task === 'regression' ? [cfg.target] : [], text: textColumns(cfg), labels: cfg.task === 'classification' ? cfg.target : null },
     async (frame) => {
       const names = frame.table.columns.map((c) => c.name);
       if (!names.includes(cfg.target)) {

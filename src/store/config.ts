@@ -352,6 +352,13 @@ function checkSeparateFolders(paths: Readonly<Record<PathKey, string>>, file: st
 }
 
 /** Validate the parsed JSON. Exported for tests. */
+/**
+ * Columns always read as text: the categorical ones, and the identifiers, whose values must
+ * come back exactly as written (a customer number beyond 2^53 read as a number would come back
+ * rounded, and two customers could share one).
+ */
+export const textColumns = (cfg: Pick<Config, 'categorical' | 'id_columns'>): string[] => [...cfg.categorical, ...cfg.id_columns];
+
 export function parseConfig(raw: unknown, file: string, root: string): Config {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(`${file}: must hold a JSON object`, 'see config.json in the repository for an example');

@@ -302,3 +302,22 @@ describe('categorical columns that cannot be features', () => {
     expect(model(dir).id_columns).toEqual(['code']);
   });
 });
+
+describe('identifier columns', () => {
+  it('come back exactly as written: numbers beyond 2^53, leading zeros (finaldata.csv, predict, diagnose, a run)', () => {
+    const dir = project({ classic: false, config: { target: 'y', id_columns: ['customer'] } });
+    // 2^53 + 1, + 3, ...: odd integers no double holds; as numbers 9007199254740995 and ...997 both become ...996
+    const ids = Array.from({ length: 300 }, (_, i) => (i % 10 === 0 ? `00${i}` : String(9007199254740993n + 2n * BigInt(i))));
+    const rows = ids.map((id, i) => `${id},${(i * 37) % 101},${(i * 37) % 101 > 50 ? 1 : 0}`);
+    writeFileSync(join(dir, 'practicedata', 'a.csv'), ['customer,x,y', ...rows].join('\n') + '\n');
+    writeFileSync(join(dir, 'testdata', 't.csv'), ['customer,x,y', ...rows.slice(0, 40)].join('\n') + '\n');
+    expect(cli(dir, 'ingest').code).toBe(0);
+    const final = read(join(dir, 'ingesteddata', 'finaldata.csv')).trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+    expect(final).toEqual(ids);
+    expect(cli(dir, 'train').code).toBe(0);
+    const p = cli(dir, 'predict', '--input', join(dir, 'testdata', 't.csv'), '--model', 'trained');
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout.trim().split('\n').slice(1).map((l) => l.split(',')[1])).toEqual(ids.slice(0, 40));
+    for (const verb of ['score', 'diagnose', 'run']) expect(cli(dir, verb).code, verb).toBe(0);
+  });
+});
