@@ -202,6 +202,14 @@ const validDrift = (d: Record<string, unknown>) =>
   listOf(d.features, (f) => typeof f.feature === 'string' && typeof f.verdict === 'string' && typeof f.reason === 'string' && numOrNull(f.statistic) && numOrNull(f.pValue) && numOrNull(f.psi) && numOrNull(f.wassersteinNorm)) &&
   listOf(d.shared_bins, (b) => typeof b.feature === 'string' && listOf(b.bins, (x) => num(x.start) && num(x.end) && num(x.reference) && num(x.current)));
 
+/** The current data vanished since it was seen (null: no current data), or cannot be read. */
+function unreadable(path: string, err: unknown): null {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT') return null;
+  if (typeof code === 'string') throw new StateError(`${path}: cannot be read (${code})`, 'run `mlops ingest` again');
+  throw err;
+}
+
 /** SHA-256 of finaldata.csv: the latest ingestion record's, else hashed now. */
 async function currentSha(cfg: Config, path: string): Promise<string> {
   if (path === paths(cfg).finalData) {
@@ -240,7 +248,7 @@ async function computePair(cfg: Config, opts: { current?: string; cachedOnly?: b
   const refSha = manifest.files[TRAINING_DATA]?.sha256 ?? (await sha256File(refPath).catch(() => null));
   if (!refSha) throw new StateError(`${refPath}: the deployed release has no copy of its training data`, 'redeploy with `mlops run` to record one');
   const curPath = opts.current ?? paths(cfg).finalData;
-  const curSha = (await stat(curPath).catch(() => null)) ? await currentSha(cfg, curPath) : null;
+  const curSha = (await stat(curPath).catch(() => null)) ? await currentSha(cfg, curPath).catch((err: unknown) => unreadable(curPath, err)) : null;
   const key = encodingKey(model);
   const dir = cacheDir(cfg);
   const profileFile = (sha: string) => join(dir, `${sha}-${key}.json`);
