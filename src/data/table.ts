@@ -58,9 +58,30 @@ export interface LoadedTable {
   columns: ColumnInfo[];
   files: LoadedFile[];
   rows: number;
+  /**
+   * Numeric columns whose sampled cells include whole numbers beyond 2^53 (more digits than a
+   * double holds): read as numbers, they are rounded.
+   */
+  longIntegers?: string[];
 }
 
 const MISSING = new Set(MISSING_TOKENS);
+/** A whole number of 16 digits or more (2^53 has 16). */
+const LONG_INTEGER = /^[+-]?0*[1-9]\d{15,}$/;
+
+/** The numeric columns with a sampled whole number beyond 2^53 (see LoadedTable.longIntegers). */
+function longIntegerColumns(columns: readonly string[], heads: readonly CsvHead[], numeric: ReadonlySet<string>): string[] {
+  return columns.filter((name) => {
+    if (!numeric.has(name)) return false;
+    return heads.some((h) => {
+      const j = h.header.indexOf(name);
+      return h.sample.some((row) => {
+        const v = row[j]?.trim();
+        return v !== undefined && LONG_INTEGER.test(v) && Math.abs(Number(v)) > Number.MAX_SAFE_INTEGER;
+      });
+    });
+  });
+}
 
 export interface LoadOptions {
   /** Table name in the database. */
@@ -152,7 +173,7 @@ export async function loadCsvTable(db: Db, files: readonly CsvFile[], opts: Load
 
     const infos = await checkColumns(db, table, columns, numeric, loaded);
     if (opts.labels && columns.includes(opts.labels)) await checkLabels(db, table, opts.labels, loaded);
-    return { view: table, columns: infos, files: loaded, rows: total };
+    return { view: table, columns: infos, files: loaded, rows: total, longIntegers: longIntegerColumns(columns, heads, numeric) };
   } finally {
     await copies.remove();
   }

@@ -15,6 +15,7 @@ import { checkColumns, loadCsvTable, outputColumns, sampleKinds, streamColumns, 
 import { decideRoles, type ColumnRole } from '../model/roles.js';
 import { appendJsonLine, commitTempFile, removeStaleTemps, sha256File, syncPath, tempPathFor, writeFileAtomic } from '../store/atomic.js';
 import { isAlive } from '../store/releases.js';
+import { warn } from '../warnings.js';
 import { textColumns, type Config } from '../store/config.js';
 import { paths, type IngestionRecord } from '../store/records.js';
 
@@ -57,6 +58,9 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
       loadCsvTable(db, plain, { name: 'ingest', numeric, text, labels: cfg.task === 'classification' ? cfg.target : null }),
     );
     phase('ingest: load', `read ${table.rows} rows from ${csv.length} file${csv.length > 1 ? 's' : ''}`);
+    for (const c of table.longIntegers ?? []) {
+      warn(`column "${c}" holds whole numbers beyond 2^53, which are read as numbers and rounded (two may become one); list it in id_columns or categorical to keep them as written`);
+    }
     try {
       return { table, ...(await writeOutputs(db, table, tmp, copyPath)) };
     } catch (err) {

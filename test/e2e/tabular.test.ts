@@ -320,4 +320,14 @@ describe('identifier columns', () => {
     expect(p.stdout.trim().split('\n').slice(1).map((l) => l.split(',')[1])).toEqual(ids.slice(0, 40));
     for (const verb of ['score', 'diagnose', 'run']) expect(cli(dir, verb).code, verb).toBe(0);
   });
+
+  it('not listed, whole numbers beyond 2^53 are read as numbers: ingest warns, naming the column and id_columns', () => {
+    const dir = project({ classic: false, config: { target: 'y' } });
+    const rows = Array.from({ length: 50 }, (_, i) => `${9007199254740993n + 2n * BigInt(i)},${i % 7},${i % 2}`);
+    writeFileSync(join(dir, 'practicedata', 'a.csv'), ['customer,x,y', ...rows].join('\n') + '\n');
+    const r = cli(dir, 'ingest');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: column "customer" holds whole numbers beyond 2\^53, .*list it in id_columns/);
+    expect(cli(dir, 'ingest').stderr, 'small integers: no warning').not.toMatch(/column "x"/);
+  });
 });
