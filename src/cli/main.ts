@@ -100,12 +100,14 @@ export async function main(argv: string[]): Promise<number> {
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      // Help asked for (--help, `mlops help`), or the version: fine. Help shown because a command
+      // was missing (`mlops`, `mlops experiment`) is a usage error (commander's exitCode 1).
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0)) {
         return EXIT_CODES.ok;
       }
-      // commander printed its one line on stderr; --json also gets it as the error object
+      // commander printed its one line (or the help) on stderr; --json also gets it as the error object
       if (wantsJson(argv.slice(2))) {
-        const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+        const message = err.code === 'commander.help' ? 'a command is missing' : err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
         process.stdout.write(JSON.stringify({ error: { type: 'UsageError', message, hint: 'run with --help for usage', exit_code: EXIT_CODES.usage } }) + '\n');
       }
       return EXIT_CODES.usage;

@@ -368,6 +368,17 @@ describe('config errors name the key and the file (exit 2)', () => {
     expect(cli('/tmp', 'ingest', '--nope').code).toBe(2);
   });
 
+  it('a missing command is a usage error (help on stderr, exit 2); help asked for is exit 0', () => {
+    // before: `mlops experiment` showed the help and exited 0, as if it had done something
+    for (const args of [[], ['experiment']]) {
+      const r = cli('/tmp', ...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^Usage: mlops/);
+    }
+    expect(JSON.parse(cli('/tmp', 'experiment', '--json').stdout).error).toMatchObject({ type: 'UsageError', message: 'a command is missing', exit_code: 2 });
+    for (const args of [['--help'], ['help'], ['help', 'experiment'], ['experiment', '--help'], ['--version']]) expect(cli('/tmp', ...args).code, args.join(' ')).toBe(0);
+  });
+
   it('with --json a usage error is also the error object on stdout, wherever --json stands', () => {
     // before: nothing on stdout (only commander's lines on stderr)
     for (const args of [['--json', 'trian'], ['train', 'extra', '--json'], ['models', '--limit', 'abc', '--json']]) {
