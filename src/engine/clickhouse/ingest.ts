@@ -31,7 +31,7 @@ export interface CsvIngestOptions {
   table: string;
   /** Columns that must be numeric (target, configured features). */
   numeric?: readonly string[];
-  /** Columns read as text whatever they hold (config `categorical`). */
+  /** Columns read as text whatever they hold (config `categorical` and `id_columns`: textColumns). */
   text?: readonly string[];
   /** The label column: numbers 0, 1 or missing (the engine's solver and metrics take y as it is). */
   labels?: string | null;

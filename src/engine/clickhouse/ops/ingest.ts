@@ -17,7 +17,7 @@ import { withPlainCsv } from '../../../data/plaincsv.js';
 import { decideRoles } from '../../../model/roles.js';
 import type { IngestOptions, IngestResult } from '../../../ops/ingest.js';
 import { appendJsonLine, writeFileAtomic } from '../../../store/atomic.js';
-import type { Config } from '../../../store/config.js';
+import { textColumns, type Config } from '../../../store/config.js';
 import { paths, type ColumnSummary, type IngestedFileRecord, type IngestionRecord } from '../../../store/records.js';
 import { listReleases, readManifest, releaseName } from '../../../store/releases.js';
 import type { ClickHouseEngine } from '../../config.js';
@@ -78,7 +78,7 @@ async function loadFiles(ch: ClickHouse, cfg: Config, engine: ClickHouseEngine, 
       ingestCsvToClickHouse(ch, db, plain, {
         table: engine.table,
         numeric: [cfg.target],
-        text: cfg.categorical,
+        text: textColumns(cfg),
         labels: cfg.task === 'classification' ? cfg.target : null,
         keepPreviousAs,
       }),
