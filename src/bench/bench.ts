@@ -1,6 +1,6 @@
 /**
  * npm run bench -- [--rows N] [--files K] [--repeat R] [--duration S] [--out FILE] [--compare OLD.json]
- *                  [--no-serve] [--no-gbt] [--no-reference] [--big] [--clickhouse N]
+ *                  [--no-serve] [--no-gbt] [--no-reference] [--big] [--clickhouse N] [--ui]
  *
  * Runs each verb as a whole process, the way users run it, on data made by the project's seeded
  * generator (N rows in K files with 5% duplicates, plus a 20,000-row test file), R times, and
@@ -386,8 +386,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-reference', 'skip the pandas + scikit-learn reference (bench/reference.py)')
     .option('--big', 'also run the verbs once at ten million rows (linear time, peak RSS under 1.2 GB)')
     .option('--clickhouse <n>', 'also train on n rows on ClickHouse against DuckDB (clickhouse-server needed)', (v) => Number(v))
+    .option('--ui', 'also time every page of mlops ui with 10,000 versions, 1,000 runs and 1M-row data (bench/ui-scale.mjs)')
     .parse(argv)
-    .opts<{ rows: number; files: number; repeat: number; duration: number; out?: string; compare?: string; serve: boolean; gbt: boolean; reference: boolean; big?: boolean; clickhouse?: number }>();
+    .opts<{ rows: number; files: number; repeat: number; duration: number; out?: string; compare?: string; serve: boolean; gbt: boolean; reference: boolean; big?: boolean; clickhouse?: number; ui?: boolean }>();
   const dataDir = join(ROOT, '.bench-data', `${o.rows}x${o.files}`);
   const project = prepare(dataDir, o.rows, o.files);
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
@@ -428,6 +429,8 @@ export async function main(argv: string[]): Promise<number> {
   record('models --limit 20 --sort metric', 10_000, times(o.repeat, () => measure(reg, ['models', '--limit', '20', '--sort', 'metric'])));
 
   if (o.gbt) gbtRows(Math.min(o.rows, 1_000_000), record);
+  // The UI's pages at issue 16's scale: the script builds its own project once and prints its table.
+  if (o.ui && spawnSync(process.execPath, [join(ROOT, 'bench', 'ui-scale.mjs')], { stdio: 'inherit' }).status !== 0) process.stderr.write('ui bench failed (see above)\n');
 
   const load = o.serve ? await loadTests(project, o.duration) : null;
   const serve = load?.on ?? null;
