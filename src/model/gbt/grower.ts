@@ -8,7 +8,7 @@
  * O(rows x depth) for the partitions and O(features x rows of the smaller children) for the
  * histograms.
  */
-import { boostShard, buffersOf, childIds, makeState, ROOT_IDS, shardsOf, splitChunk, type Leaves, type TrainState } from './kernels.js';
+import { boostShard, buffersOf, childIds, makeState, ROOT_IDS, shardsOf, splitShardPart, type Leaves, type TrainState } from './kernels.js';
 import { bestSplit, leafValue, type Split, type SplitSettings } from './split.js';
 import { OP } from './protocol.js';
 import type { Team } from './threads.js';
@@ -256,11 +256,11 @@ export class Grower {
     let l1 = 0;
     if (this.team && this.shards === 2 && size(node) >= PARALLEL_MIN_ROWS) {
       this.team.command(1, OP.split, [src, s1, e1, f, small], lut);
-      l0 = splitChunk(st, first, src, s0, e0, f, lut, small);
+      l0 = splitShardPart(st, first, src, s0, e0, f, lut, small);
       l1 = this.team.wait(1);
     } else {
-      l0 = splitChunk(st, first, src, s0, e0, f, lut, small);
-      if (this.shards === 2) l1 = splitChunk(st, partial, src, s1, e1, f, lut, small);
+      l0 = splitShardPart(st, first, src, s0, e0, f, lut, small);
+      if (this.shards === 2) l1 = splitShardPart(st, partial, src, s1, e1, f, lut, small);
     }
     if (hist && this.shards === 2) addInto(hist, partial);
     if (l0 + l1 !== nLeft) throw new Error(`gbt: split of ${size(node)} rows sent ${l0 + l1} left, expected ${nLeft}`);

@@ -187,7 +187,7 @@ export const childIds = (src: number): number => (src === 0 ? 1 : 0);
  * backwards from stop - 1; and set hist to the histogram of the rows that went to side small (1
  * left, 0 right, 2 none), read in position order. Returns how many went left.
  */
-export function splitChunk(st: TrainState, hist: Float64Array, src: number, start: number, stop: number, f: number, lut: Uint8Array, small: number): number {
+export function splitShardPart(st: TrainState, hist: Float64Array, src: number, start: number, stop: number, f: number, lut: Uint8Array, small: number): number {
   const dst = st.ids[childIds(src)]!;
   const l = st.compiled.partition(st.bins, st.ids[src]!, dst, start, stop, f, lut);
   if (small === 2) return l;

@@ -7,7 +7,7 @@
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { binNumericFeature } from './binning.js';
 import { scoreRows, type Holdout } from './holdout.js';
-import { boostShard, splitChunk, stateOf, type TrainState } from './kernels.js';
+import { boostShard, splitShardPart, stateOf, type TrainState } from './kernels.js';
 import { CTRL, LUT_OFFSET, OP, waitChange, type Message } from './protocol.js';
 
 const { ctrl: ctrlBuffer, port } = workerData as { ctrl: SharedArrayBuffer; port: MessagePort };
@@ -60,7 +60,7 @@ function run(op: number): number {
     case OP.split: {
       // Shard 1's part of a node.
       const [src, from, to, feature, small] = [a[0]!, a[1]!, a[2]!, a[3]!, a[4]!];
-      return splitChunk(st!, partial, src, from, to, feature, lut, small);
+      return splitShardPart(st!, partial, src, from, to, feature, lut, small);
     }
     default:
       throw new Error(`gbt worker: unknown op ${op}`);
