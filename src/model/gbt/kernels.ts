@@ -28,7 +28,7 @@ import { compiledFor, type Compiled, type Rows } from './compiled.js';
 /** Which id array holds the root's ids (the shards' rows, each shard in row order). */
 export const ROOT_IDS = 2;
 /** Rows from which there are two shards. */
-export const SHARD_MIN_ROWS = 8_192;
+const SHARD_MIN_ROWS = 8_192;
 /** Rows per block: row i is in shard (i >> SHARD_BLOCK_BITS) & 1. */
 const SHARD_BLOCK_BITS = 12;
 const SHARD_BLOCK = 1 << SHARD_BLOCK_BITS;
@@ -151,7 +151,7 @@ export interface Leaves {
 }
 
 /** Add leaves first..last-1's values to their rows' raw scores. */
-export function addLeaves(st: TrainState, leaves: Leaves, first: number, last: number): void {
+function addLeaves(st: TrainState, leaves: Leaves, first: number, last: number): void {
   const raw = st.raw;
   for (let j = first; j < last; j++) {
     const ids = st.ids[leaves.array[j]!]!;
@@ -167,7 +167,7 @@ export function addLeaves(st: TrainState, leaves: Leaves, first: number, last: n
  * * 3 + 0..1], summed in row order in float64. The counts (slot 2) are left 0: at the root they
  * are the same every tree (Grower keeps them).
  */
-export function gradientsKernel(st: TrainState, hist: Float64Array, s: number): void {
+function gradientsKernel(st: TrainState, hist: Float64Array, s: number): void {
   hist.fill(0);
   forBlocks(st.n, s, (from, to) => st.compiled.gradients(hist, st, from, to));
 }
